@@ -1,0 +1,91 @@
+"""Command line: every command is a thin wrapper over a library function."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from alignome.errors import AlignomeError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="alignome: align genotypes with brain phenotypes by contrastive learning, evaluate, discover.",
+)
+simulate_app = typer.Typer(no_args_is_help=True, help="Write simulated cohorts with known ground truth.")
+app.add_typer(simulate_app, name="simulate")
+
+console = Console(stderr=True)
+
+
+def _fail(exc: AlignomeError) -> None:
+    """Print an alignome error without a traceback and exit with status 2."""
+    console.print("error: " + str(exc), style="bold red", highlight=False, markup=False)
+    raise typer.Exit(code=2)
+
+
+@simulate_app.command("ad-cohort")
+def simulate_ad_cohort_cmd(
+    out: Path = typer.Option(..., "--out", help="Directory to write the cohort into."),
+    subjects: int = typer.Option(844, "--subjects", help="Number of subjects."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same bytes."),
+) -> None:
+    """Simulate an ADNI-like cohort: genotypes, visits, FreeSurfer-like volumes, sumstats, truth.
+
+    Example: alignome simulate ad-cohort --out data/sim --subjects 844 --seed 0
+    """
+    from alignome.simulate.ad_cohort import simulate_ad_cohort
+
+    try:
+        path = simulate_ad_cohort(out, subjects=subjects, seed=seed)
+    except AlignomeError as exc:
+        _fail(exc)
+    console.print(f"simulated cohort written to {path} (data section: {Path(path) / 'cohort.yaml'})")
+
+
+@app.command("run")
+def run_cmd(
+    recipe: Path = typer.Argument(..., help="Recipe YAML, e.g. recipes/ad-gated-fusion.yaml."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="Preset in the recipe: quick, paper, ..."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Directory with a cohort.yaml; replaces the data section."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default runs/<recipe>-<preset>)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Override the recipe's seed."),
+) -> None:
+    """Run a recipe end to end and write a run directory with a report.
+
+    Example: alignome run recipes/ad-gated-fusion.yaml --preset quick --out runs/quick
+    """
+    from alignome.run import run_recipe
+
+    try:
+        run_dir = run_recipe(recipe, preset=preset, data_dir=data, out=out, seed=seed)
+    except AlignomeError as exc:
+        _fail(exc)
+    console.print(f"report: {Path(run_dir) / 'report.html'}")
+
+
+@app.command("report")
+def report_cmd(run_dir: Path = typer.Argument(..., help="A run directory written by 'alignome run'.")) -> None:
+    """Rebuild summary.md, figures and report.html of a run directory.
+
+    Example: alignome report runs/ad-gated-fusion-quick
+    """
+    from alignome.report.build import build_report
+
+    try:
+        path = build_report(run_dir)
+    except AlignomeError as exc:
+        _fail(exc)
+    console.print(f"report: {path}")
+
+
+def main() -> None:  # pragma: no cover - entry point for python -m
+    app(prog_name="alignome")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
