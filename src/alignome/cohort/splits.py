@@ -1,0 +1,74 @@
+"""Subject-wise stratified (nested) cross-validation splits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from alignome.errors import DataError
+
+
+@dataclass(frozen=True)
+class SubjectFold:
+    """One outer fold: disjoint sets of subject ids."""
+
+    index: int
+    train: tuple[str, ...]
+    test: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        overlap = set(self.train) & set(self.test)
+        if overlap:
+            raise AssertionError(f"fold {self.index}: subjects in both train and test: {sorted(overlap)[:5]}")
+
+
+def outer_folds(
+    final_diagnosis: pd.Series,
+    all_subjects: list[str],
+    n_splits: int,
+    seed: int,
+) -> list[SubjectFold]:
+    """Stratified K-fold over subjects, stratified by final-visit diagnosis.
+
+    Parameters
+    ----------
+    final_diagnosis
+        Index subject id, value the diagnosis at the subject's final labelled visit.
+    all_subjects
+        Every subject in the cohort. Subjects without a final diagnosis cannot be
+        evaluated; they join the training side of every fold (pretraining data only).
+    n_splits, seed
+        Number of folds and shuffling seed.
+    """
+    labelled = final_diagnosis.dropna()
+    counts = labelled.value_counts()
+    if len(labelled) < n_splits or (counts < n_splits).any():
+        raise DataError(
+            f"too few labelled subjects for {n_splits}-fold stratified CV (per diagnosis: {counts.to_dict()})",
+            field="protocol.outer_folds",
+            fix="lower protocol.outer_folds or add subjects",
+        )
+    subjects = np.array(sorted(labelled.index.astype(str)))
+    y = labelled.loc[subjects].to_numpy()
+    unlabelled = tuple(sorted(set(map(str, all_subjects)) - set(subjects)))
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    folds = []
+    for k, (tr, te) in enumerate(splitter.split(subjects, y)):
+        folds.append(SubjectFold(k, tuple(subjects[tr]) + unlabelled, tuple(subjects[te])))
+    return folds
+
+
+def inner_splits(y: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified K-fold over rows that are one subject each (final visits)."""
+    counts = np.unique(y, return_counts=True)[1]
+    n = int(min(n_splits, counts.min())) if counts.size else 0
+    if n < 2:
+        raise DataError(
+            "too few subjects per class in a training fold for the inner cross-validation",
+            field="protocol.inner_folds",
+            fix="use more subjects or fewer folds",
+        )
+    return list(StratifiedKFold(n_splits=n, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))

@@ -1,0 +1,1 @@
+"""Nested cross-validation, probes, metrics and baselines."""

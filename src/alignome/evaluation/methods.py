@@ -1,0 +1,34 @@
+"""What each method of the comparison means: pretraining variant and modalities used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NeuralMethod:
+    """A contrastive-pretraining + gated-fusion configuration."""
+
+    pretrain_variant: str
+    modalities: tuple[str, ...] = ("snp", "mri")
+
+
+#: pretraining variants: overrides passed to ContrastivePretrainer
+PRETRAIN_VARIANTS: dict[str, dict[str, object]] = {
+    "full": {},
+    "reconstruction-only": {"contrastive_weight": 0.0},
+    "contrastive-only": {"reconstruction_weight": 0.0},
+    "no-age": {"age_conditioning": False},
+}
+
+#: neural methods of paper 000 Table 1 and its ablations
+NEURAL_METHODS: dict[str, NeuralMethod] = {
+    "contrastive+fusion": NeuralMethod("full"),
+    "only-reconstruction": NeuralMethod("reconstruction-only"),
+    "only-contrastive": NeuralMethod("contrastive-only"),
+    "no-age": NeuralMethod("no-age"),
+    "mri-only": NeuralMethod("full", ("mri",)),
+    "snp-only": NeuralMethod("full", ("snp",)),
+}
+
+MAIN_METHOD = "contrastive+fusion"

@@ -1,0 +1,172 @@
+"""Run a recipe end to end: cohort → folds → methods → tables → report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from joblib import Parallel, delayed
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from alignome.checkpoint import atomic_write_bytes, load_checkpoint, save_checkpoint
+from alignome.cohort.load import load_cohort
+from alignome.cohort.pairing import final_visits, pair_scans
+from alignome.cohort.splits import outer_folds
+from alignome.config import DataConfig, Recipe, dump_recipe, load_data_section, load_recipe
+from alignome.evaluation.protocol import FoldResult, run_fold
+from alignome.logs import run_logger
+
+DEFAULT_RUNS = Path("runs")
+
+
+def _materialise_data(recipe: Recipe, out: Path, log: logging.Logger) -> DataConfig:
+    """Return the data section to read; for ``simulate:`` write the simulated cohort first."""
+    if recipe.data.simulate is None:
+        return recipe.data
+    from alignome.simulate.ad_cohort import simulate_ad_cohort
+
+    params = {"subjects": 844, "seed": recipe.seed, **recipe.data.simulate}
+    data_dir = out / "data"
+    stamp = data_dir / "simulate.json"
+    if not (stamp.is_file() and json.loads(stamp.read_text()) == params):
+        log.info("simulating cohort %s into %s", params, data_dir)
+        simulate_ad_cohort(data_dir, subjects=int(params["subjects"]), seed=int(params["seed"]))
+        atomic_write_bytes(stamp, json.dumps(params).encode())
+    else:
+        log.info("reusing simulated cohort in %s", data_dir)
+    section = load_data_section(data_dir)
+    section.update(
+        diagnosis_map=recipe.data.diagnosis_map,
+        label_window_days=recipe.data.label_window_days,
+        allow_missing_modality=recipe.data.allow_missing_modality,
+    )
+    return DataConfig.model_validate(section)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _summary(results: pd.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for (method, task, metric), grp in results.groupby(["method", "task", "metric"], sort=False):
+        v = grp["value"].astype(float)
+        out.setdefault(method, {}).setdefault(task, {})[metric] = {
+            "mean": float(v.mean()),
+            "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+            "n": int(v.count()),
+        }
+    return out
+
+
+def run_recipe(
+    recipe_path: Path,
+    preset: str | None = None,
+    data_dir: Path | None = None,
+    out: Path | None = None,
+    seed: int | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Path:
+    """Run a recipe and write its run directory; returns the directory.
+
+    Completed outer folds are checkpointed atomically under ``checkpoints/``;
+    running the same recipe into the same directory resumes from them.
+    """
+    overrides = dict(overrides or {})
+    if seed is not None:
+        overrides["seed"] = seed
+    recipe = load_recipe(recipe_path, preset=preset, data_dir=data_dir, overrides=overrides)
+    out = Path(out) if out is not None else DEFAULT_RUNS / f"{recipe.name}-{preset or 'default'}"
+    out.mkdir(parents=True, exist_ok=True)
+    log = run_logger(out / "run.log")
+    resolved = dump_recipe(recipe)
+    atomic_write_bytes(out / "config.resolved.yaml", resolved.encode())
+    key = hashlib.sha256(resolved.encode()).hexdigest()
+    timings: dict[str, float] = {}
+    log.info("recipe %s (preset %s, seed %d) → %s", recipe.name, preset, recipe.seed, out)
+
+    t0 = time.perf_counter()
+    data_cfg = _materialise_data(recipe, out, log)
+    cohort = load_cohort(data_cfg, n_snps=recipe.method.n_snps)
+    pairs = pair_scans(cohort, window_days=data_cfg.label_window_days)
+    final = final_visits(cohort, pairs)
+    timings["load_cohort"] = time.perf_counter() - t0
+    for drop in cohort.drops:
+        log.warning("%s", drop)
+    counts = final["diagnosis"].value_counts().to_dict()
+    log.info(
+        "cohort: %d subjects, %d scans (%d with a diagnosis within %g days), %d variants; final visits %s",
+        len(cohort.subjects), len(cohort.scans), int(pairs["diagnosis"].notna().sum()),
+        data_cfg.label_window_days, cohort.genotypes.shape[1], counts,
+    )
+
+    folds = outer_folds(final.set_index("subject")["diagnosis"], cohort.subject_ids, recipe.protocol.outer_folds, recipe.seed)
+    ckpt_dir = out / "checkpoints"
+    done: dict[int, FoldResult] = {}
+    for fold in folds:
+        cached = load_checkpoint(ckpt_dir / f"fold{fold.index}.pkl", key)
+        if cached is not None:
+            done[fold.index] = cached
+    if done:
+        log.info("resuming: folds %s already done", sorted(done))
+    todo = [f for f in folds if f.index not in done]
+
+    t0 = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]outer folds"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False
+    ) as bar:
+        task = bar.add_task("folds", total=len(folds), completed=len(done))
+        jobs = Parallel(n_jobs=min(recipe.protocol.jobs, max(len(todo), 1)), return_as="generator_unordered")(
+            delayed(run_fold)(cohort, pairs, final, fold, recipe) for fold in todo
+        )
+        for res in jobs:
+            save_checkpoint(ckpt_dir / f"fold{res.fold}.pkl", key, res)
+            done[res.fold] = res
+            log.info("fold %d done (%s)", res.fold, ", ".join(f"{k} {v:.1f}s" for k, v in res.timings_s.items()))
+            bar.advance(task)
+    timings["cross_validation"] = time.perf_counter() - t0
+
+    ordered = [done[k] for k in sorted(done)]
+    results = pd.DataFrame([r for f in ordered for r in f.results], columns=["method", "task", "metric", "fold", "value"])
+    results.to_csv(out / "results.csv", index=False)
+    _concat([p for f in ordered for p in f.predictions]).to_csv(out / "predictions.csv", index=False)
+    _concat([g for f in ordered for g in f.gates]).to_csv(out / "gates.csv", index=False)
+    _concat([c for f in ordered for c in f.curves]).to_csv(out / "training_curves.csv", index=False)
+    pd.DataFrame([p for f in ordered for p in f.best_params]).to_csv(out / "best_params.csv", index=False)
+    embeddings = _concat([f.embeddings for f in ordered])
+    if len(embeddings):
+        embeddings.to_parquet(out / "embeddings.parquet", index=False)
+    for stage in ("prepare", "pretrain", "fusion_classifiers", "baselines"):
+        timings[f"folds_{stage}_cpu"] = sum(f.timings_s.get(stage, 0.0) for f in ordered)
+
+    metrics = {
+        "recipe": recipe.name,
+        "preset": preset,
+        "seed": recipe.seed,
+        "contrastive_form": recipe.method.contrastive_form,
+        "summary": _summary(results),
+        "cohort": {
+            "subjects": int(len(cohort.subjects)),
+            "scans": int(len(cohort.scans)),
+            "scans_with_diagnosis": int(pairs["diagnosis"].notna().sum()),
+            "variants": int(cohort.genotypes.shape[1]),
+            "final_visits": {k: int(v) for k, v in counts.items()},
+            "drops": [str(d) for d in cohort.drops],
+        },
+        "timings_s": timings,
+    }
+    from alignome.report.build import build_report
+
+    t0 = time.perf_counter()
+    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+    build_report(out)
+    timings["report"] = time.perf_counter() - t0
+    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+    log.info("run finished: %s", out / "report.html")
+    return out
