@@ -1,0 +1,118 @@
+"""Read a cohort (the user's or the simulated one, both on disk) into a :class:`Cohort`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from alignome.cohort.consistency import check_subjects
+from alignome.cohort.genotypes import open_genotypes
+from alignome.cohort.model import Cohort, DropRecord
+from alignome.cohort.sumstats import read_sumstats
+from alignome.cohort.tables import read_table
+from alignome.cohort.visits import read_visits
+from alignome.cohort.volumes import read_volumes
+from alignome.config import DataConfig
+from alignome.errors import DataError
+from alignome.genetics.select import count_not_genotyped, select_top_variants
+
+
+def read_truth(path: Path) -> pd.DataFrame:
+    """Ground truth of a simulated cohort: ``subject`` (str), ``age`` and further
+    numeric columns (``latent_*`` ...); columns that are not numeric stay text."""
+    table = read_table(path, "truth", {}, ["subject"], ["age"])
+    frame = table.frame.copy()
+    for column in frame.columns:
+        if column != "subject":
+            values = pd.to_numeric(frame[column], errors="coerce")
+            if values.notna().sum() == frame[column].notna().sum():
+                frame[column] = values.astype(float)
+    return frame.reset_index(drop=True)
+
+
+def _drop_empty_subjects(
+    assessments: pd.DataFrame, subjects: pd.DataFrame, scans: pd.DataFrame, genotyped: pd.Index, drops: list[DropRecord]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Remove subjects with visits but neither scans nor genotypes (recorded)."""
+    empty = subjects.index[~subjects.index.isin(scans["subject"]) & ~subjects.index.isin(genotyped)]
+    if len(empty):
+        drops.append(DropRecord("cohort", len(empty), f"subject(s) with visits but neither scans nor genotypes, e.g. {list(empty[:3])}"))
+        subjects = subjects.drop(index=empty)
+        assessments = assessments[assessments["subject"].isin(subjects.index)].reset_index(drop=True)
+    return assessments, subjects
+
+
+def load_cohort(data: DataConfig, n_snps: int | None) -> Cohort:
+    """Read visits, volumes, genotypes (and sumstats, truth) into a :class:`Cohort`.
+
+    Parameters
+    ----------
+    data
+        The recipe's data section, with files on disk (a simulated cohort must
+        have been written first; its ``cohort.yaml`` is such a section).
+    n_snps
+        Number of variants to keep, the most significant in the summary
+        statistics among those genotyped; ``None`` keeps all.
+
+    Returns
+    -------
+    Cohort
+        Genotypes have one row per subject with visits (all-NaN rows for
+        subjects without genotypes when ``allow_missing_modality``).
+
+    Raises
+    ------
+    DataError
+        Any missing, malformed or inconsistent input; the message names the
+        file, the column or row, and the fix.
+    """
+    if data.visits is None or data.volumes is None or data.genotypes is None:
+        raise DataError(
+            "the data section has no visits/volumes/genotypes files",
+            field="data",
+            fix="write the simulated cohort first (`alignome simulate`) and pass its cohort.yaml, or give your own files",
+        )
+    drops: list[DropRecord] = []
+    assessments, subjects = read_visits(data.visits, data.diagnosis_map, drops)
+    scans, regions = read_volumes(data.volumes, drops)
+    genotype_file = open_genotypes(data.genotypes)
+    files = {
+        "visits": data.visits.path,
+        "volumes": data.volumes.path or data.volumes.freesurfer_manifest,
+        "genotypes": genotype_file.path,
+    }
+    check_subjects(subjects.index, pd.Index(scans["subject"].unique()), genotype_file.subjects, files, data.allow_missing_modality)
+    assessments, subjects = _drop_empty_subjects(assessments, subjects, scans, genotype_file.subjects, drops)
+
+    sumstats = read_sumstats(data.sumstats) if data.sumstats is not None else None
+    available = genotype_file.variants.index
+    chosen = select_top_variants(sumstats, available, n_snps, file=data.sumstats.path if data.sumstats else None)
+    if sumstats is not None:
+        absent = count_not_genotyped(sumstats, available)
+        if absent:
+            drops.append(DropRecord(f"sumstats ({Path(data.sumstats.path).name})", absent, "variant(s) not in the genotypes"))
+        if not chosen:
+            raise DataError(
+                "none of the summary-statistics variants is in the genotypes",
+                file=data.sumstats.path,
+                field="variant",
+                fix="use the same variant ids in both (e.g. rsIDs in the .bim and the sumstats)",
+            )
+    genotypes = genotype_file.read(chosen).reindex(subjects.index).astype(np.float32)
+    genotypes.index.name = "subject"
+    variants = genotype_file.variants.loc[chosen].copy()
+    if sumstats is not None:
+        variants["p"] = sumstats.set_index("variant")["p"].reindex(variants.index).to_numpy()
+    truth = read_truth(data.truth) if data.truth is not None else None
+    return Cohort(
+        assessments=assessments,
+        subjects=subjects,
+        scans=scans,
+        regions=regions,
+        genotypes=genotypes,
+        variants=variants,
+        drops=drops,
+        truth=truth,
+    )

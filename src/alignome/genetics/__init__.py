@@ -1,0 +1,1 @@
+"""Genetics: summary statistics, variant selection, encodings, GWAS and friends."""
