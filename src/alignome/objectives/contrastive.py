@@ -1,0 +1,85 @@
+"""Symmetric cross-modal contrastive loss (InfoNCE), decoupled or standard.
+
+Paper 000 (Fallmann & Kobler) uses cosine similarity divided by a temperature
+and, for anchor ``i`` of modality ``a``,
+
+.. math::
+
+    \\ell_i = -\\log \\frac{\\exp(s_{ii}/\\tau)}{\\sum_{k \\ne i} \\exp(s_{ik}/\\tau)},
+
+i.e. the positive is *not* in the denominator (the "decoupled" form of
+Yeh et al., 2022). The total is :math:`\\frac{1}{2N}\\sum_i [\\ell(a_i, B) + \\ell(b_i, A)]`.
+The ``standard`` form is the usual InfoNCE / CLIP loss (cross-entropy, positive
+included in the denominator).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+ContrastiveForm = Literal["decoupled", "standard"]
+
+
+def _directional(logits: Tensor, form: ContrastiveForm) -> Tensor:
+    """Mean per-anchor loss of the rows of ``logits`` (anchors) against columns."""
+    positives = torch.diagonal(logits)
+    if form == "standard":
+        denom = torch.logsumexp(logits, dim=1)
+    else:
+        eye = torch.eye(logits.shape[0], dtype=torch.bool, device=logits.device)
+        denom = torch.logsumexp(logits.masked_fill(eye, float("-inf")), dim=1)
+    return (denom - positives).mean()
+
+
+def contrastive_loss(
+    z_a: Tensor,
+    z_b: Tensor,
+    temperature: float,
+    form: ContrastiveForm = "decoupled",
+) -> dict[str, Tensor]:
+    """Symmetric contrastive loss between two batches of paired embeddings.
+
+    Row ``i`` of ``z_a`` and row ``i`` of ``z_b`` are a positive pair; every
+    other row of the other modality is a negative.
+
+    Parameters
+    ----------
+    z_a, z_b
+        Embeddings, shape ``(N, d)``; they need not be normalised (cosine
+        similarity is used).
+    temperature
+        Temperature :math:`\\tau > 0`; similarities are divided by it.
+    form
+        ``"decoupled"`` (paper 000: positive excluded from the denominator) or
+        ``"standard"`` (InfoNCE / CLIP: positive included).
+
+    Returns
+    -------
+    dict of str to Tensor
+        ``loss`` (scalar, the mean of both directions), ``a_to_b`` (mean over
+        anchors of ``z_a``) and ``b_to_a`` (mean over anchors of ``z_b``).
+
+    Raises
+    ------
+    ValueError
+        On mismatched shapes, a non-positive temperature, an unknown form, or a
+        batch with fewer than two pairs (no negatives).
+    """
+    if z_a.ndim != 2 or z_a.shape != z_b.shape:
+        raise ValueError(f"z_a and z_b must both be (N, d) with equal shapes, got {tuple(z_a.shape)} and {tuple(z_b.shape)}")
+    if z_a.shape[0] < 2:
+        raise ValueError("a contrastive batch needs at least two pairs (one positive and one negative)")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    if form not in ("decoupled", "standard"):
+        raise ValueError(f"form must be 'decoupled' or 'standard', got {form!r}")
+    a = F.normalize(z_a, dim=1)
+    b = F.normalize(z_b, dim=1)
+    logits = a @ b.T / temperature
+    a_to_b = _directional(logits, form)
+    b_to_a = _directional(logits.T, form)
+    return {"loss": 0.5 * (a_to_b + b_to_a), "a_to_b": a_to_b, "b_to_a": b_to_a}
