@@ -24,7 +24,7 @@ console = Console(stderr=True)
 
 def _fail(exc: AlignomeError) -> None:
     """Print an alignome error without a traceback and exit with status 2."""
-    console.print("error: " + str(exc), style="bold red", highlight=False, markup=False)
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
 
 
