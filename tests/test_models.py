@@ -79,8 +79,13 @@ def test_missing_modality_gets_zero_weight_and_is_ignored() -> None:
     out2 = net(garbage_s, garbage_v, d, has_snp, has_mri)
     for key in ("logits", "mmse", "alpha"):
         assert torch.equal(out[key], out2[key]), key
-    with pytest.raises(ValueError):
-        net(zs, zv, d, torch.zeros(6, dtype=torch.bool), torch.zeros(6, dtype=torch.bool))
+    # a row with no usable modality is predicted from demographics alone: both gates 0, latents ignored
+    none = torch.zeros(6, dtype=torch.bool)
+    out3 = net(zs, zv, d, none, none)
+    out4 = net(zs * 1e3, -zv, d, none, none)
+    assert torch.all(out3["alpha"] == 0.0) and torch.all(out3["z_fused"] == 0.0)
+    assert torch.equal(out3["logits"], out4["logits"])
+    assert not torch.equal(out3["logits"], net(zs, zv, -d, none, none)["logits"])
 
 
 @pytest.mark.parametrize(("modality", "col"), [("mri", 1), ("snp", 0)])

@@ -96,22 +96,20 @@ class GatedFusionNet(nn.Module):
             ``logits`` ``(n, n_classes)``, ``mmse`` ``(n,)`` in (0, 1),
             ``alpha`` ``(n, 2)`` gate weights ``[α_snp, α_mri]`` and ``z_fused``.
 
-        Raises
-        ------
-        ValueError
-            If a row has no usable modality.
+        A row with no usable modality (e.g. no scan under an MRI-only model)
+        gets α = [0, 0] and z_fused = 0: its prediction rests on the
+        demographics alone.
         """
         n = z_snp.shape[0]
         m_snp = self._mask("snp", has_snp, n, z_snp.device)
         m_mri = self._mask("mri", has_mri, n, z_snp.device)
-        if not bool(torch.all(m_snp | m_mri)):
-            bad = int((~(m_snp | m_mri)).sum())
-            raise ValueError(f"{bad} row(s) have no usable modality among {self.modalities}")
         z_s = torch.where(m_snp[:, None], z_snp, torch.zeros_like(z_snp))
         z_v = torch.where(m_mri[:, None], z_mri, torch.zeros_like(z_mri))
         gate_logits = self.gate(torch.cat([z_s, z_v], dim=1))
         present = torch.stack([m_snp, m_mri], dim=1)
-        alpha = torch.softmax(gate_logits.masked_fill(~present, float("-inf")), dim=1)
+        none = ~present.any(dim=1, keepdim=True)
+        alpha = torch.softmax(gate_logits.masked_fill(~present, float("-inf")).masked_fill(none, 0.0), dim=1)
+        alpha = alpha.masked_fill(none, 0.0)
         z_fused = alpha[:, :1] * z_s + alpha[:, 1:] * z_v
         if self.n_demographics > 0:
             if demographics is None:
