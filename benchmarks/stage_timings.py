@@ -37,8 +37,8 @@ def markdown(rows: list[dict]) -> str:
     keys = [k for k in rows[0] if k != "preset"]
     lines = ["| preset | " + " | ".join(keys) + " | neural ÷ RF (CPU s) |", "|---" * (len(keys) + 2) + "|"]
     for r in rows:
-        neural = r.get("stage_folds_pretrain_cpu", 0) + r.get("stage_folds_fusion_classifiers_cpu", 0)
-        rf = r.get("stage_folds_baselines_cpu", 0) or float("nan")
+        neural = r.get("stage_pretrain_cpu", 0) + r.get("stage_fusion_classifiers_cpu", 0)
+        rf = r.get("stage_baselines_cpu", 0) or float("nan")
         lines.append(f"| {r['preset']} | " + " | ".join(f"{r[k]:.1f}" for k in keys) + f" | {neural / rf:.1f} |")
     return "\n".join(lines) + "\n"
 

@@ -182,7 +182,7 @@ class MethodConfig(_Strict):
 class SearchSpace(_Strict):
     """Optuna search space for the fusion classifier (log-uniform where marked)."""
 
-    lr: tuple[float, float] = (3e-4, 1e-2)
+    lr: tuple[float, float] = (1e-3, 2e-2)
     weight_decay: tuple[float, float] = (1e-6, 1e-2)
     dropout: tuple[float, float] = (0.0, 0.5)
     hidden: list[int] = Field(default_factory=lambda: [16, 32, 64])

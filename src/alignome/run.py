@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 from joblib import Parallel, delayed
@@ -18,7 +18,7 @@ from alignome.cohort.load import load_cohort
 from alignome.cohort.pairing import final_visits, pair_scans
 from alignome.cohort.splits import outer_folds
 from alignome.config import DataConfig, Recipe, dump_recipe, load_data_section, load_recipe
-from alignome.evaluation.protocol import FoldResult, run_fold
+from alignome.evaluation.protocol import encode_fold, evaluate_task
 from alignome.logs import run_logger
 
 DEFAULT_RUNS = Path("runs")
@@ -65,6 +65,41 @@ def _summary(results: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+def _run_units(
+    label: str,
+    units: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]],
+    ckpt_dir: Path,
+    key: str,
+    jobs: int,
+    log: logging.Logger,
+) -> dict[str, Any]:
+    """Run named units of work on ``jobs`` processes with a progress bar.
+
+    Each finished unit is checkpointed atomically as ``ckpt_dir/<name>.pkl``;
+    units already checkpointed under the same settings ``key`` are loaded, not rerun.
+    """
+    done = {name: v for name in units if (v := load_checkpoint(ckpt_dir / f"{name}.pkl", key)) is not None}
+    if done:
+        log.info("resuming %s: %d of %d units already done", label, len(done), len(units))
+    todo = [name for name in units if name not in done]
+    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns) as bar:
+        task = bar.add_task(label, total=len(units), completed=len(done))
+        runner = Parallel(n_jobs=max(1, min(jobs, len(todo))), return_as="generator_unordered")
+        results = runner(delayed(_named)(name, *units[name]) for name in todo)
+        for name, value in results:
+            save_checkpoint(ckpt_dir / f"{name}.pkl", key, value)
+            done[name] = value
+            timing = ", ".join(f"{k} {v:.1f}s" for k, v in getattr(value, "timings_s", {}).items())
+            log.info("%s done (%s)", name, timing)
+            bar.advance(task)
+    return done
+
+
+def _named(name: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
+    return name, fn(*args)
+
+
 def run_recipe(
     recipe_path: Path,
     preset: str | None = None,
@@ -107,43 +142,41 @@ def run_recipe(
     )
 
     folds = outer_folds(final.set_index("subject")["diagnosis"], cohort.subject_ids, recipe.protocol.outer_folds, recipe.seed)
-    ckpt_dir = out / "checkpoints"
-    done: dict[int, FoldResult] = {}
-    for fold in folds:
-        cached = load_checkpoint(ckpt_dir / f"fold{fold.index}.pkl", key)
-        if cached is not None:
-            done[fold.index] = cached
-    if done:
-        log.info("resuming: folds %s already done", sorted(done))
-    todo = [f for f in folds if f.index not in done]
+    ckpt = out / "checkpoints"
+    jobs = recipe.protocol.jobs
 
     t0 = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]outer folds"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False
-    ) as bar:
-        task = bar.add_task("folds", total=len(folds), completed=len(done))
-        jobs = Parallel(n_jobs=min(recipe.protocol.jobs, max(len(todo), 1)), return_as="generator_unordered")(
-            delayed(run_fold)(cohort, pairs, final, fold, recipe) for fold in todo
-        )
-        for res in jobs:
-            save_checkpoint(ckpt_dir / f"fold{res.fold}.pkl", key, res)
-            done[res.fold] = res
-            log.info("fold %d done (%s)", res.fold, ", ".join(f"{k} {v:.1f}s" for k, v in res.timings_s.items()))
-            bar.advance(task)
-    timings["cross_validation"] = time.perf_counter() - t0
+    encodings = _run_units(
+        "pretraining (outer folds)",
+        {f"fold{f.index}": (encode_fold, (cohort, pairs, final, f, recipe)) for f in folds},
+        ckpt, key, jobs, log,
+    )
+    timings["pretraining"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    evaluated = _run_units(
+        "fitting methods (fold × task)",
+        {
+            f"fold{f.index}-{task.replace('/', '_')}": (evaluate_task, (encodings[f"fold{f.index}"], task, recipe))
+            for f in folds
+            for task in recipe.protocol.tasks
+        },
+        ckpt, key, jobs, log,
+    )
+    timings["method_fitting"] = time.perf_counter() - t0
 
-    ordered = [done[k] for k in sorted(done)]
+    encs = [encodings[f"fold{f.index}"] for f in folds]
+    ordered = [evaluated[f"fold{f.index}-{t.replace('/', '_')}"] for f in folds for t in recipe.protocol.tasks]
     results = pd.DataFrame([r for f in ordered for r in f.results], columns=["method", "task", "metric", "fold", "value"])
     results.to_csv(out / "results.csv", index=False)
     _concat([p for f in ordered for p in f.predictions]).to_csv(out / "predictions.csv", index=False)
     _concat([g for f in ordered for g in f.gates]).to_csv(out / "gates.csv", index=False)
-    _concat([c for f in ordered for c in f.curves]).to_csv(out / "training_curves.csv", index=False)
+    _concat([c for e in encs for c in e.curves]).to_csv(out / "training_curves.csv", index=False)
     pd.DataFrame([p for f in ordered for p in f.best_params]).to_csv(out / "best_params.csv", index=False)
-    embeddings = _concat([f.embeddings for f in ordered])
+    embeddings = _concat([e.embeddings for e in encs])
     if len(embeddings):
         embeddings.to_parquet(out / "embeddings.parquet", index=False)
     for stage in ("prepare", "pretrain", "fusion_classifiers", "baselines"):
-        timings[f"folds_{stage}_cpu"] = sum(f.timings_s.get(stage, 0.0) for f in ordered)
+        timings[f"{stage}_cpu"] = sum(u.timings_s.get(stage, 0.0) for u in [*encs, *ordered])
 
     metrics = {
         "recipe": recipe.name,

@@ -1,4 +1,9 @@
-"""One outer fold of paper 000's nested cross-validation, all methods on the same split."""
+"""Paper 000's nested cross-validation in two stages per outer fold.
+
+Stage 1 (:func:`encode_fold`) fits the transforms and pretrains the encoders on
+the fold's training subjects; stage 2 (:func:`evaluate_task`) fits and scores
+every method on one task. Splitting lets both cores work on (fold, task) units.
+"""
 
 from __future__ import annotations
 
@@ -21,15 +26,27 @@ from alignome.training.pretrain import ContrastivePretrainer
 
 
 @dataclass
-class FoldResult:
-    """Long-form tables produced by one outer fold."""
+class FoldEncodings:
+    """Stage 1 of an outer fold: fitted inputs and frozen-encoder outputs of every pretraining variant."""
 
     fold: int
+    data: FoldInputs
+    encoded: dict[str, tuple[np.ndarray, np.ndarray]]
+    truth: np.ndarray | None
+    curves: list[pd.DataFrame] = field(default_factory=list)
+    embeddings: pd.DataFrame | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class FoldResult:
+    """Stage 2: long-form tables of one outer fold and one task."""
+
+    fold: int
+    task: str
     results: list[dict] = field(default_factory=list)
     predictions: list[pd.DataFrame] = field(default_factory=list)
     gates: list[pd.DataFrame] = field(default_factory=list)
-    curves: list[pd.DataFrame] = field(default_factory=list)
-    embeddings: pd.DataFrame | None = None
     best_params: list[dict] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -64,95 +81,105 @@ def _truth_features(cohort: Cohort, final: pd.DataFrame) -> np.ndarray | None:
     return np.column_stack([merged[cols].to_numpy(dtype=float), final["age"].to_numpy(dtype=float)])
 
 
-def run_fold(cohort: Cohort, pairs: pd.DataFrame, final: pd.DataFrame, fold: SubjectFold, recipe: Recipe) -> FoldResult:
-    """Pretrain on the fold's training subjects, fit every method on their final visits, score the test subjects."""
-    torch.set_num_threads(1)
-    seed = recipe.seed * 1000 + fold.index
-    res = FoldResult(fold.index)
-    proto, method_cfg = recipe.protocol, recipe.method
-    t0 = time.perf_counter()
-    data: FoldInputs = prepare_fold(cohort, pairs, final, fold)
-    res.timings_s["prepare"] = time.perf_counter() - t0
+def fold_seed(recipe: Recipe, fold: int) -> int:
+    """The seed of everything random inside one outer fold."""
+    return recipe.seed * 1000 + fold
 
-    wanted = [m for m in proto.methods if m in NEURAL_METHODS]
-    variants = sorted({NEURAL_METHODS[m].pretrain_variant for m in wanted})
-    encoded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+def _neural_methods(recipe: Recipe) -> list[str]:
+    return [m for m in recipe.protocol.methods if m in NEURAL_METHODS]
+
+
+def encode_fold(cohort: Cohort, pairs: pd.DataFrame, final: pd.DataFrame, fold: SubjectFold, recipe: Recipe) -> FoldEncodings:
+    """Fit transforms and pretrain every needed encoder variant on the fold's training subjects."""
+    torch.set_num_threads(1)
+    seed = fold_seed(recipe, fold.index)
     t0 = time.perf_counter()
-    for variant in variants:
-        pre = ContrastivePretrainer(method_cfg, seed=seed, **PRETRAIN_VARIANTS[variant])
+    data = prepare_fold(cohort, pairs, final, fold)
+    truth = _truth_features(cohort, data.final) if "oracle" in recipe.protocol.methods else None
+    enc = FoldEncodings(fold.index, data, {}, truth, timings_s={"prepare": time.perf_counter() - t0})
+
+    wanted = _neural_methods(recipe)
+    t0 = time.perf_counter()
+    for variant in sorted({NEURAL_METHODS[m].pretrain_variant for m in wanted}):
+        pre = ContrastivePretrainer(recipe.method, seed=seed, **PRETRAIN_VARIANTS[variant])
         p = data.pretrain
         pre.fit(p.snp, p.age, p.volumes, groups=p.subject)
         f = data.final_inputs
-        encoded[variant] = pre.transform(f.snp, f.age, f.volumes)
+        enc.encoded[variant] = pre.transform(f.snp, f.age, f.volumes)
         for method in wanted:
             if NEURAL_METHODS[method].pretrain_variant == variant and NEURAL_METHODS[method].modalities == ("snp", "mri"):
-                res.curves.append(pd.DataFrame(pre.history_).assign(method=method, fold=fold.index))
+                enc.curves.append(pd.DataFrame(pre.history_).assign(method=method, fold=fold.index))
         if variant == "full":
-            e = data.embed_inputs
-            z_snp, z_mri = pre.transform(e.snp, e.age, e.volumes)
-            emb = data.embed_scans[["subject", "age", "diagnosis"]].reset_index(drop=True).assign(
-                fold=fold.index, split="test", method=MAIN_METHOD
-            )
-            z_snp[~e.has_snp] = np.nan
-            z_mri[~e.has_mri] = np.nan
-            zs = pd.DataFrame(z_snp, columns=[f"z_snp_{i}" for i in range(z_snp.shape[1])])
-            zm = pd.DataFrame(z_mri, columns=[f"z_mri_{i}" for i in range(z_mri.shape[1])])
-            res.embeddings = pd.concat([emb, zs, zm], axis=1)
-    res.timings_s["pretrain"] = time.perf_counter() - t0
+            enc.embeddings = _test_embeddings(data, pre, fold.index)
+    enc.timings_s["pretrain"] = time.perf_counter() - t0
+    return enc
 
-    truth = _truth_features(cohort, data.final) if "oracle" in proto.methods else None
-    t_cls = t_rf = 0.0
-    for task in proto.tasks:
-        classes = TASK_CLASSES[task]
-        rows_mask = data.final["diagnosis"].isin(classes).to_numpy()
-        train = rows_mask & (data.final["split"] == "train").to_numpy()
-        test = rows_mask & (data.final["split"] == "test").to_numpy()
-        y_all = data.final["diagnosis"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-        y_tr, y_te = y_all[train].astype(int), y_all[test].astype(int)
-        mmse_tr = scale_mmse(data.final["mmse"].to_numpy(dtype=float)[train])
-        test_rows = data.final[test]
 
-        t0 = time.perf_counter()
-        for method in wanted:
-            spec = NEURAL_METHODS[method]
-            z_snp, z_mri = encoded[spec.pretrain_variant]
-            f = data.final_inputs
-            inputs = dict(z_snp=z_snp, z_mri=z_mri, demographics=data.demographics, has_snp=f.has_snp, has_mri=f.has_mri)
-            tr = {k: v[train] for k, v in inputs.items()}
-            te = {k: v[test] for k, v in inputs.items()}
-            params = tune_classifier(
-                tr, y_tr, mmse_tr, proto.search, method_cfg.classifier, spec.modalities, proto.trials, proto.inner_folds, seed
-            )
-            model = classifier_from(params, method_cfg.classifier, len(classes), spec.modalities, seed)
-            model.fit(**tr, y=y_tr, mmse01=mmse_tr)
-            pred = BaselinePrediction(model.predict_proba(**te), model.predict_mmse(**te), params)
-            _record(res, method, task, y_te, pred, test_rows)
-            if method == MAIN_METHOD:
-                alpha = model.gate_weights(**te)
-                res.gates.append(
-                    pd.DataFrame(
-                        {
-                            "method": method,
-                            "task": task,
-                            "fold": fold.index,
-                            "subject": test_rows["subject"].to_numpy(),
-                            "diagnosis": test_rows["diagnosis"].to_numpy(),
-                            "alpha_snp": alpha[:, 0],
-                            "alpha_mri": alpha[:, 1],
-                        }
-                    )
+def _test_embeddings(data: FoldInputs, pre: ContrastivePretrainer, fold: int) -> pd.DataFrame:
+    """Embeddings of every scan of the fold's test subjects (NaN where a modality is missing)."""
+    e = data.embed_inputs
+    z_snp, z_mri = pre.transform(e.snp, e.age, e.volumes)
+    z_snp[~e.has_snp] = np.nan
+    z_mri[~e.has_mri] = np.nan
+    meta = data.embed_scans[["subject", "age", "diagnosis"]].reset_index(drop=True)
+    meta = meta.assign(fold=fold, split="test", method=MAIN_METHOD)
+    zs = pd.DataFrame(z_snp, columns=[f"z_snp_{i}" for i in range(z_snp.shape[1])])
+    zm = pd.DataFrame(z_mri, columns=[f"z_mri_{i}" for i in range(z_mri.shape[1])])
+    return pd.concat([meta, zs, zm], axis=1)
+
+
+def evaluate_task(enc: FoldEncodings, task: str, recipe: Recipe) -> FoldResult:
+    """Fit every method on the training subjects' final visits for one task; score the test subjects."""
+    torch.set_num_threads(1)
+    seed = fold_seed(recipe, enc.fold)
+    proto, data = recipe.protocol, enc.data
+    res = FoldResult(enc.fold, task)
+    classes = TASK_CLASSES[task]
+    rows_mask = data.final["diagnosis"].isin(classes).to_numpy()
+    train = rows_mask & (data.final["split"] == "train").to_numpy()
+    test = rows_mask & (data.final["split"] == "test").to_numpy()
+    y_all = data.final["diagnosis"].map({c: i for i, c in enumerate(classes)}).to_numpy()
+    y_tr, y_te = y_all[train].astype(int), y_all[test].astype(int)
+    mmse_tr = scale_mmse(data.final["mmse"].to_numpy(dtype=float)[train])
+    test_rows = data.final[test]
+
+    t0 = time.perf_counter()
+    for method in _neural_methods(recipe):
+        spec = NEURAL_METHODS[method]
+        z_snp, z_mri = enc.encoded[spec.pretrain_variant]
+        f = data.final_inputs
+        inputs = dict(z_snp=z_snp, z_mri=z_mri, demographics=data.demographics, has_snp=f.has_snp, has_mri=f.has_mri)
+        tr = {k: v[train] for k, v in inputs.items()}
+        te = {k: v[test] for k, v in inputs.items()}
+        params = tune_classifier(
+            tr, y_tr, mmse_tr, proto.search, recipe.method.classifier, spec.modalities, proto.trials, proto.inner_folds, seed
+        )
+        model = classifier_from(params, recipe.method.classifier, len(classes), spec.modalities, seed)
+        model.fit(**tr, y=y_tr, mmse01=mmse_tr)
+        _record(res, method, task, y_te, BaselinePrediction(model.predict_proba(**te), model.predict_mmse(**te), params), test_rows)
+        if method == MAIN_METHOD:
+            alpha = model.gate_weights(**te)
+            res.gates.append(
+                pd.DataFrame(
+                    {
+                        "method": method,
+                        "task": task,
+                        "fold": enc.fold,
+                        "subject": test_rows["subject"].to_numpy(),
+                        "diagnosis": test_rows["diagnosis"].to_numpy(),
+                        "alpha_snp": alpha[:, 0],
+                        "alpha_mri": alpha[:, 1],
+                    }
                 )
-        t_cls += time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        if "random-forest" in proto.methods:
-            pred = random_forest(
-                data.raw_features[train], y_tr, mmse_tr, data.raw_features[test], proto.rf_grid, proto.inner_folds, seed
             )
-            _record(res, "random-forest", task, y_te, pred, test_rows)
-        if truth is not None:
-            _record(res, "oracle", task, y_te, oracle(truth[train], y_tr, mmse_tr, truth[test], seed), test_rows)
-        t_rf += time.perf_counter() - t0
-    res.timings_s["fusion_classifiers"] = t_cls
-    res.timings_s["baselines"] = t_rf
+    res.timings_s["fusion_classifiers"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    if "random-forest" in proto.methods:
+        pred = random_forest(data.raw_features[train], y_tr, mmse_tr, data.raw_features[test], proto.rf_grid, proto.inner_folds, seed)
+        _record(res, "random-forest", task, y_te, pred, test_rows)
+    if enc.truth is not None:
+        _record(res, "oracle", task, y_te, oracle(enc.truth[train], y_tr, mmse_tr, enc.truth[test], seed), test_rows)
+    res.timings_s["baselines"] = time.perf_counter() - t0
     return res
