@@ -271,7 +271,7 @@ def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None) -> 
             total = frame["alpha_mri"] + pd.to_numeric(frame["alpha_snp"], errors="coerce")
             if total.notna().all() and np.allclose(total, 1.0, atol=1e-3):
                 ax.axhline(0.5, ls=":", color="0.4", lw=1.2, label="equal weight (α_mri = α_snp = 0.5)")
-                ax.legend(loc="upper left", frameon=False)
+                ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), frameon=False)
         ax.set_xticks(range(len(labels)))
         ax.set_xticklabels([f"{d}\n(n={len(v)})" for d, v in zip(labels, data)])
         ax.set_xlabel("Diagnosis")
