@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_DIR ?= runs/demo
 
-.PHONY: demo test test-slow quick bench install clean
+.PHONY: demo test test-slow quick bench install sysdeps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# System packages the reference tests compare against: Debian's plink1.9 and plink2.
+sysdeps:
+	@missing=""; for p in plink1.9 plink2; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make sysdeps: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "make sysdeps: missing$$missing (Debian: sudo apt-get install$$missing); PLINK reference tests will be skipped" >&2; \
+	  fi; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/alignome run recipes/ad-gated-fusion.yaml --out $(RUN_DIR)
 	@echo "open $(RUN_DIR)/report.html"
@@ -25,11 +37,11 @@ quick: $(STAMP)
 	$(BIN)/alignome run recipes/ad-gated-fusion.yaml --preset quick --out runs/quick
 
 # pytest exits 5 when it collects no tests: that is a broken suite, not a pass.
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	@$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q -m slow
 
 bench: $(STAMP)

@@ -9,6 +9,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from alignome.cli_gwas import gwas as gwas_command
+from alignome.cli_variants import prs_command, variants_app
 from alignome.errors import AlignomeError
 
 app = typer.Typer(
@@ -18,6 +20,9 @@ app = typer.Typer(
 )
 simulate_app = typer.Typer(no_args_is_help=True, help="Write simulated cohorts with known ground truth.")
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(variants_app, name="variants")
+app.command("gwas")(gwas_command)
+app.command("prs")(prs_command)
 
 console = Console(stderr=True)
 

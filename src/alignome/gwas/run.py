@@ -1,0 +1,188 @@
+"""Genome-wide scan: match samples, stream ``.bed`` blocks, write PLINK2-style tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from alignome.errors import DataError
+from alignome.gwas.multitrait import METHODS, multitrait_assoc
+from alignome.gwas.singletrait import linear_assoc
+from alignome.gwas.stream import open_bed_stream
+
+SINGLE_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "A1", "OBS_CT", "BETA", "SE", "T_STAT", "P"]
+MULTI_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "A1", "OBS_CT", "D", "LRT", "P", "METHOD"]
+
+
+@dataclass(frozen=True)
+class SampleMatch:
+    """How many samples each input has and how many the scan uses."""
+
+    fam: int
+    pheno: int
+    covar: int | None
+    overlap: int
+    used: int
+
+    def describe(self) -> str:
+        """One line for logs."""
+        cov = "" if self.covar is None else f", {self.covar} in covariates"
+        return (f"{self.fam} samples in .fam, {self.pheno} with phenotypes{cov}; {self.overlap} in common, "
+                f"{self.used} with complete phenotypes/covariates")
+
+
+def _keyed(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Index ``frame`` by IID (an ``IID``/``#IID`` column, else its index), numeric columns only."""
+    frame = frame.copy()
+    for col in ("IID", "#IID"):
+        if col in frame.columns:
+            frame = frame.set_index(col)
+            break
+    frame.index = pd.Index(frame.index.astype(str), name="IID")
+    frame = frame.drop(columns=[c for c in ("FID", "#FID") if c in frame.columns])
+    if frame.index.duplicated().any():
+        dup = frame.index[frame.index.duplicated()][0]
+        raise DataError(f"duplicated IID '{dup}' in the {what} table", field="IID", fix="give each sample one row")
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise DataError(f"non-numeric {what} column(s) {bad[:5]}", field=str(bad[0]),
+                        fix=f"keep only numeric {what} columns (encode categories as 0/1 columns)")
+    if frame.shape[1] == 0:
+        raise DataError(f"the {what} table has no value columns", fix=f"give at least one numeric {what} column")
+    return frame.astype(np.float64)
+
+
+def _annotation(variants: pd.DataFrame, sl: slice) -> dict[str, np.ndarray]:
+    v = variants.iloc[sl]
+    return {"#CHROM": v["chrom"].to_numpy(), "POS": v["pos"].to_numpy(), "ID": v["id"].to_numpy(),
+            "REF": v["ref"].to_numpy(), "ALT": v["alt"].to_numpy(), "A1": v["alt"].to_numpy()}
+
+
+def run_gwas(
+    bfile: str | Path,
+    pheno: pd.DataFrame,
+    covar: pd.DataFrame | None = None,
+    *,
+    mode: str = "multi",
+    method: str = "lrt",
+    block_size: int = 1000,
+    missing: str = "drop",
+    out: str | Path | None = None,
+) -> pd.DataFrame:
+    """Scan every variant of a PLINK fileset against the phenotypes.
+
+    Parameters
+    ----------
+    bfile
+        PLINK 1 binary prefix (``.bed/.bim/.fam``).
+    pheno
+        Traits keyed by IID (index, or an ``IID`` column; ``FID`` ignored).
+    covar
+        Covariates keyed the same way, or None (an intercept is always fitted).
+    mode
+        "multi": one joint D-trait test per variant (samples with any missing
+        trait dropped); "single": a plink2 ``--glm`` t-test per trait column
+        (each trait uses its own non-missing samples).
+    method
+        Multi-trait statistic: "lrt" (paper 003), "ml" or "wilks".
+    block_size
+        Variants read and tested at a time.
+    missing
+        "drop" (per-variant, like plink2) or "mean" for missing genotypes.
+    out
+        Output prefix.  Single: ``{out}.{pheno}.glm.linear`` per trait and
+        ``{out}.single.parquet``; multi: ``{out}.multi.tsv`` and
+        ``{out}.multi.parquet``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Single mode: ``PHENO`` + :data:`SINGLE_COLUMNS`; multi mode:
+        :data:`MULTI_COLUMNS` + ``BETA_<trait>``.  ``attrs["samples"]`` holds
+        the :class:`SampleMatch`.  A1 is the ``.bim`` column-5 allele (ALT).
+    """
+    if mode not in ("multi", "single"):
+        raise ValueError(f"mode must be 'multi' or 'single', got {mode!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    stream = open_bed_stream(bfile)
+    ph = _keyed(pheno, "phenotype")
+    cv = None if covar is None else _keyed(covar, "covariate")
+    common = stream.samples[stream.samples.isin(ph.index)]
+    if cv is not None:
+        common = common[common.isin(cv.index)]
+    if len(common) == 0:
+        raise DataError(
+            f"no sample IID of the .fam file is in the phenotype{'/covariate' if cv is not None else ''} table "
+            f"(.fam: {list(stream.samples[:3])}…, phenotypes: {list(ph.index[:3])}…)",
+            file=stream.bed.with_suffix(".fam"), field="IID",
+            fix="key the phenotype (and covariate) table by the .fam IIDs (column 2)")
+    ok = np.ones(len(common), dtype=bool)
+    if cv is not None:
+        ok &= np.isfinite(cv.loc[common].to_numpy()).all(axis=1)
+    ymat = ph.loc[common].to_numpy()
+    if mode == "multi":
+        ok &= np.isfinite(ymat).all(axis=1)
+    else:
+        ok &= np.isfinite(ymat).any(axis=1)
+    used = common[ok]
+    match = SampleMatch(fam=len(stream.samples), pheno=len(ph), covar=None if cv is None else len(cv),
+                        overlap=len(common), used=len(used))
+    if len(used) == 0:
+        raise DataError("no sample has complete phenotypes and covariates", field="IID",
+                        fix="check for missing values (NaN) in the phenotype/covariate tables")
+    rows = stream.samples.get_indexer(used)
+    y = ph.loc[used].to_numpy()
+    x = None if cv is None else cv.loc[used].to_numpy()
+    traits = [str(c) for c in ph.columns]
+    parts: list[pd.DataFrame] = []
+    for block in stream.blocks(rows, block_size):
+        g = block.genotypes.astype(np.float64)
+        ann = _annotation(stream.variants, slice(block.start, block.stop))
+        if mode == "multi":
+            r = multitrait_assoc(y, g, x, method=method, missing=missing)
+            frame = pd.DataFrame({**ann, "OBS_CT": r.obs_ct, "D": r.n_traits, "LRT": r.stat, "P": r.p,
+                                  "METHOD": r.method})
+            for k, name in enumerate(traits):
+                frame[f"BETA_{name}"] = r.beta[k]
+            parts.append(frame)
+        else:
+            for k, name in enumerate(traits):
+                keep = np.isfinite(y[:, k])
+                r = linear_assoc(y[keep, k], g[keep], None if x is None else x[keep], missing=missing)
+                parts.append(pd.DataFrame({"PHENO": name, **ann, "OBS_CT": r.obs_ct, "BETA": r.beta[0],
+                                           "SE": r.se[0], "T_STAT": r.t[0], "P": r.p[0]}))
+    result = pd.concat(parts, ignore_index=True)
+    if mode == "single":
+        result = pd.concat([result[result["PHENO"] == t] for t in traits], ignore_index=True)
+    result.attrs["samples"] = match
+    if out is not None:
+        write_results(result, out, mode)
+    return result
+
+
+def write_results(result: pd.DataFrame, out: str | Path, mode: str) -> list[Path]:
+    """Write ``result`` as TSV (plink2-like) and Parquet; return the paths written."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    if mode == "single":
+        for name, frame in result.groupby("PHENO", sort=False):
+            path = out.parent / f"{out.name}.{name}.glm.linear"
+            frame.drop(columns="PHENO").to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.10g")
+            written.append(path)
+        parquet = out.parent / f"{out.name}.single.parquet"
+    else:
+        path = out.parent / f"{out.name}.multi.tsv"
+        result.to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.10g")
+        written.append(path)
+        parquet = out.parent / f"{out.name}.multi.parquet"
+    frame = result.copy()
+    frame["#CHROM"] = frame["#CHROM"].astype(str)
+    frame.attrs = {}
+    frame.to_parquet(parquet, index=False)
+    written.append(parquet)
+    return written

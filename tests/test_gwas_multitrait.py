@@ -1,0 +1,113 @@
+"""Multi-trait GWAS kernel: DESIGN.md reference vector and a slow, independent implementation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from alignome.gwas.multitrait import multitrait_assoc
+from alignome.gwas.singletrait import linear_assoc
+
+G_REF = np.array([0, 1, 2, 0, 1, 2, 1, 0, 2, 1], dtype=float)
+Y_REF = np.array([[.1, 1.2], [.5, .7], [1.9, 2.1], [-.3, .2], [.8, 1.5], [1.1, .9], [.2, 1.1],
+                  [-.5, -.1], [1.4, 2.2], [.3, .4]])
+
+
+def test_reference_vector():
+    r = multitrait_assoc(Y_REF, G_REF)
+    assert r.method == "lrt" and r.n_traits == 2 and r.n_covariates == 1 and r.obs_ct[0] == 10
+    np.testing.assert_allclose(r.beta[:, 0], [0.85, 0.65], rtol=1e-12)
+    np.testing.assert_allclose(r.q[0], 8.7926764, rtol=1e-7)
+    np.testing.assert_allclose(r.lrt[0], 11.5832964, rtol=1e-8)
+    np.testing.assert_allclose(r.p_lrt[0], 0.003053, rtol=2e-4)
+    np.testing.assert_allclose(r.lrt_ml[0], 21.1417911, rtol=1e-8)
+    np.testing.assert_allclose(r.wilks_f[0], 25.48974, rtol=1e-6)
+    np.testing.assert_allclose(r.p_wilks[0], 6.115e-4, rtol=2e-4)
+    assert r.stat[0] == r.lrt[0] and r.p[0] == r.p_lrt[0]
+    w = multitrait_assoc(Y_REF, G_REF, method="wilks")
+    assert w.method == "wilks" and w.stat[0] == w.wilks_f[0] and w.p[0] == w.p_wilks[0]
+    assert multitrait_assoc(Y_REF, G_REF, method="ml").stat[0] == r.lrt_ml[0]
+
+
+def _slow(y, g, x):
+    """Per-variant explicit fits: lstsq null/alternative models, Gaussian log-likelihoods."""
+    n, d = y.shape
+    design0 = np.column_stack([np.ones(n)] + ([] if x is None else [x]))
+    design1 = np.column_stack([design0, g])
+    e0 = y - design0 @ np.linalg.lstsq(design0, y, rcond=None)[0]
+    coef1 = np.linalg.lstsq(design1, y, rcond=None)[0]
+    e1 = y - design1 @ coef1
+    c0 = e0.T @ e0 / n  # null ML covariance, held fixed
+    c0inv = np.linalg.inv(c0)
+
+    def loglik(resid, cov):
+        _, logdet = np.linalg.slogdet(cov)
+        quad = np.einsum("ij,jk,ik->", resid, np.linalg.inv(cov), resid)
+        return -0.5 * (n * d * np.log(2 * np.pi) + n * logdet + quad)
+
+    # fixed-C model: covariance s·C0; GLS = OLS per trait when all traits share a design.
+    s0 = np.einsum("ij,jk,ik->", e0, c0inv, e0) / (n * d)
+    s1 = np.einsum("ij,jk,ik->", e1, c0inv, e1) / (n * d)
+    lrt = 2 * (loglik(e1, s1 * c0) - loglik(e0, s0 * c0))
+    ml = 2 * (loglik(e1, e1.T @ e1 / n) - loglik(e0, c0))
+    lam = np.linalg.det(e1.T @ e1) / np.linalg.det(e0.T @ e0)
+    p = design0.shape[1]
+    f = (1 - lam) / lam * (n - p - d) / d
+    return coef1[-1], lrt, ml, f
+
+
+@pytest.mark.parametrize("with_covariates", [False, True])
+def test_matches_slow_implementation(with_covariates):
+    rng = np.random.default_rng(1)
+    n, d, m = 60, 3, 25
+    x = rng.normal(size=(n, 2)) if with_covariates else None
+    g = rng.binomial(2, 0.3, size=(n, m)).astype(float)
+    mix = rng.normal(size=(d, d))
+    y = rng.normal(size=(n, d)) @ mix + 0.3 * g[:, [0]] + (0 if x is None else x @ rng.normal(size=(2, d)))
+    g[3, 4] = np.nan  # one missing genotype: that variant is refit without sample 3
+    r = multitrait_assoc(y, g, x)
+    for j in range(m):
+        keep = np.isfinite(g[:, j])
+        beta, lrt, ml, f = _slow(y[keep], g[keep, j], None if x is None else x[keep])
+        np.testing.assert_allclose(r.beta[:, j], beta, rtol=1e-9)
+        np.testing.assert_allclose([r.lrt[j], r.lrt_ml[j], r.wilks_f[j]], [lrt, ml, f], rtol=1e-8)
+        assert r.obs_ct[j] == keep.sum()
+    np.testing.assert_allclose(r.p_lrt, stats.chi2.sf(r.lrt, d))
+    df2 = r.obs_ct - (3 if with_covariates else 1) - d
+    np.testing.assert_allclose(r.p_wilks, stats.f.sf(r.wilks_f, d, df2))
+
+
+def test_single_trait_special_case():
+    """D = 1: Wilks F equals the OLS t², so the exact p-values agree."""
+    rng = np.random.default_rng(2)
+    n = 80
+    x = rng.normal(size=(n, 2))
+    g = rng.binomial(2, 0.4, size=(n, 10)).astype(float)
+    y = rng.normal(size=n) + 0.2 * g[:, 0]
+    multi = multitrait_assoc(y, g, x, method="wilks")
+    single = linear_assoc(y, g, x)
+    np.testing.assert_allclose(multi.wilks_f, single.t[0] ** 2, rtol=1e-9)
+    np.testing.assert_allclose(multi.p, single.p[0], rtol=1e-8)
+
+
+def test_block_equals_one_by_one_and_monomorphic():
+    rng = np.random.default_rng(4)
+    y = rng.normal(size=(40, 2))
+    g = rng.binomial(2, 0.5, size=(40, 6)).astype(float)
+    g[:, 2] = 1.0
+    block = multitrait_assoc(y, g)
+    assert np.isnan(block.p[2]) and np.isnan(block.beta[:, 2]).all()
+    for j in (0, 1, 3, 5):
+        np.testing.assert_allclose(block.lrt[j], multitrait_assoc(y, g[:, j]).lrt[0], rtol=1e-12)
+
+
+def test_shape_errors():
+    with pytest.raises(ValueError, match="rows"):
+        multitrait_assoc(np.zeros((5, 2)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="method"):
+        multitrait_assoc(Y_REF, G_REF, method="score")
+    with pytest.raises(ValueError, match="NaN"):
+        y = Y_REF.copy()
+        y[0, 0] = np.nan
+        multitrait_assoc(y, G_REF)

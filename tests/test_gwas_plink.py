@@ -1,0 +1,79 @@
+"""Single-trait GWAS against plink2 --glm (linear) on an msprime-simulated PLINK set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from plink_tools import require_plink2, run_plink
+
+from alignome.gwas.run import SINGLE_COLUMNS, run_gwas
+from alignome.simulate.genotypes import simulate_genotypes
+
+N, M = 300, 200
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    """PLINK set with ~1% missing genotypes, two traits (one NA), two covariates, extra .fam samples."""
+    from bed_reader import to_bed
+
+    tmp = tmp_path_factory.mktemp("plinkref")
+    geno = simulate_genotypes(N, 7, n_snps=M, segments=((1, 1_000_000), (2, 1_000_000)), segment_length_bp=1_000_000)
+    rng = np.random.default_rng(3)
+    dosage = geno.dosage.astype(np.float32)
+    dosage[rng.random(dosage.shape) < 0.01] = np.nan
+    iids = [f"s{i:03d}" for i in range(N)]
+    to_bed(tmp / "g.bed", dosage, count_A1=True, num_threads=1, properties={
+        "fid": iids, "iid": iids, "sex": np.ones(N, dtype=np.int32),
+        "chromosome": [str(c) for c in geno.chromosome], "sid": list(geno.variant_id),
+        "bp_position": geno.bp_position, "allele_1": list(geno.allele_1), "allele_2": list(geno.allele_2)})
+    covar = pd.DataFrame({"FID": iids, "IID": iids, "AGE": rng.normal(70, 8, N), "PC1": rng.normal(size=N)})
+    g0 = np.nan_to_num(geno.dosage[:, 10].astype(float))
+    pheno = pd.DataFrame({"FID": iids, "IID": iids,
+                          "T1": 0.02 * covar["AGE"] + 0.4 * g0 + rng.normal(size=N),
+                          "T2": rng.normal(size=N) + 0.3 * covar["PC1"]})
+    pheno.loc[5, "T2"] = np.nan  # per-trait sample sets differ
+    pheno = pheno.iloc[:-4]  # 4 .fam samples without phenotypes
+    pheno.to_csv(tmp / "p.txt", sep="\t", index=False, na_rep="NA")
+    covar.to_csv(tmp / "c.txt", sep="\t", index=False)
+    return tmp, pheno, covar
+
+
+def _read_plink(path):
+    return pd.read_csv(path, sep="\t", na_values=["NA"])
+
+
+def test_single_trait_matches_plink2(cohort):
+    exe = require_plink2()
+    tmp, pheno, covar = cohort
+    run_plink(exe, ["--bfile", "g", "--pheno", "p.txt", "--covar", "c.txt", "--glm", "hide-covar", "omit-ref",
+                    "--out", "ref"], cwd=tmp)
+    ours = run_gwas(tmp / "g", pheno, covar, mode="single", block_size=64, out=tmp / "ours")
+    assert list(ours.columns) == ["PHENO", *SINGLE_COLUMNS]
+    assert ours.attrs["samples"].used == N - 4
+    for trait in ("T1", "T2"):
+        ref = _read_plink(tmp / f"ref.{trait}.glm.linear")
+        mine = ours[ours["PHENO"] == trait].reset_index(drop=True)
+        assert list(ref["ID"]) == list(mine["ID"])
+        # 'omit-ref' makes plink2's A1 the ALT allele (.bim column 5), the allele bed-reader counts.
+        assert (ref["A1"] == mine["A1"]).all() and (ref["ALT"] == mine["ALT"]).all()
+        assert (ref["OBS_CT"] == mine["OBS_CT"]).all()
+        assert mine["OBS_CT"].nunique() > 1  # missing genotypes were dropped per variant
+        # plink2 prints 6 significant digits: relative error ≤ 5e-6 from rounding alone.
+        for col in ("BETA", "SE", "T_STAT", "P"):
+            np.testing.assert_allclose(mine[col], ref[col], rtol=6e-6, atol=0, err_msg=f"{trait} {col}")
+    written = _read_plink(tmp / "ours.T1.glm.linear")
+    assert list(written.columns) == SINGLE_COLUMNS and len(written) == M
+
+
+def test_missing_plink_skips_or_fails(monkeypatch):
+    import plink_tools
+
+    monkeypatch.setattr(plink_tools, "find_plink", lambda name: None)
+    monkeypatch.delenv(plink_tools.REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="plink2 not found"):
+        plink_tools.require_plink2()
+    monkeypatch.setenv(plink_tools.REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="ALIGNOME_REQUIRE_PLINK=1"):
+        plink_tools.require_plink2()
