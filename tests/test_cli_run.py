@@ -74,6 +74,11 @@ def test_embeddings_are_out_of_fold_one_per_scan(quick_run: Path):
     common = held_out.index.intersection(folds.index)
     assert len(common) > 0 and (held_out.loc[common] == folds.loc[common]).all()
     assert any(c.startswith("z_snp_") for c in emb.columns) and any(c.startswith("z_mri_") for c in emb.columns)
+    # the GWAS phenotype table: one row per subject, its latest scan's MRI embedding, no SNP embedding
+    gwas = pd.read_parquet(quick_run / "mri_embeddings_by_subject.parquet")
+    assert gwas["IID"].is_unique and not any(c.startswith("z_snp_") for c in gwas.columns)
+    last = emb.dropna(subset=["z_mri_0"]).sort_values("age").groupby("subject").tail(1).set_index("subject")
+    assert gwas.set_index("IID")["z_mri_0"].equals(last.loc[gwas["IID"], "z_mri_0"].rename_axis("IID"))
 
 
 def test_rerun_resumes_from_checkpoints_with_identical_results(quick_run: Path):

@@ -100,6 +100,17 @@ def _named(name: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[st
     return name, fn(*args)
 
 
+def mri_embeddings_by_subject(embeddings: pd.DataFrame) -> pd.DataFrame:
+    """One row per subject (``IID``): the out-of-fold MRI embedding of the subject's latest scan.
+
+    This is the phenotype table for ``alignome gwas``; the SNP embeddings are left
+    out on purpose, since a GWAS on genotype-derived traits would be circular.
+    """
+    cols = [c for c in embeddings.columns if c.startswith("z_mri_")]
+    latest = embeddings.dropna(subset=cols).sort_values(["subject", "age"]).groupby("subject").tail(1)
+    return latest[["subject", *cols]].rename(columns={"subject": "IID"}).reset_index(drop=True)
+
+
 def run_recipe(
     recipe_path: Path,
     preset: str | None = None,
@@ -175,6 +186,7 @@ def run_recipe(
     embeddings = _concat([e.embeddings for e in encs])
     if len(embeddings):
         embeddings.to_parquet(out / "embeddings.parquet", index=False)
+        mri_embeddings_by_subject(embeddings).to_parquet(out / "mri_embeddings_by_subject.parquet", index=False)
     for stage in ("prepare", "pretrain", "fusion_classifiers", "baselines"):
         timings[f"{stage}_cpu"] = sum(u.timings_s.get(stage, 0.0) for u in [*encs, *ordered])
 
