@@ -45,3 +45,46 @@ def test_out_of_range_genotype_is_a_clear_error():
 def test_additive_encoder_imputes_training_mean():
     enc = AdditiveEncoder().fit(np.array([[0.0, 2.0], [2.0, np.nan]]))
     np.testing.assert_allclose(enc.transform(np.array([[np.nan, np.nan]])), [[1.0, 2.0]])
+
+
+def test_one_hot_against_direct_indicators():
+    from alignome.genetics.encoding import OneHotEncoder
+
+    rng = np.random.default_rng(5)
+    train = rng.choice([0.0, 1.0, 2.0], size=(40, 4), p=[0.5, 0.3, 0.2])
+    train[rng.random(train.shape) < 0.1] = np.nan
+    test = rng.choice([0.0, 1.0, 2.0], size=(6, 4))
+    test[1, 2] = np.nan
+    enc = OneHotEncoder().fit(train)
+    out = enc.transform(test)
+    assert out.shape == (6, 12)
+    for j in range(4):
+        called = train[:, j][~np.isnan(train[:, j])]
+        freq = [np.mean(called == g) for g in (0, 1, 2)]
+        for i in range(6):
+            expected = freq if np.isnan(test[i, j]) else [float(test[i, j] == g) for g in (0, 1, 2)]
+            np.testing.assert_allclose(out[i, 3 * j:3 * j + 3], expected, rtol=1e-6)
+    assert list(enc.get_feature_names_out(["a", "b", "c", "d"])[:3]) == ["a_0", "a_1", "a_2"]
+
+
+def test_standardised_uses_training_rows_only():
+    from alignome.genetics.encoding import StandardisedEncoder
+
+    rng = np.random.default_rng(6)
+    train = rng.choice([0.0, 1.0, 2.0], size=(30, 3))
+    train[0, 0] = np.nan
+    train[:, 2] = 1.0  # monomorphic
+    test = rng.choice([0.0, 1.0, 2.0], size=(5, 3)) + 0.0
+    test[2, 1] = np.nan
+    enc = StandardisedEncoder().fit(train)
+    out = enc.transform(test)
+    for j in range(2):
+        called = train[:, j][~np.isnan(train[:, j])]
+        expected = (test[:, j] - called.mean()) / called.std()
+        expected[np.isnan(expected)] = 0.0
+        np.testing.assert_allclose(out[:, j], expected, rtol=1e-5)
+    assert (out[:, 2] == 0).all()
+    # Fitting on other rows gives other values: nothing leaks from the test rows.
+    assert not np.allclose(StandardisedEncoder().fit(test).transform(test), out)
+    with pytest.raises(DataError):
+        enc.transform(test[:, :2])

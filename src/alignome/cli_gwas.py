@@ -5,6 +5,7 @@ Registered in :mod:`alignome.cli` as the command ``alignome gwas``.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -13,14 +14,17 @@ import typer
 from alignome.errors import AlignomeError, DataError
 
 def _read_table(path: Path, what: str, columns: list[str] | None = None):
-    """Read a whitespace/tab/comma table with an IID (or #IID) column."""
+    """Read a Parquet or whitespace/tab/comma table with an IID (or #IID) column."""
     import pandas as pd
 
     if not path.is_file():
         raise DataError("file not found", file=path, fix=f"give an existing {what} file")
     try:
-        frame = pd.read_csv(path, sep=None, engine="python", na_values=["NA", "NaN", "nan", ""])
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep=None, engine="python", na_values=["NA", "NaN", "nan", ""])
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, OSError, ValueError) as exc:
         raise DataError(f"cannot parse the {what} table: {exc}", file=path,
                         fix="write a header line with IID and one column per value") from None
     frame.columns = [str(c) for c in frame.columns]
@@ -43,6 +47,23 @@ def _read_table(path: Path, what: str, columns: list[str] | None = None):
     return frame.set_index("IID")
 
 
+def _read_ids(path: Path) -> list[str]:
+    """Sample IDs: one per line, or a table with an IID column (FID/IID pairs use IID)."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise DataError("file not found", file=path, fix="give a file of sample IDs")
+    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+    if not lines:
+        return []
+    head = [h.lstrip("#") for h in lines[0]]
+    if "IID" in head:
+        frame = pd.read_csv(path, sep=None, engine="python", dtype=str)
+        col = next(c for c in frame.columns if c.lstrip("#") == "IID")
+        return frame[col].dropna().astype(str).tolist()
+    return [parts[1] if len(parts) == 2 else parts[0] for parts in lines]
+
+
 def gwas(
     bfile: Path = typer.Option(..., "--bfile", help="PLINK 1 binary prefix (.bed/.bim/.fam)."),
     pheno: Path = typer.Option(..., "--pheno", help="Phenotype or embedding table with an IID column."),
@@ -55,6 +76,21 @@ def gwas(
     method: str = typer.Option("lrt", "--method", help="Multi-trait statistic: lrt (paper 003), ml or wilks."),
     block_size: int = typer.Option(1000, "--block-size", help="Variants read from the .bed at a time."),
     missing: str = typer.Option("drop", "--missing", help="Missing genotypes: drop (per variant, as plink2) or mean."),
+    genetic_pcs: int = typer.Option(0, "--genetic-pcs", help="Add the top K genetic PCs (streamed randomised PCA) as covariates."),
+    pca_seed: int = typer.Option(0, "--pca-seed", help="Seed of the randomised PCA sketch."),
+    trained_on: Optional[Path] = typer.Option(
+        None, "--trained-on", help="Sample IDs the embeddings were trained on (one per line, or a table with IID): warn on overlap."),
+    exclude_trained: bool = typer.Option(False, "--exclude-trained", help="Drop the --trained-on samples from the GWAS."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Dask backend: threads, processes, or a dask.distributed address (tcp://host:8786)."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Manhattan and QQ plots (PNG) with λGC."),
+    loci: bool = typer.Option(True, "--loci/--no-loci", help="Clump hits into independent loci ({out}.loci.tsv)."),
+    clump_p1: float = typer.Option(5e-8, "--clump-p1", help="Significance of index variants (genome-wide)."),
+    clump_r2: float = typer.Option(0.05, "--clump-r2", help="LD r² threshold for clumping (paper 003: 0.05)."),
+    clump_kb: float = typer.Option(5000, "--clump-kb", help="Clumping window in kb (paper 003: 5000 = 5 Mb)."),
+    known_loci: Optional[Path] = typer.Option(
+        None, "--known-loci", help="Known disease loci: lead variants (ID or CHROM/POS) or summary statistics (clumped)."),
+    known_window_kb: float = typer.Option(250.0, "--known-window-kb", help="A known locus is recovered by a hit within ± this many kb (0: the lead variant itself)."),
     out: Path = typer.Option(Path("gwas"), "--out", help="Output prefix (TSV + Parquet)."),
 ) -> None:
     """Run a GWAS and write PLINK2-style result tables.
@@ -62,6 +98,7 @@ def gwas(
     Example: alignome gwas --bfile data/sim/genotypes --pheno emb.tsv --embedding-pcs 4 --covar covar.tsv --out runs/gwas/emb
     """
     from alignome.gwas.phenotypes import embedding_phenotypes
+    from alignome.gwas.report import report_gwas
     from alignome.gwas.run import run_gwas
 
     if mode not in ("multi", "single"):
@@ -76,12 +113,37 @@ def gwas(
         if embedding_pcs is not None:
             ph = embedding_phenotypes(ph, embedding_pcs)
         cv = None if covar is None else _read_table(covar, "covariate")
-        result = run_gwas(bfile, ph, cv, mode=mode, method=method, block_size=block_size, missing=missing, out=out)
+        train = None if trained_on is None else _read_ids(trained_on)
+        if exclude_trained and train is None:
+            raise DataError("--exclude-trained needs --trained-on FILE", field="trained-on",
+                            fix="give the file of training sample IDs")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the overlap is reported below
+            result = run_gwas(bfile, ph, cv, mode=mode, method=method, block_size=block_size, missing=missing,
+                              genetic_pcs=genetic_pcs, pca_seed=pca_seed, trained_on=train,
+                              exclude_trained=exclude_trained, scheduler=scheduler, out=out)
+        report = report_gwas(result, bfile, out, plots=plots, loci=loci, p1=clump_p1, r2=clump_r2, kb=clump_kb,
+                             known_loci=known_loci, window_kb=known_window_kb)
     except AlignomeError as exc:
         typer.secho(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
     match = result.attrs["samples"]
     typer.echo(f"{match.describe()}")
+    if result.attrs.get("trained") is not None:
+        typer.echo(result.attrs["trained"].describe())
+    pcs = result.attrs.get("genetic_pcs")
+    if pcs is not None:
+        typer.echo(f"{genetic_pcs} genetic PCs (randomised PCA on {pcs.n_variants} variants, seed {pca_seed}) "
+                   f"added as covariates GPC1..GPC{genetic_pcs}; written to {out}.eigenvec")
+    lam = ", ".join(f"{k} {v:.3f}" for k, v in report["lambda_gc"].items())
+    typer.echo(f"λGC: {lam}")
+    if "n_loci" in report:
+        typer.echo(f"independent loci at P < {clump_p1:g} (clump r² {clump_r2:g}, {clump_kb:g} kb): "
+                   + ", ".join(f"{k} {v}" for k, v in report["n_loci"].items()) + f" → {out}.loci.tsv")
+    for name, rec in report.get("recovery", {}).items():
+        typer.echo(f"known loci recovered ({name}, ±{known_window_kb:g} kb): genome-wide {rec.recovered_genome_wide}/"
+                   f"{rec.n_known} ({rec.fraction_genome_wide:.1%}), Bonferroni P < {rec.bonferroni_threshold:.3g} "
+                   f"{rec.recovered_bonferroni}/{rec.n_known} ({rec.fraction_bonferroni:.1%})")
     n_var = result["ID"].nunique()
     best = result.nsmallest(1, "P")
     top = "" if best.empty else f"; smallest P {best['P'].iloc[0]:.3g} at {best['ID'].iloc[0]}"

@@ -8,7 +8,7 @@ import typer
 
 from alignome.errors import AlignomeError
 
-variants_app = typer.Typer(no_args_is_help=True, help="Variant-level tools that reproduce PLINK 1.9 (clumping).")
+variants_app = typer.Typer(no_args_is_help=True, help="Variant-level tools that reproduce PLINK 1.9 and METAL: qc, meta, clump, select.")
 
 
 def _fail(exc: AlignomeError) -> None:
@@ -85,3 +85,126 @@ def prs_command(
         typer.secho(f"warning: {len(used.skipped)} score-file rows skipped (first: {used.skipped[0][0]}: "
                     f"{used.skipped[0][1]})", err=True)
     typer.echo(f"scored {len(profile)} samples on {len(used.variants)} variants; wrote {path}")
+
+
+def _parse_columns(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    mapping = {}
+    for item in text.split(","):
+        if "=" not in item:
+            from alignome.errors import ConfigError
+
+            raise ConfigError(f"--columns item '{item}' is not STANDARD=COLUMN", field="columns",
+                              fix="e.g. --columns variant=rsid,p=PVAL,effect_allele=EA")
+        key, value = item.split("=", 1)
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+@variants_app.command("qc")
+def qc_command(
+    bfile: Path = typer.Option(..., "--bfile", help="PLINK 1 binary fileset prefix."),
+    out: Path = typer.Option(..., "--out", help="Output prefix: .snplist .irem .keep .removed.tsv .hwe .frq .lmiss .imiss .qc.log"),
+    geno: float = typer.Option(None, "--geno", help="Remove variants with missing call rate > this (plink --geno)."),
+    mind: float = typer.Option(None, "--mind", help="Remove samples with missing call rate > this (plink --mind)."),
+    maf: float = typer.Option(None, "--maf", help="Remove variants with minor allele frequency < this (plink --maf)."),
+    hwe: float = typer.Option(None, "--hwe", help="Remove variants with HWE exact-test p < this (plink --hwe)."),
+    hwe_midp: bool = typer.Option(False, "--hwe-midp", help="Mid-p exact test (plink --hwe P midp)."),
+) -> None:
+    """Genotype QC with the same answers as PLINK 1.9 (--mind, then --geno, --hwe, --maf).
+
+    Writes the kept variants as PREFIX.snplist (plink --write-snplist), removed samples as
+    PREFIX.irem, every removed variant with its reason in PREFIX.removed.tsv, and the
+    --missing/--freq/--hardy style reports.
+
+    Examples:
+
+      alignome variants qc --bfile cohort --geno 0.1 --mind 0.1 --maf 0.01 --hwe 1e-6 --out cohort_qc
+
+      plink --bfile cohort --extract cohort_qc.snplist --keep cohort_qc.keep --make-bed --out cohort_clean
+    """
+    from alignome.genetics.qc import run_qc, write_qc
+
+    try:
+        result = run_qc(bfile, geno=geno, mind=mind, maf=maf, hwe=hwe, hwe_midp=hwe_midp)
+        paths = write_qc(result, out)
+    except AlignomeError as exc:
+        _fail(exc)
+        return
+    typer.echo(paths["qc.log"].read_text().rstrip())
+    typer.echo(f"wrote {paths['snplist']}, {paths['irem']}, {paths['removed.tsv']}")
+
+
+@variants_app.command("meta")
+def meta_command(
+    sumstats: list[Path] = typer.Option(..., "--sumstats", help="Summary-statistics files (repeat, or list after one flag)."),
+    out: Path = typer.Option(..., "--out", help="Output prefix; writes PREFIX.meta.tbl (METAL columns)."),
+    fmt: str = typer.Option("auto", "--format", help="auto, plink-assoc, plink-qassoc, plink2-glm, metal or tsv."),
+    columns: str = typer.Option(None, "--columns", help="For tsv: STANDARD=COLUMN,... e.g. variant=rsid,p=PVAL,beta=B,se=SE"),
+) -> None:
+    """Fixed-effect inverse-variance meta-analysis, as METAL SCHEME STDERR.
+
+    Reports beta, SE, Z, p, the direction string (one +/-/? per input file, in input order),
+    Cochran's Q, its p and I².
+
+    Examples:
+
+      alignome variants meta --sumstats cohortA.qassoc --sumstats cohortB.glm.linear --out meta
+
+      alignome variants meta --sumstats a.tsv --sumstats b.tsv --format tsv --columns variant=rsid,p=P,beta=B,se=SE,effect_allele=EA,other_allele=NEA --out meta
+    """
+    from alignome.genetics.meta import meta_analyse, write_metal
+    from alignome.genetics.sumstats_io import read_sumstats_file
+
+    try:
+        mapping = _parse_columns(columns)
+        studies = [read_sumstats_file(p, fmt=fmt, columns=mapping) for p in sumstats]
+        result = meta_analyse(studies)
+        path = write_metal(result, out)
+    except AlignomeError as exc:
+        _fail(exc)
+        return
+    for name, bad, skipped in zip(sumstats, result.allele_mismatches, result.skipped_no_se):
+        if bad:
+            typer.secho(f"warning: {len(bad)} variants of {name} left out: alleles match neither order "
+                        f"(first: {bad[0]})", err=True)
+        if skipped:
+            typer.secho(f"warning: {skipped} rows of {name} left out: no usable beta/SE", err=True)
+    typer.echo(f"meta-analysed {len(result.table)} variants from {len(studies)} files; wrote {path}")
+
+
+@variants_app.command("select")
+def select_command(
+    sumstats: Path = typer.Option(..., "--sumstats", help="Summary statistics (any format `variants meta` reads)."),
+    out: Path = typer.Option(..., "--out", help="Output prefix; writes PREFIX.panel.tsv."),
+    bfile: Path = typer.Option(None, "--bfile", help="Genotypes: restricts to genotyped variants; LD reference for clumping."),
+    top_k: int = typer.Option(None, "--top-k", help="Keep the K variants with the smallest p (paper 000)."),
+    p1: float = typer.Option(None, "--p1", help="Clump variants with p <= p1 and keep the index variants (paper 003: 1e-5)."),
+    r2: float = typer.Option(0.05, "--r2", help="Clumping r² threshold (--clump-r2)."),
+    kb: float = typer.Option(5000, "--kb", help="Clumping window radius in kb (--clump-kb)."),
+    fmt: str = typer.Option("auto", "--format", help="auto, plink-assoc, plink-qassoc, plink2-glm, metal or tsv."),
+    columns: str = typer.Option(None, "--columns", help="For tsv: STANDARD=COLUMN,... e.g. variant=rsid,p=PVAL"),
+) -> None:
+    """Choose a variant panel (TSV: variant chrom pos effect_allele p source) that recipes consume.
+
+    Examples:
+
+      alignome variants select --sumstats meta.meta.tbl --bfile cohort --p1 1e-5 --r2 0.05 --kb 5000 --out panel
+
+      alignome variants select --sumstats gwas.assoc --bfile cohort --top-k 1000 --out top1000
+    """
+    from alignome.genetics.panel import select_panel, write_panel
+    from alignome.genetics.sumstats_io import read_sumstats_file
+
+    try:
+        frame = read_sumstats_file(sumstats, fmt=fmt, columns=_parse_columns(columns))
+        result = select_panel(frame, bfile=bfile, top_k=top_k, p1=p1, r2=r2, kb=kb, source=str(sumstats))
+        path = write_panel(result.panel, Path(f"{out}.panel.tsv"))
+    except AlignomeError as exc:
+        _fail(exc)
+        return
+    if result.not_genotyped:
+        typer.secho(f"warning: {result.not_genotyped} sumstats variants are not in {bfile}.bim and were not considered",
+                    err=True)
+    typer.echo(f"{len(result.panel)} variants chosen ({result.rule}) from {result.considered}; wrote {path}")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, stats
 
-from alignome.gwas._linalg import as_2d, covariate_basis, mean_impute, residualise
+from alignome.gwas._linalg import as_2d, covariate_basis, drop_downdate, mean_impute, residualise
 
 METHODS = ("lrt", "ml", "wilks")
 
@@ -116,6 +116,35 @@ def _complete_block(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None)
     return beta, q, basis.shape[1]
 
 
+def _downdate(y, g, cov, cols, beta, q, obs, p_cov) -> np.ndarray:
+    """Fill the drop-missing variants ``cols`` by downdating; return those that need a refit."""
+    d = y.shape[1]
+    dd = drop_downdate(y, g[:, cols], cov)
+    refit = []
+    for i, j in enumerate(cols):
+        n_j = int(dd["n"][i])
+        obs[j] = n_j
+        if n_j <= d + 1:
+            continue
+        if not dd["ok"][i]:
+            refit.append(j)
+            continue
+        gg = dd["gg"][i]
+        if gg <= 1e-12 * max(dd["scale"][i], 1.0) ** 2 * n_j:
+            p_cov[j] = dd["p"]
+            continue
+        try:
+            chol = linalg.cho_factor(dd["yy"][i], lower=True)
+        except linalg.LinAlgError:
+            refit.append(j)
+            continue
+        v = dd["yg"][i]
+        q[j] = n_j * (v @ linalg.cho_solve(chol, v)) / gg
+        beta[:, j] = v / gg
+        p_cov[j] = dd["p"]
+    return np.asarray(refit, dtype=np.intp)
+
+
 def multitrait_assoc(
     y: np.ndarray,
     g: np.ndarray,
@@ -123,6 +152,7 @@ def multitrait_assoc(
     *,
     method: str = "lrt",
     missing: str = "drop",
+    drop_update: str = "downdate",
 ) -> MultiTraitResult:
     """Joint test of each genotype column of ``g`` against all traits in ``y``.
 
@@ -141,6 +171,10 @@ def multitrait_assoc(
         "drop": a variant's test uses only the samples with its genotype
         (covariate projection and Ĉ refit on them, as plink2 does);
         "mean": missing genotypes take the variant's mean over observed samples.
+    drop_update
+        How ``missing="drop"`` refits: "downdate" (default; a rank-k downdate
+        of the full-sample fit, :func:`~alignome.gwas._linalg.drop_downdate`)
+        or "refit" (a full refit per variant).  Same answer up to rounding.
 
     Returns
     -------
@@ -170,7 +204,12 @@ def multitrait_assoc(
     if clean.any():
         b, qq, pc = _complete_block(y, g[:, clean], cov)
         beta[:, clean], q[clean], p_cov[clean] = b, qq, pc
-    for j in np.flatnonzero(has_nan):
+    if drop_update not in ("downdate", "refit"):
+        raise ValueError(f"drop_update must be 'downdate' or 'refit', got {drop_update!r}")
+    todo = np.flatnonzero(has_nan)
+    if todo.size and drop_update == "downdate":
+        todo = _downdate(y, g, cov, todo, beta, q, obs, p_cov)
+    for j in todo:
         keep = ~nan[:, j]
         obs[j] = int(keep.sum())
         if obs[j] <= d + 1:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from alignome.errors import DataError
+from alignome.gwas.blocks import block_ranges, map_blocks
 from alignome.gwas.multitrait import METHODS, multitrait_assoc
 from alignome.gwas.singletrait import linear_assoc
 from alignome.gwas.stream import open_bed_stream
@@ -61,6 +65,45 @@ def _annotation(variants: pd.DataFrame, sl: slice) -> dict[str, np.ndarray]:
             "REF": v["ref"].to_numpy(), "ALT": v["alt"].to_numpy(), "A1": v["alt"].to_numpy()}
 
 
+def _assoc_block(g: np.ndarray, start: int, stop: int, y: np.ndarray, x: np.ndarray | None, mode: str,
+                 method: str, missing: str, traits: list[str]) -> list[dict]:
+    """Test one block of variants; columns without annotation (added by the caller)."""
+    if mode == "multi":
+        r = multitrait_assoc(y, g, x, method=method, missing=missing)
+        cols = {"OBS_CT": r.obs_ct, "D": np.full(stop - start, r.n_traits), "LRT": r.stat, "P": r.p,
+                "METHOD": np.full(stop - start, r.method, dtype=object)}
+        for k, name in enumerate(traits):
+            cols[f"BETA_{name}"] = r.beta[k]
+        return [cols]
+    parts = []
+    for k, name in enumerate(traits):
+        keep = np.isfinite(y[:, k])
+        r = linear_assoc(y[keep, k], g[keep], None if x is None else x[keep], missing=missing)
+        parts.append({"PHENO": name, "OBS_CT": r.obs_ct, "BETA": r.beta[0], "SE": r.se[0], "T_STAT": r.t[0],
+                      "P": r.p[0]})
+    return parts
+
+
+@dataclass(frozen=True)
+class TrainedOverlap:
+    """Overlap of the GWAS samples with the samples the embeddings were trained on."""
+
+    trained: int
+    overlap: int
+    excluded: int
+
+    def describe(self) -> str:
+        """One line for logs."""
+        if self.excluded:
+            return (f"excluded {self.excluded} GWAS sample(s) that the embeddings were trained on "
+                    f"({self.trained} training IDs listed)")
+        if self.overlap:
+            return (f"WARNING: {self.overlap} GWAS sample(s) were in the embedding training set "
+                    f"({self.trained} training IDs listed): associations on them are optimistic; "
+                    f"use --exclude-trained to drop them")
+        return f"no GWAS sample is among the {self.trained} training IDs"
+
+
 def run_gwas(
     bfile: str | Path,
     pheno: pd.DataFrame,
@@ -70,6 +113,11 @@ def run_gwas(
     method: str = "lrt",
     block_size: int = 1000,
     missing: str = "drop",
+    genetic_pcs: int = 0,
+    pca_seed: int = 0,
+    trained_on: Iterable[str] | None = None,
+    exclude_trained: bool = False,
+    scheduler: Any = None,
     out: str | Path | None = None,
 ) -> pd.DataFrame:
     """Scan every variant of a PLINK fileset against the phenotypes.
@@ -92,22 +140,39 @@ def run_gwas(
         Variants read and tested at a time.
     missing
         "drop" (per-variant, like plink2) or "mean" for missing genotypes.
+    genetic_pcs
+        K > 0 adds the top K genetic PCs (:func:`alignome.gwas.pca.genetic_pcs`,
+        computed on the samples the scan uses, seeded by ``pca_seed``) to the
+        covariates as ``GPC1..GPCK``.
+    trained_on
+        IIDs the embeddings were trained on: the overlap with the GWAS samples
+        is counted (``attrs["trained"]``) and warned about.
+    exclude_trained
+        Drop the ``trained_on`` samples from the scan.
+    scheduler
+        None (in-process), "threads"/"processes"/"synchronous" (local Dask),
+        a ``dask.distributed`` address or Client: see :mod:`alignome.gwas.blocks`.
+        Results are identical whatever runs the blocks.
     out
         Output prefix.  Single: ``{out}.{pheno}.glm.linear`` per trait and
         ``{out}.single.parquet``; multi: ``{out}.multi.tsv`` and
-        ``{out}.multi.parquet``.
+        ``{out}.multi.parquet``; with genetic PCs also ``{out}.eigenvec``.
 
     Returns
     -------
     pandas.DataFrame
         Single mode: ``PHENO`` + :data:`SINGLE_COLUMNS`; multi mode:
         :data:`MULTI_COLUMNS` + ``BETA_<trait>``.  ``attrs["samples"]`` holds
-        the :class:`SampleMatch`.  A1 is the ``.bim`` column-5 allele (ALT).
+        the :class:`SampleMatch`, ``attrs["trained"]`` a :class:`TrainedOverlap`
+        (or None), ``attrs["genetic_pcs"]`` the :class:`~alignome.gwas.pca.GeneticPCs`
+        (or None).  A1 is the ``.bim`` column-5 allele (ALT).
     """
     if mode not in ("multi", "single"):
         raise ValueError(f"mode must be 'multi' or 'single', got {mode!r}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if genetic_pcs < 0:
+        raise ValueError(f"genetic_pcs must be ≥ 0, got {genetic_pcs}")
     stream = open_bed_stream(bfile)
     ph = _keyed(pheno, "phenotype")
     cv = None if covar is None else _keyed(covar, "covariate")
@@ -129,38 +194,59 @@ def run_gwas(
     else:
         ok &= np.isfinite(ymat).any(axis=1)
     used = common[ok]
+    trained = None
+    if trained_on is not None:
+        train_ids = pd.Index(pd.unique(pd.Index([str(t) for t in trained_on])))
+        overlap = int(used.isin(train_ids).sum())
+        if exclude_trained:
+            used = used[~used.isin(train_ids)]
+        trained = TrainedOverlap(trained=len(train_ids), overlap=overlap, excluded=overlap if exclude_trained else 0)
+        if overlap and not exclude_trained:
+            warnings.warn(trained.describe(), UserWarning, stacklevel=2)
+    elif exclude_trained:
+        raise ValueError("exclude_trained needs trained_on (the training sample IDs)")
     match = SampleMatch(fam=len(stream.samples), pheno=len(ph), covar=None if cv is None else len(cv),
                         overlap=len(common), used=len(used))
     if len(used) == 0:
-        raise DataError("no sample has complete phenotypes and covariates", field="IID",
+        raise DataError("no sample has complete phenotypes and covariates"
+                        + (" outside the training set" if trained and trained.excluded else ""), field="IID",
                         fix="check for missing values (NaN) in the phenotype/covariate tables")
     rows = stream.samples.get_indexer(used)
     y = ph.loc[used].to_numpy()
     x = None if cv is None else cv.loc[used].to_numpy()
+    pcs = None
+    if genetic_pcs:
+        from alignome.gwas.pca import genetic_pcs as compute_pcs
+
+        pcs = compute_pcs(bfile, genetic_pcs, used, seed=pca_seed, block_size=block_size, scheduler=scheduler)
+        gpc = pcs.scores.to_numpy()
+        x = gpc if x is None else np.hstack([x, gpc])
     traits = [str(c) for c in ph.columns]
     parts: list[pd.DataFrame] = []
-    for block in stream.blocks(rows, block_size):
-        g = block.genotypes.astype(np.float64)
-        ann = _annotation(stream.variants, slice(block.start, block.stop))
-        if mode == "multi":
-            r = multitrait_assoc(y, g, x, method=method, missing=missing)
-            frame = pd.DataFrame({**ann, "OBS_CT": r.obs_ct, "D": r.n_traits, "LRT": r.stat, "P": r.p,
-                                  "METHOD": r.method})
-            for k, name in enumerate(traits):
-                frame[f"BETA_{name}"] = r.beta[k]
-            parts.append(frame)
-        else:
-            for k, name in enumerate(traits):
-                keep = np.isfinite(y[:, k])
-                r = linear_assoc(y[keep, k], g[keep], None if x is None else x[keep], missing=missing)
-                parts.append(pd.DataFrame({"PHENO": name, **ann, "OBS_CT": r.obs_ct, "BETA": r.beta[0],
-                                           "SE": r.se[0], "T_STAT": r.t[0], "P": r.p[0]}))
+    m = len(stream.variants)
+    ranges = block_ranges(m, block_size)
+    results = map_blocks(_assoc_block, stream.bed, rows, m, block_size, y, x, mode, method, missing, traits,
+                         scheduler=scheduler)
+    for (start, stop), cols_list in zip(ranges, results):
+        ann = _annotation(stream.variants, slice(start, stop))
+        for cols in cols_list:
+            if mode == "multi":
+                parts.append(pd.DataFrame({**ann, **cols}))
+            else:
+                parts.append(pd.DataFrame({"PHENO": cols["PHENO"], **ann,
+                                           **{k: v for k, v in cols.items() if k != "PHENO"}}))
     result = pd.concat(parts, ignore_index=True)
     if mode == "single":
         result = pd.concat([result[result["PHENO"] == t] for t in traits], ignore_index=True)
     result.attrs["samples"] = match
+    result.attrs["trained"] = trained
+    result.attrs["genetic_pcs"] = pcs
     if out is not None:
         write_results(result, out, mode)
+        if pcs is not None:
+            outp = Path(out)
+            frame = pcs.scores.reset_index().rename(columns={"IID": "#IID"})
+            frame.to_csv(outp.parent / f"{outp.name}.eigenvec", sep="\t", index=False, float_format="%.8g")
     return result
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from alignome.gwas._linalg import as_2d, covariate_basis, mean_impute, residualise
+from alignome.gwas._linalg import as_2d, covariate_basis, drop_downdate, mean_impute, residualise
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,38 @@ def _ols_block(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None) -> t
     return beta, se, df, basis.shape[1]
 
 
+def _downdate(y, g, cov, cols, beta, se, obs, df) -> np.ndarray:
+    """Fill the drop-missing variants ``cols`` by downdating; return those that need a refit."""
+    dd = drop_downdate(y, g[:, cols], cov)
+    refit = []
+    for i, j in enumerate(cols):
+        n_j = int(dd["n"][i])
+        obs[j] = n_j
+        if n_j < 3:
+            continue
+        if not dd["ok"][i]:
+            refit.append(j)
+            continue
+        gg, gy, yy = dd["gg"][i], dd["yg"][i], np.diag(dd["yy"][i])
+        dof = n_j - dd["p"] - 1
+        df[j] = dof
+        if gg <= 1e-12 * max(dd["scale"][i], 1.0) ** 2 * n_j:
+            continue
+        b = gy / gg
+        rss = np.maximum(yy - b * gy, 0.0)
+        beta[:, j] = b
+        if dof > 0:
+            se[:, j] = np.sqrt(rss / dof / gg)
+    return np.asarray(refit, dtype=np.intp)
+
+
 def linear_assoc(
     y: np.ndarray,
     g: np.ndarray,
     covariates: np.ndarray | None = None,
     *,
     missing: str = "drop",
+    drop_update: str = "downdate",
 ) -> SingleTraitResult:
     """OLS t-test of each trait column of ``y`` on each genotype column of ``g``.
 
@@ -85,6 +111,9 @@ def linear_assoc(
         (n, k) covariates, finite, no intercept column needed (always added).
     missing
         "drop" (plink2: per-variant sample drop) or "mean" (mean-impute).
+    drop_update
+        "downdate" (default: rank-k downdate of the full-sample fit) or
+        "refit" (full refit per variant) for ``missing="drop"``.
 
     Returns
     -------
@@ -112,7 +141,12 @@ def linear_assoc(
     if clean.any():
         b, s, dd, _ = _ols_block(y, g[:, clean], cov)
         beta[:, clean], se[:, clean], df[clean] = b, s, dd
-    for j in np.flatnonzero(has_nan):
+    if drop_update not in ("downdate", "refit"):
+        raise ValueError(f"drop_update must be 'downdate' or 'refit', got {drop_update!r}")
+    todo = np.flatnonzero(has_nan)
+    if todo.size and drop_update == "downdate":
+        todo = _downdate(y, g, cov, todo, beta, se, obs, df)
+    for j in todo:
         keep = ~nan[:, j]
         obs[j] = int(keep.sum())
         if obs[j] < 3:

@@ -1,0 +1,147 @@
+"""Fixed-effect inverse-variance meta-analysis, as METAL ``SCHEME STDERR`` (with ``ANALYZE HETEROGENEITY``).
+
+For a variant seen in studies i with effects β_i and standard errors s_i:
+w_i = 1/s_i², β = Σ w_i β_i / Σ w_i, SE = (Σ w_i)^-1/2, Z = β/SE,
+p = 2 Φ(−|Z|); Cochran's Q = Σ w_i (β_i − β)², its p from χ²(k − 1) and
+I² = max(0, (Q − (k − 1)) / Q) · 100 (percent, as METAL's ``HetISq``).
+The direction string has one character per input study, in input order:
+``+``, ``-``, ``0`` (β = 0) or ``?`` (variant absent from that study).
+
+Alleles: the first study carrying a variant fixes (effect, other); a later
+study with the alleles exchanged has its β negated; one whose alleles match
+neither order is left out for that variant (``?``) and counted in
+``MetaResult.allele_mismatches`` — nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from alignome.errors import DataError
+
+
+@dataclass
+class MetaResult:
+    """Meta-analysis table and bookkeeping.
+
+    Attributes
+    ----------
+    table
+        One row per variant (first-seen order): ``variant``, ``chrom``, ``pos``,
+        ``effect_allele``, ``other_allele``, ``beta``, ``se``, ``z``, ``p``,
+        ``direction``, ``q``, ``het_df``, ``het_p``, ``i2``, ``n_studies``, ``n``.
+    allele_mismatches
+        Per study (input order): variants left out because their alleles did not match.
+    skipped_no_se
+        Per study: rows without a usable beta/SE (missing, SE ≤ 0), left out.
+    """
+
+    table: pd.DataFrame
+    allele_mismatches: list[list[str]] = field(default_factory=list)
+    skipped_no_se: list[int] = field(default_factory=list)
+
+
+def meta_analyse(studies: list[pd.DataFrame]) -> MetaResult:
+    """Inverse-variance fixed-effect meta-analysis of standard sumstats frames (input order kept).
+
+    Parameters
+    ----------
+    studies
+        Frames as :func:`alignome.genetics.sumstats_io.read_sumstats_file` returns.
+
+    Raises
+    ------
+    DataError
+        Fewer than one study, or a study without ``beta``/``se`` values.
+    """
+    if not studies:
+        raise DataError("no summary statistics to meta-analyse", fix="give at least one file")
+    first_seen: dict[str, int] = {}
+    info: list[tuple] = []
+    for study in studies:
+        for v, c, pos, ea, oa in zip(study["variant"], study["chrom"], study["pos"], study["effect_allele"],
+                                     study["other_allele"]):
+            if v not in first_seen:
+                first_seen[v] = len(info)
+                info.append((v, c, pos, ea, oa))
+    m, k = len(info), len(studies)
+    B = np.full((m, k), np.nan)
+    S = np.full((m, k), np.nan)
+    N = np.full((m, k), np.nan)
+    mismatches: list[list[str]] = []
+    skipped: list[int] = []
+    ref_ea = np.array([r[3] for r in info], dtype=object)
+    ref_oa = np.array([r[4] for r in info], dtype=object)
+    for j, study in enumerate(studies):
+        beta = study["beta"].to_numpy(dtype=float)
+        se = study["se"].to_numpy(dtype=float)
+        if not np.isfinite(beta).any() or not np.isfinite(se).any():
+            raise DataError("the study has no beta/SE values, which SCHEME STDERR needs",
+                            file=study.attrs.get("file"), field="beta" if not np.isfinite(beta).any() else "se",
+                            fix="give a file with effect sizes and standard errors (e.g. PLINK .qassoc or .glm)")
+        rows = np.array([first_seen[v] for v in study["variant"]], dtype=np.intp)
+        ea = study["effect_allele"].to_numpy(dtype=object)
+        oa = study["other_allele"].to_numpy(dtype=object)
+        same = (ea == ref_ea[rows]) & ((oa == ref_oa[rows]) | pd.isna(oa) | pd.isna(ref_oa[rows]))
+        swapped = (ea == ref_oa[rows]) & (oa == ref_ea[rows])
+        unknown = pd.isna(ea) & pd.isna(ref_ea[rows])
+        ok = same | swapped | unknown
+        mismatches.append([str(v) for v in study["variant"].to_numpy()[~ok]])
+        usable = ok & np.isfinite(beta) & np.isfinite(se) & (se > 0)
+        skipped.append(int((ok & ~usable).sum()))
+        B[rows[usable], j] = np.where(swapped[usable], -beta[usable], beta[usable])
+        S[rows[usable], j] = se[usable]
+        N[rows[usable], j] = study["n"].to_numpy(dtype=float)[usable]
+    W = 1.0 / S**2
+    present = np.isfinite(B)
+    sw = np.where(present, W, 0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta = np.where(present, W * B, 0).sum(axis=1) / sw
+        se = np.sqrt(1.0 / sw)
+        z = beta / se
+        p = 2 * stats.norm.sf(np.abs(z))
+        q = np.where(present, W * (B - beta[:, None]) ** 2, 0).sum(axis=1)
+        n_studies = present.sum(axis=1)
+        df = n_studies - 1
+        het_p = np.where(df > 0, stats.chi2.sf(q, np.maximum(df, 1)), 1.0)
+        i2 = np.where(q > df, (q - df) / q * 100.0, 0.0)
+    symbols = np.where(~present, "?", np.where(B > 0, "+", np.where(B < 0, "-", "0")))
+    direction = ["".join(row) for row in symbols]
+    table = pd.DataFrame({
+        "variant": [r[0] for r in info], "chrom": [r[1] for r in info], "pos": [r[2] for r in info],
+        "effect_allele": ref_ea, "other_allele": ref_oa, "beta": beta, "se": se, "z": z, "p": p,
+        "direction": direction, "q": q, "het_df": df, "het_p": het_p, "i2": i2, "n_studies": n_studies,
+        "n": np.where(np.isfinite(N), N, 0).sum(axis=1),
+    })
+    table = table[n_studies > 0].reset_index(drop=True)
+    return MetaResult(table=table, allele_mismatches=mismatches, skipped_no_se=skipped)
+
+
+def write_metal(result: MetaResult, out: str | Path) -> Path:
+    """Write ``OUT.meta.tbl`` with METAL's columns (alleles lower case), readable by
+    :func:`alignome.genetics.sumstats_io.read_sumstats_file` (format ``metal``)."""
+    path = Path(f"{out}.meta.tbl")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = result.table
+    frame = pd.DataFrame({
+        "MarkerName": t["variant"],
+        "Allele1": t["effect_allele"].map(lambda a: a.lower() if isinstance(a, str) else "NA"),
+        "Allele2": t["other_allele"].map(lambda a: a.lower() if isinstance(a, str) else "NA"),
+        "Effect": t["beta"].map(lambda x: f"{x:.6g}"),
+        "StdErr": t["se"].map(lambda x: f"{x:.6g}"),
+        "P-value": t["p"].map(lambda x: f"{x:.6g}"),
+        "Direction": t["direction"],
+        "HetISq": t["i2"].map(lambda x: f"{x:.1f}"),
+        "HetChiSq": t["q"].map(lambda x: f"{x:.3f}"),
+        "HetDf": t["het_df"],
+        "HetPVal": t["het_p"].map(lambda x: f"{x:.4g}"),
+        "CHR": t["chrom"].fillna("NA"),
+        "BP": t["pos"].map(lambda x: "NA" if pd.isna(x) else str(int(x))),
+    })
+    frame.to_csv(path, sep="\t", index=False)
+    return path

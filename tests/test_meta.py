@@ -1,0 +1,80 @@
+"""Fixed-effect inverse-variance meta-analysis against hand-computed METAL (SCHEME STDERR) values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignome.errors import DataError
+from alignome.genetics.meta import meta_analyse, write_metal
+from alignome.genetics.sumstats_io import read_sumstats_file
+
+
+def study(rows, name):
+    frame = pd.DataFrame(rows, columns=["variant", "effect_allele", "other_allele", "beta", "se"])
+    frame["chrom"], frame["pos"], frame["p"], frame["n"] = "1", 1.0, 0.5, 100.0
+    frame.attrs["file"] = name
+    return frame
+
+
+def test_hand_computed_two_studies_with_swap_and_absent():
+    a = study([("rs1", "A", "G", 0.2, 0.1), ("rs2", "C", "T", -0.3, 0.2)], "a")
+    b = study([("rs1", "G", "A", -0.1, 0.05)], "b")  # alleles exchanged: +0.1 for A
+    c = study([("rs2", "C", "T", -0.1, 0.1), ("rs3", "A", "C", 0.0, 0.1)], "c")
+    t = meta_analyse([a, b, c]).table.set_index("variant")
+    r = t.loc["rs1"]
+    # w = 100, 400: beta = 60/500, se = sqrt(1/500), Q = 100·0.08² + 400·0.02² = 0.8 on 1 df.
+    assert r["beta"] == pytest.approx(0.12)
+    assert r["se"] == pytest.approx(0.04472135955)
+    assert r["z"] == pytest.approx(2.683281573)
+    assert r["p"] == pytest.approx(0.0072903, rel=1e-4)
+    assert r["direction"] == "++?"
+    assert r["q"] == pytest.approx(0.8) and r["het_df"] == 1
+    assert r["het_p"] == pytest.approx(0.3710934, rel=1e-6)
+    assert r["i2"] == 0.0
+    assert (r["effect_allele"], r["other_allele"]) == ("A", "G") and r["n"] == 200
+    r2 = t.loc["rs2"]
+    # w = 25, 100: beta = (-7.5 - 10)/125 = -0.14; Q = 25·0.16² + 100·0.04² = 0.8
+    assert r2["beta"] == pytest.approx(-0.14) and r2["direction"] == "-?-"
+    assert r2["q"] == pytest.approx(0.8)
+    assert t.loc["rs3", "direction"] == "??0" and t.loc["rs3", "het_p"] == 1.0
+    assert list(t.index) == ["rs1", "rs2", "rs3"]
+
+
+def test_i2_and_mismatch_counted():
+    a = study([("rs1", "A", "G", 1.0, 0.1)], "a")
+    b = study([("rs1", "A", "G", -1.0, 0.1)], "b")
+    c = study([("rs1", "C", "T", 5.0, 0.1)], "c")  # alleles match neither order
+    res = meta_analyse([a, b, c])
+    r = res.table.iloc[0]
+    q = 100 * 1 + 100 * 1
+    assert r["q"] == pytest.approx(q) and r["i2"] == pytest.approx((q - 1) / q * 100)
+    assert r["direction"] == "+-?" and res.allele_mismatches == [[], [], ["rs1"]]
+
+
+def test_equals_direct_weighted_mean_random():
+    rng = np.random.default_rng(0)
+    k, m = 4, 50
+    betas, ses = rng.normal(size=(m, k)), rng.uniform(0.05, 0.5, size=(m, k))
+    studies = [study([(f"v{i}", "A", "G", betas[i, j], ses[i, j]) for i in range(m)], str(j)) for j in range(k)]
+    t = meta_analyse(studies).table
+    w = 1 / ses**2
+    b = (w * betas).sum(1) / w.sum(1)
+    np.testing.assert_allclose(t["beta"], b)
+    np.testing.assert_allclose(t["q"], (w * (betas - b[:, None]) ** 2).sum(1))
+
+
+def test_roundtrip_metal_file(tmp_path):
+    a = study([("rs1", "A", "G", 0.2, 0.1)], "a")
+    path = write_metal(meta_analyse([a, a]), tmp_path / "out")
+    back = read_sumstats_file(path)
+    assert back.attrs["format"] == "metal"
+    assert back["beta"][0] == pytest.approx(0.2) and back["effect_allele"][0] == "A"
+    assert "Direction" in path.read_text().splitlines()[0]
+
+
+def test_study_without_se():
+    a = study([("rs1", "A", "G", 0.2, np.nan)], "a.assoc")
+    with pytest.raises(DataError, match="SCHEME STDERR"):
+        meta_analyse([a])
