@@ -29,8 +29,10 @@ def time_preset(preset: str | None) -> dict:
         t0 = time.perf_counter()
         run_dir = run_recipe(RECIPE, preset=preset, out=Path(tmp) / "run")
         wall = time.perf_counter() - t0
+        load = os.getloadavg()[0]
         metrics = json.loads((run_dir / "metrics.json").read_text())
-    return {"preset": preset or "default", "wall_s": wall, **{f"stage_{k}": v for k, v in metrics["timings_s"].items()}}
+    stages = {f"stage_{k}": v for k, v in metrics["timings_s"].items()}
+    return {"preset": preset or "default", "wall_s": wall, **stages, "load_avg_1min_at_end": load}
 
 
 def markdown(rows: list[dict]) -> str:
@@ -54,7 +56,8 @@ def main() -> None:
     (args.out / "stage_timings.json").write_text(json.dumps(meta, indent=2))
     (args.out / "stage_timings.md").write_text(
         "# ad-gated-fusion: wall time per stage (seconds)\n\n"
-        f"Machine: {meta['machine']}, {meta['cpus']} CPUs. `*_cpu` stages are summed over parallel fold workers.\n\n"
+        f"Machine: {meta['machine']}, {meta['cpus']} CPUs. `*_cpu` stages are summed over parallel workers;"
+        " a load average above the CPU count means other jobs shared the machine and inflate wall times.\n\n"
         + markdown(rows)
     )
     print((args.out / "stage_timings.md").read_text())
