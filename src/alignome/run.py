@@ -24,7 +24,7 @@ from alignome.logs import run_logger
 DEFAULT_RUNS = Path("runs")
 
 
-def _materialise_data(recipe: Recipe, out: Path, log: logging.Logger) -> DataConfig:
+def materialise_data(recipe: Recipe, out: Path, log: logging.Logger) -> DataConfig:
     """Return the data section to read; for ``simulate:`` write the simulated cohort first."""
     if recipe.data.simulate is None:
         return recipe.data
@@ -138,7 +138,7 @@ def run_recipe(
     log.info("recipe %s (preset %s, seed %d) → %s", recipe.name, preset, recipe.seed, out)
 
     t0 = time.perf_counter()
-    data_cfg = _materialise_data(recipe, out, log)
+    data_cfg = materialise_data(recipe, out, log)
     cohort = load_cohort(data_cfg, n_snps=recipe.method.n_snps)
     pairs = pair_scans(cohort, window_days=data_cfg.label_window_days)
     final = final_visits(cohort, pairs)
