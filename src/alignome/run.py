@@ -17,7 +17,7 @@ from alignome.checkpoint import atomic_write_bytes, load_checkpoint, save_checkp
 from alignome.cohort.load import load_cohort
 from alignome.cohort.pairing import final_visits, pair_scans
 from alignome.cohort.splits import outer_folds
-from alignome.config import DataConfig, Recipe, dump_recipe, load_data_section, load_recipe
+from alignome.config import DIAGNOSES, DataConfig, Recipe, dump_recipe, load_data_section, load_recipe
 from alignome.evaluation.protocol import encode_fold, evaluate_task
 from alignome.logs import run_logger
 
@@ -145,7 +145,8 @@ def run_recipe(
     timings["load_cohort"] = time.perf_counter() - t0
     for drop in cohort.drops:
         log.warning("%s", drop)
-    counts = final["diagnosis"].value_counts().to_dict()
+    tally = final["diagnosis"].value_counts()
+    counts = {d: int(tally.get(d, 0)) for d in DIAGNOSES}
     log.info(
         "cohort: %d subjects, %d scans (%d with a diagnosis within %g days), %d variants; final visits %s",
         len(cohort.subjects), len(cohort.scans), int(pairs["diagnosis"].notna().sum()),
