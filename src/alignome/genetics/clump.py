@@ -14,6 +14,14 @@ what :func:`clump` does, for one summary-statistics file:
   frequencies over pairwise-complete founders, :mod:`alignome.genetics.ld`)
   is strictly greater than ``r2``. It is then absorbed (never reused), counted
   in TOTAL and the p-value bins, and listed in SP2 only if its p < p2.
+
+How: the ``.bed`` is streamed in blocks into bit planes
+(:class:`alignome.genetics.ld.BedBitPlanes`, bounded cache), one chromosome at
+a time (clumps of different chromosomes never interact); for each index, the
+genotype-pair tables against all its not-yet-absorbed window candidates come
+from popcounts of the planes (:func:`~alignome.genetics.ld.pair_haplotype_tables`), and
+the EM r² is computed only where the bounds of
+:func:`~alignome.genetics.ld.r2_screen` cannot decide, and for SP2 members.
 """
 
 from __future__ import annotations
@@ -24,10 +32,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alignome.cohort.genotypes import open_plink
-from alignome.config import SumstatsSource
 from alignome.errors import ConfigError, DataError
-from alignome.genetics.ld import SMALL_EPSILON, r2_em
+from alignome.genetics.ld import (SMALL_EPSILON, BedBitPlanes, founder_mask, pair_haplotype_tables, r2_from_counts,
+                                  r2_screen, read_fileset)
 
 
 @dataclass
@@ -103,7 +110,7 @@ def _bin(p: float) -> int:
 
 def plink_snp_width(ids: pd.Index) -> int:
     """Width PLINK 1.9 gives the SNP column (``calc_plink_maxsnp``)."""
-    lengths = [len(str(v)) for v in ids]
+    lengths = pd.Index(ids).astype(str).str.len().to_numpy().tolist()
     longest = max(lengths, default=0)
     width = 4
     for length in lengths:
@@ -114,12 +121,26 @@ def plink_snp_width(ids: pd.Index) -> int:
     return width
 
 
-def _founders(fam: Path) -> np.ndarray:
-    frame = pd.read_csv(fam, sep=r"\s+", header=None, dtype=str, usecols=[0, 1, 2, 3])
-    present = set(zip(frame[0], frame[1]))
-    father = [(f, p) in present for f, p in zip(frame[0], frame[2])]
-    mother = [(f, m) in present for f, m in zip(frame[0], frame[3])]
-    return ~(np.asarray(father, dtype=bool) | np.asarray(mother, dtype=bool))
+def _read_whitespace_sumstats(path: Path, snp_field: str, p_field: str) -> pd.DataFrame | None:
+    """Fast read of a plain whitespace-separated report (PLINK's own format); None when in doubt."""
+    if path.suffix.lower() in (".csv", ".tsv", ".txt", ".tab", ".gz", ".parquet", ".pq") or not path.is_file():
+        return None
+    with open(path, errors="replace") as handle:
+        first = handle.readline()
+    if "\t" in first or "," in first or snp_field not in first.split() or p_field not in first.split():
+        return None
+    try:
+        frame = pd.read_csv(path, sep=r"\s+", usecols=[snp_field, p_field], na_filter=False,
+                            dtype={snp_field: object, p_field: np.float64})
+    except Exception:  # non-numbers and the like: let the general reader explain
+        return None
+    variant = frame[snp_field]
+    p = frame[p_field].to_numpy(dtype=float)
+    from pandas._libs.parsers import STR_NA_VALUES  # the strings the general reader takes for missing
+
+    if variant.isin(list(STR_NA_VALUES)).any() or not ((p > 0) & (p <= 1)).all() or variant.duplicated().any():
+        return None
+    return pd.DataFrame({"variant": variant.to_numpy(dtype=object), "p": p})
 
 
 def read_clump_sumstats(path: str | Path, snp_field: str = "SNP", p_field: str = "P") -> pd.DataFrame:
@@ -132,7 +153,11 @@ def read_clump_sumstats(path: str | Path, snp_field: str = "SNP", p_field: str =
     snp_field, p_field
         Column names of variant ids and p-values (PLINK's defaults).
     """
+    fast = _read_whitespace_sumstats(Path(path), snp_field, p_field)
+    if fast is not None:
+        return fast
     from alignome.cohort.sumstats import read_sumstats
+    from alignome.config import SumstatsSource
 
     return read_sumstats(SumstatsSource(path=Path(path), columns={"variant": snp_field, "p": p_field}))
 
@@ -154,7 +179,8 @@ def clump(
     p2: float = 1e-2,
     r2: float = 0.5,
     kb: float = 250,
-    cache_bytes: int = 512 * 2**20,
+    cache_bytes: int = 64 * 2**20,
+    block: int | None = None,
 ) -> ClumpResult:
     """Clump association results as ``plink --clump`` (PLINK 1.9) does.
 
@@ -167,9 +193,15 @@ def clump(
     p1, p2, r2, kb
         ``--clump-p1``, ``--clump-p2``, ``--clump-r2``, ``--clump-kb``
         (PLINK's defaults).
-    cache_bytes
-        Genotypes of all variants in the sumstats are read once when they fit
-        in this many bytes (float32); otherwise each index window is read.
+    cache_bytes, block
+        Genotypes are streamed from the ``.bed`` in blocks of ``block``
+        variants, converted to bit planes (four bits per founder and variant)
+        and kept in a least-recently-used cache of at most ``cache_bytes``:
+        memory does not grow with the number of variants. ``block`` defaults
+        to about the typical window (256 to 4096 variants, at most a sixth of
+        the cache). Windows larger than the cache still work, re-reading
+        blocks; raise ``cache_bytes`` for speed with very many samples and
+        wide windows.
 
     Returns
     -------
@@ -185,13 +217,13 @@ def clump(
     if not {"variant", "p"} <= set(sumstats.columns):
         raise DataError("summary statistics need columns 'variant' and 'p'", field="variant/p",
                         fix="read the file with read_clump_sumstats(path, snp_field=..., p_field=...)")
-    geno = open_plink(Path(bfile))
-    founders = _founders(Path(str(geno.path)[:-4] + ".fam"))
-    variants = geno.variants
+    bed, fam, variants = read_fileset(bfile)
+    founders = founder_mask(fam)
     n_var = len(variants)
     chrom = variants["chrom"].astype(str).to_numpy()
     pos = variants["pos"].to_numpy(dtype=np.int64)
     ids = variants.index
+    id_text = ids.to_numpy(dtype=object)
 
     load = max(0.05, p2)
     if p1 >= load:
@@ -199,18 +231,14 @@ def clump(
     where = ids.get_indexer(pd.Index(sumstats["variant"].astype(str)))
     pvals = sumstats["p"].to_numpy(dtype=float)
     found = where >= 0
-    missing = sorted(
-        ((str(v), float(p)) for v, p, ok in zip(sumstats["variant"], pvals, found) if not ok and p <= p1),
-        key=lambda t: t[1],
-    )
+    lost = np.flatnonzero(~found & (pvals <= p1))
+    names = sumstats["variant"].to_numpy()
+    missing = sorted(((str(names[i]), float(pvals[i])) for i in lost), key=lambda t: t[1])
     entry_p = np.full(n_var, np.nan)
-    nsig = np.zeros(n_var, dtype=np.int64)
-    for idx, p in zip(where[found], pvals[found]):
-        if p > load:
-            if p >= 0.05:
-                nsig[idx] += 1
-        else:
-            entry_p[idx] = p
+    rows, p_found = where[found], pvals[found]
+    nsig = np.bincount(rows[(p_found > load) & (p_found >= 0.05)], minlength=n_var).astype(np.int64)
+    entry = p_found <= load
+    entry_p[rows[entry]] = p_found[entry]  # a repeated variant keeps its last row, as before
     is_entry = ~np.isnan(entry_p)
     present = is_entry | (nsig > 0)
     index_ok = is_entry & (entry_p <= p1)
@@ -220,42 +248,75 @@ def clump(
     radius = int(kb * 1000 * (1 + SMALL_EPSILON)) - 1
     absorbed = np.zeros(n_var, dtype=bool)
     chrom_code = pd.factorize(chrom)[0]
-    # read every variant that can take part once, when it fits (else per index window)
-    usable = np.flatnonzero(present)
-    column = np.full(n_var, -1, dtype=np.intp)
-    cache = None
-    if order.size and int(founders.sum()) * usable.size * 4 <= cache_bytes:
-        cache = geno.reader(usable.astype(np.intp))[founders]
-        column[usable] = np.arange(usable.size)
-
-    def read(cols: np.ndarray) -> np.ndarray:
-        if cache is not None:
-            return cache[:, column[cols]].astype(np.float64)
-        return geno.reader(cols.astype(np.intp))[founders].astype(np.float64)
-
-    clumps: list[Clump] = []
-    for ivar in order:
-        if absorbed[ivar]:
-            continue
-        bp = int(pos[ivar])
-        window = np.flatnonzero((chrom_code == chrom_code[ivar]) & (pos >= bp - radius) & (pos <= bp + radius))
-        cand = window[(window != ivar) & present[window] & ~absorbed[window]]
-        block = read(np.concatenate([[ivar], cand]))
-        result = Clump(index=str(ids[ivar]), chrom=str(chrom[ivar]), bp=bp, p=float(entry_p[ivar]))
-        if cand.size:
-            r2_values = r2_em(block[:, 0], block[:, 1:], signed=True)
-            with np.errstate(invalid="ignore"):
-                joins = np.abs(r2_values) > r2
-            for j, value in zip(cand[joins], r2_values[joins]):
-                if is_entry[j]:
-                    p = float(entry_p[j])
-                    result.bins[_bin(p)] += 1
-                    if p < p2:
-                        result.members.append(str(ids[j]))
-                        result.r2.append(float(value))
-                result.bins[0] += int(nsig[j])
-                absorbed[j] = True
-        clumps.append(result)
+    rank = np.empty(n_var, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    by_rank: dict[int, Clump] = {}
+    n_samples = len(fam)
+    if block is None:
+        # blocks about as wide as the windows (narrow windows: convert little beyond them),
+        # at most a sixth of the cache and 4096 variants
+        per_variant = 32 * ((n_samples + 63) // 64) + 24
+        widths = []
+        for code in pd.unique(chrom_code[order]):
+            on = np.sort(pos[chrom_code == code])
+            at = pos[order[chrom_code[order] == code]]
+            widths.append(np.searchsorted(on, at + radius, side="right") - np.searchsorted(on, at - radius))
+        typical = float(np.median(np.concatenate(widths))) if widths else 1.0
+        block = int(np.clip(2 ** np.ceil(np.log2(max(typical, 1.0))), 256, 4096))
+        block = int(np.clip(min(block, cache_bytes // (6 * per_variant)), 64, 4096))
+    with BedBitPlanes(bed, n_samples, n_var, keep=founders, block=block, cache_bytes=cache_bytes) as planes:
+        # clumps of different chromosomes never interact: one chromosome at a time keeps the cache warm
+        for code in pd.unique(chrom_code[order]):
+            on_chrom = np.flatnonzero(chrom_code == code)
+            by_pos = np.argsort(pos[on_chrom], kind="stable")
+            sorted_pos = pos[on_chrom][by_pos]
+            in_order = bool(np.all(by_pos == np.arange(by_pos.size)))
+            for ivar in order[chrom_code[order] == code]:
+                if absorbed[ivar]:
+                    continue
+                bp = int(pos[ivar])
+                lo = int(np.searchsorted(sorted_pos, bp - radius, side="left"))
+                hi = int(np.searchsorted(sorted_pos, bp + radius, side="right"))
+                window = on_chrom[lo:hi] if in_order else np.sort(on_chrom[by_pos[lo:hi]])
+                cand = window[present[window] & ~absorbed[window] & (window != ivar)]
+                result = Clump(index=str(id_text[ivar]), chrom=str(chrom[ivar]), bp=bp, p=float(entry_p[ivar]))
+                by_rank[int(rank[ivar])] = result
+                if not cand.size:
+                    continue
+                index_planes, index_counts = planes.gather(np.array([ivar]))
+                index_planes, index_counts = index_planes[:, :, 0].copy(), index_counts[:, 0].copy()
+                if in_order and 2 * cand.size >= hi - lo:
+                    # most of the window still counts: work on the cached blocks in place, then pick
+                    parts = [pair_haplotype_tables(index_planes, index_counts, view, counts, planes.n_kept)
+                             for _, view, counts in planes.spans(int(window[0]), int(window[-1]) + 1)]
+                    tables = np.concatenate(parts)[cand - window[0]]
+                else:
+                    cand_planes, cand_counts = planes.gather(cand)
+                    tables = pair_haplotype_tables(index_planes, index_counts, cand_planes, cand_counts, planes.n_kept)
+                above, undecided = r2_screen(tables, r2)
+                # the EM runs once, for the undecided and for the SP2 members (whose r² is kept)
+                listed = is_entry[cand] & (entry_p[cand] < p2)
+                exact = np.flatnonzero(undecided | (above & listed))
+                signed = {}
+                if exact.size:
+                    values = r2_from_counts(tables[exact], signed=True)
+                    with np.errstate(invalid="ignore"):
+                        above[exact] = np.abs(values) > r2
+                    signed = dict(zip(exact.tolist(), values.tolist()))
+                joined = np.flatnonzero(above)
+                if not joined.size:
+                    continue
+                for j in joined.tolist():
+                    v = int(cand[j])
+                    if is_entry[v]:
+                        p = float(entry_p[v])
+                        result.bins[_bin(p)] += 1
+                        if p < p2:
+                            result.members.append(str(id_text[v]))
+                            result.r2.append(signed[j])
+                    result.bins[0] += int(nsig[v])
+                    absorbed[v] = True
+    clumps = [by_rank[r] for r in sorted(by_rank)]
     return ClumpResult(clumps=clumps, missing=missing, snp_width=plink_snp_width(ids),
                        index_candidates=int(index_ok.sum()))
 

@@ -18,13 +18,13 @@ PLINK 1.9's definitions, checked against ``plink1.9 --score`` (tests/test_score_
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from alignome.cohort.genotypes import open_plink
 from alignome.errors import ConfigError, DataError
 
 
@@ -59,9 +59,8 @@ def read_score_file(path: str | Path, header: bool = False) -> pd.DataFrame:
     if not path.is_file():
         raise DataError("file not found", file=path, fix="give a score file with columns: variant id, allele, weight")
     try:
-        frame = pd.read_csv(path, sep=r"\s+", header=0 if header else None, dtype=str, usecols=[0, 1, 2],
-                            engine="python")
-    except (pd.errors.EmptyDataError, ValueError) as exc:
+        frame = pd.read_csv(path, sep=r"\s+", header=0 if header else None, dtype=str, usecols=[0, 1, 2])
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"cannot read three whitespace-separated columns ({exc})", file=path,
                         fix="write one 'variant allele weight' row per line") from None
     frame.columns = ["variant", "allele", "weight"]
@@ -83,22 +82,23 @@ def read_score_file(path: str | Path, header: bool = False) -> pd.DataFrame:
 
 def resolve_weights(score: pd.DataFrame, bim: pd.DataFrame) -> ScoreWeights:
     """Match score rows to the ``.bim`` (columns ``a1``, ``a2``, indexed by variant id)."""
-    variants, flips, weights, skipped = [], [], [], []
-    for variant, allele, weight in zip(score["variant"], score["allele"], score["weight"]):
-        if variant not in bim.index:
-            skipped.append((variant, "not in .bim"))
-            continue
-        a1, a2 = bim.at[variant, "a1"], bim.at[variant, "a2"]
-        if allele == a1:
-            flips.append(False)
-        elif allele == a2:
-            flips.append(True)
+    variant = score["variant"].astype(str).to_numpy(dtype=object)
+    allele = score["allele"].astype(str).to_numpy(dtype=object)
+    weight = score["weight"].to_numpy(dtype=float)
+    where = bim.index.get_indexer(pd.Index(variant, dtype=object))
+    found = where >= 0
+    a1 = np.where(found, bim["a1"].to_numpy(dtype=object)[where], None)
+    a2 = np.where(found, bim["a2"].to_numpy(dtype=object)[where], None)
+    is_a1 = found & (allele == a1)
+    is_a2 = found & ~is_a1 & (allele == a2)
+    keep = is_a1 | is_a2
+    skipped = []
+    for i in np.flatnonzero(~keep):
+        if not found[i]:
+            skipped.append((variant[i], "not in .bim"))
         else:
-            skipped.append((variant, f"allele {allele} is neither A1 ({a1}) nor A2 ({a2})"))
-            continue
-        variants.append(variant)
-        weights.append(float(weight))
-    return ScoreWeights(variants, np.asarray(flips, dtype=bool), np.asarray(weights, dtype=float), skipped)
+            skipped.append((variant[i], f"allele {allele[i]} is neither A1 ({a1[i]}) nor A2 ({a2[i]})"))
+    return ScoreWeights(list(variant[keep]), is_a2[keep], weight[keep].astype(float), skipped)
 
 
 def score_dosages(
@@ -137,6 +137,96 @@ def score_dosages(
     return pd.DataFrame({"CNT": cnt.astype(int), "CNT2": np.rint(cnt2).astype(int), name: value})
 
 
+# byte of a .bed row -> the four samples' A1 counts (missing -> 0) and missing flags
+_CODES = np.arange(256)[:, None] >> (2 * np.arange(4))[None, :] & 3
+_DOSE = np.array([2.0, 0.0, 1.0, 0.0])[_CODES]
+_MISS = (_CODES == 1).astype(np.float64)
+
+
+def score_bed(bed: str | Path, n_samples: int, positions: np.ndarray, flip: np.ndarray, weights: np.ndarray,
+              founders: np.ndarray | None = None, sum_: bool = False, mean_imputation: bool = True,
+              block: int = 32) -> pd.DataFrame:
+    """:func:`score_dosages` streamed from a ``.bed``, ``block`` variants at a time.
+
+    Each block of rows is decoded with a byte lookup table (four samples per
+    byte) and folded into per-sample sums with small matrix products; blocks
+    are small enough (32 variants) to stay in the processor's cache, and
+    memory stays at one block whatever the number of scored variants.
+
+    Parameters
+    ----------
+    bed
+        The ``.bed`` (SNP-major, checked by the caller).
+    n_samples
+        Rows of its ``.fam``.
+    positions
+        ``.bim`` row of each scored variant; ``flip``, ``weights`` as in
+        :class:`ScoreWeights`.
+    founders, sum_, mean_imputation
+        As in :func:`score_dosages`.
+    """
+    if sum_ and not mean_imputation:
+        raise ConfigError("PLINK 1.9 refuses 'sum' together with 'no-mean-imputation'", field="sum",
+                          fix="drop --sum or --no-mean-imputation")
+    n = int(n_samples)
+    row = (n + 3) // 4
+    founders = np.ones(n, dtype=bool) if founders is None else np.asarray(founders, dtype=bool)
+    order = np.argsort(positions, kind="stable")  # read the file front to back
+    positions = np.asarray(positions, dtype=np.int64)[order]
+    flip = np.asarray(flip, dtype=bool)[order]
+    weights = np.asarray(weights, dtype=np.float64)[order]
+    sign = np.where(flip, -1.0, 1.0)
+    # called entries: dosage = A1 count, or 2 - A1 count when the scored allele is A2, so
+    # Σ w·dosage = Σ (±w)·A1 count + Σ_flipped 2w, and Σ dosage = Σ ±A1 count + Σ_flipped 2
+    coef = np.stack([sign * weights, sign])  # (2, variants)
+    const = 2.0 * float(weights[flip].sum())
+    sums = np.zeros((2, row * 4))  # Σ ±w·A1 count, Σ ±A1 count (per sample)
+    sums[1] += 2.0 * float(flip.sum())
+    fix = np.zeros((3, row * 4))  # corrections of missing calls: weight, dosage, count
+    fmask = np.zeros(row * 4)
+    fmask[:n] = founders
+    n_founders = float(founders.sum())
+    with open(bed, "rb") as handle:
+        fd = handle.fileno()
+        for lo in range(0, positions.size, block):
+            pos = positions[lo:lo + block]
+            first, last = int(pos[0]), int(pos[-1])
+            if last - first + 1 <= 2 * pos.size:  # dense: one read of the range
+                raw = np.frombuffer(os.pread(fd, (last - first + 1) * row, 3 + first * row), dtype=np.uint8)
+                raw = raw.reshape(-1, row)
+                if raw.shape[0] == last - first + 1 and last - first + 1 != pos.size:
+                    raw = raw[pos - first]
+            else:
+                raw = np.frombuffer(b"".join(os.pread(fd, row, 3 + int(v) * row) for v in pos), dtype=np.uint8)
+                raw = raw.reshape(-1, row)
+            if raw.shape[0] != pos.size:
+                raise DataError("the .bed file ended early", file=Path(bed), fix="re-create the fileset")
+            x = np.take(_DOSE, raw, axis=0).reshape(pos.size, row * 4)  # A1 counts, missing 0
+            sums += coef[:, lo:lo + block] @ x
+            # rows with a missing call (code 01: low bit set, high bit clear)
+            has_miss = np.flatnonzero((raw & ~(raw >> 1) & 0x55).any(axis=1))
+            if not has_miss.size:
+                continue
+            m = np.take(_MISS, raw[has_miss], axis=0).reshape(has_miss.size, row * 4)
+            w, f = weights[lo:lo + block][has_miss], flip[lo:lo + block][has_miss]
+            called_f = n_founders - m @ fmask
+            a1_f = x[has_miss] @ fmask
+            dose_f = np.where(f, 2.0 * called_f - a1_f, a1_f)
+            freq = np.divide(dose_f, 2.0 * called_f, out=np.zeros_like(dose_f), where=called_f > 0)
+            fill = 2.0 * freq * w if mean_imputation else np.zeros(has_miss.size)
+            fix += np.stack([fill - 2.0 * f * w, -2.0 * f, np.ones(has_miss.size)]) @ m
+    total, cnt2, missing = sums[0] + fix[0], sums[1] + fix[1], fix[2]
+    total = total[:n] + const
+    cnt = 2 * (positions.size - np.rint(missing[:n]).astype(np.int64))
+    if mean_imputation:
+        value = total if sum_ else total / (2.0 * positions.size)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = total / cnt
+    name = "SCORESUM" if sum_ else "SCORE"
+    return pd.DataFrame({"CNT": cnt.astype(int), "CNT2": np.rint(cnt2[:n]).astype(int), name: value})
+
+
 def polygenic_score(
     bfile: str | Path,
     score: pd.DataFrame,
@@ -144,6 +234,9 @@ def polygenic_score(
     mean_imputation: bool = True,
 ) -> tuple[pd.DataFrame, ScoreWeights]:
     """``plink --bfile BFILE --score FILE [sum] [no-mean-imputation]`` (PLINK 1.9).
+
+    Genotypes are streamed from the ``.bed`` in blocks of variants
+    (:func:`score_bed`): memory does not grow with the number of scored variants.
 
     Parameters
     ----------
@@ -166,17 +259,16 @@ def polygenic_score(
     --------
     >>> profile, used = polygenic_score("cohort", read_score_file("prs.txt"))  # doctest: +SKIP
     """
-    geno = open_plink(Path(bfile))
-    resolved = resolve_weights(score, geno.variants)
+    from alignome.genetics.ld import founder_mask, read_fileset
+
+    bed, fam, variants = read_fileset(bfile)
+    resolved = resolve_weights(score, variants)
     if not resolved.variants:
         raise DataError("no score-file variant matched the .bim (by id and allele)", field="variant",
                         fix="check that the score file's ids and alleles match the fileset's .bim")
-    fam = pd.read_csv(Path(str(geno.path)[:-4] + ".fam"), sep=r"\s+", header=None, dtype=str)
-    present = set(zip(fam[0], fam[1]))
-    founders = ~np.array([(f, p) in present or (f, m) in present for f, p, m in zip(fam[0], fam[2], fam[3])])
-    positions = geno.variants.index.get_indexer(pd.Index(resolved.variants))
-    counts = geno.reader(positions.astype(np.intp)).astype(np.float64)
-    values = score_dosages(counts, resolved.flip, resolved.weights, founders, sum_=sum_, mean_imputation=mean_imputation)
+    positions = variants.index.get_indexer(pd.Index(resolved.variants, dtype=object))
+    values = score_bed(bed, len(fam), positions, resolved.flip, resolved.weights, founder_mask(fam), sum_=sum_,
+                              mean_imputation=mean_imputation)
     profile = pd.concat([pd.DataFrame({"FID": fam[0].to_numpy(), "IID": fam[1].to_numpy(), "PHENO": fam[5].to_numpy()}),
                          values], axis=1)
     return profile, resolved
@@ -186,12 +278,12 @@ def write_profile(profile: pd.DataFrame, out_prefix: str | Path) -> Path:
     """Write ``<out_prefix>.profile`` with PLINK's columns (space-aligned, full precision)."""
     path = Path(f"{out_prefix}.profile")
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = profile.copy()
-    last = text.columns[-1]
-    text[last] = [f"{v:.10g}" for v in text[last]]
-    widths = {c: max(len(str(c)), *(len(str(v)) for v in text[c])) for c in text.columns}
-    lines = [" ".join(str(c).rjust(widths[c]) for c in text.columns)]
-    for row in text.itertuples(index=False):
-        lines.append(" ".join(str(v).rjust(widths[c]) for c, v in zip(text.columns, row)))
-    path.write_text("\n".join(lines) + "\n")
+    last = profile.columns[-1]
+    columns = []
+    for c in profile.columns:
+        values = profile[c].to_numpy(dtype=object)
+        text = [f"{v:.10g}" for v in values] if c == last else [str(v) for v in values]
+        width = max(len(str(c)), *(len(t) for t in text)) if text else len(str(c))
+        columns.append([str(c).rjust(width)] + [t.rjust(width) for t in text])
+    path.write_text("\n".join(" ".join(row) for row in zip(*columns)) + "\n")
     return path
