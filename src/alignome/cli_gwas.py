@@ -83,6 +83,8 @@ def gwas(
     exclude_trained: bool = typer.Option(False, "--exclude-trained", help="Drop the --trained-on samples from the GWAS."),
     scheduler: Optional[str] = typer.Option(
         None, "--scheduler", help="Dask backend: threads, processes, or a dask.distributed address (tcp://host:8786)."),
+    threads: Optional[int] = typer.Option(
+        None, "--threads", help="Worker threads over variant blocks (default: all usable cores; BLAS kept at one)."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Manhattan and QQ plots (PNG) with λGC."),
     loci: bool = typer.Option(True, "--loci/--no-loci", help="Clump hits into independent loci ({out}.loci.tsv)."),
     clump_p1: float = typer.Option(5e-8, "--clump-p1", help="Significance of index variants (genome-wide)."),
@@ -121,7 +123,7 @@ def gwas(
             warnings.simplefilter("ignore", UserWarning)  # the overlap is reported below
             result = run_gwas(bfile, ph, cv, mode=mode, method=method, block_size=block_size, missing=missing,
                               genetic_pcs=genetic_pcs, pca_seed=pca_seed, trained_on=train,
-                              exclude_trained=exclude_trained, scheduler=scheduler, out=out)
+                              exclude_trained=exclude_trained, scheduler=scheduler, threads=threads, out=out)
         report = report_gwas(result, bfile, out, plots=plots, loci=loci, p1=clump_p1, r2=clump_r2, kb=clump_kb,
                              known_loci=known_loci, window_kb=known_window_kb)
     except AlignomeError as exc:

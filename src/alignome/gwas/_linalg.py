@@ -54,8 +54,36 @@ def mean_impute(g: np.ndarray) -> np.ndarray:
     return np.where(nan, means[None, :], g)
 
 
+def batched_cholesky(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower Cholesky factors of a stack ``a`` (m, k, k); ``ok`` False where one fails.
+
+    One LAPACK call for the whole stack; only if some matrix is not positive
+    definite are they factored one by one to find which (their ``L`` is NaN).
+    """
+    try:
+        return np.linalg.cholesky(a), np.ones(a.shape[0], dtype=bool)
+    except np.linalg.LinAlgError:
+        out = np.full_like(a, np.nan)
+        ok = np.zeros(a.shape[0], dtype=bool)
+        for i in range(a.shape[0]):
+            try:
+                out[i] = np.linalg.cholesky(a[i])
+                ok[i] = True
+            except np.linalg.LinAlgError:
+                pass
+        return out, ok
+
+
+def _padded(values: np.ndarray, cols: np.ndarray, pos: np.ndarray, m: int, k: int) -> np.ndarray:
+    """Scatter per-missing-entry rows ``values`` (nnz, …) into a zero-padded (m, k, …) stack."""
+    out = np.zeros((m, k, *values.shape[1:]))
+    out[cols, pos] = values
+    return out
+
+
 def drop_downdate(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None,
-                  rank_tol: float = 1e-8) -> dict[str, np.ndarray]:
+                  rank_tol: float = 1e-8, *, yy: str = "full",
+                  chunk_elements: int = 4_000_000) -> dict[str, np.ndarray]:
     """Per-variant residual cross-products with that variant's missing samples dropped.
 
     Instead of refitting the covariates on the kept samples of each variant
@@ -70,46 +98,115 @@ def drop_downdate(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None,
         g̃ᵀg̃|K = g₁ᵀg₁ − g₁_Mᵀg₁_M − b_gᵀA⁻¹b_g
 
     (exact: the kept-sample residuals of the refit).  Where the kept samples
-    lose covariate rank (smallest eigenvalue of ``A`` below ``rank_tol``)
-    ``ok`` is False and the caller must refit.
+    lose covariate rank (smallest squared pivot of the Cholesky factor of
+    ``A`` below ``rank_tol``) ``ok`` is False and the caller must refit.
+
+    All variants are done at once, without a per-variant Python loop: the
+    missing rows of each variant are gathered into zero-padded stacks
+    (variants sorted by their missing count and processed in chunks of at
+    most ``chunk_elements`` padded entries, so one variant with many missing
+    genotypes does not inflate the padding of the others) and every
+    cross-product is one batched matmul.
+
+    Parameters
+    ----------
+    yy
+        "full": ``yy`` holds each variant's D×D ỸᵀỸ|K (multi-trait);
+        "diag": only its diagonal, as ``yy_diag`` (single-trait t-tests).
 
     Returns
     -------
     dict
-        ``yy`` (m, D, D), ``yg`` (m, D), ``gg`` (m,), ``n`` (m,) kept samples,
-        ``scale`` (m,) max |g| over kept samples, ``ok`` (m,) bool, ``p`` rank.
+        ``yy`` (m, D, D) or ``yy_diag`` (m, D), ``yg`` (m, D), ``gg`` (m,),
+        ``n`` (m,) kept samples, ``scale`` (m,) max |g| over kept samples (exact
+        wherever ``gg ≤ 1e-12·max(scale, 1)²·n`` could hold, else the upper bound √Σg²),
+        ``ok`` (m,) bool, ``p`` rank.  Entries of variants that are not ``ok``
+        are NaN.
     """
+    if yy not in ("full", "diag"):
+        raise ValueError(f"yy must be 'full' or 'diag', got {yy!r}")
     n, d = y.shape
     m = g.shape[1]
     q = covariate_basis(covariates, n)
     p = q.shape[1]
-    yt = residualise(q, y)
+    yt = residualise(q, residualise(q, y))  # twice: Ỹ ⊥ Q to rounding, so Ỹᵀg₁ = Ỹᵀg₀
     nan = np.isnan(g)
-    g0 = np.where(nan, 0.0, g)
-    g1 = residualise(q, g0)
+    g0 = np.where(nan, 0.0, g) if nan.any() else g
+    # one pass over the genotypes: [Q Ỹ]ᵀ g₀; the residual g₁ = g₀ − QQᵀg₀ is never formed
+    cross = np.concatenate([q, yt], axis=1).T @ g0  # (p + D)×m
+    c = cross[:p]
     yy_full = yt.T @ yt
-    yg_full = yt.T @ g1
-    gg_full = np.einsum("ij,ij->j", g1, g1)
-    out = {"yy": np.empty((m, d, d)), "yg": np.empty((m, d)), "gg": np.empty(m), "n": np.empty(m, dtype=np.int64),
-           "scale": np.max(np.abs(g0), axis=0) if m else np.zeros(0), "ok": np.ones(m, dtype=bool), "p": p}
-    eye = np.eye(p)
-    for j in range(m):
-        rows = np.flatnonzero(nan[:, j])
-        qm, ym, gm = q[rows], yt[rows], g1[rows, j]
-        a = eye - qm.T @ qm
-        out["n"][j] = n - rows.size
-        try:
-            chol = linalg.cho_factor(a, lower=True)
-            ok = np.min(np.diag(chol[0])) ** 2 > rank_tol
-        except linalg.LinAlgError:
-            ok = False
-        if not ok:
-            out["ok"][j] = False
+    yg_full = cross[p:].T  # m×D, = Ỹᵀg₁
+    sumsq = np.einsum("ij,ij->j", g0, g0)
+    gg_full = sumsq - np.einsum("ij,ij->j", c, c)  # g₁ᵀg₁
+    full = yy == "full"
+    out = {"yy" if full else "yy_diag": np.full((m, d, d) if full else (m, d), np.nan),
+           "yg": np.full((m, d), np.nan), "gg": np.full(m, np.nan), "n": np.full(m, n, dtype=np.int64),
+           "scale": np.sqrt(sumsq), "ok": np.zeros(m, dtype=bool), "p": p}
+    if m == 0:
+        return out
+    flat = np.flatnonzero(nan.T.ravel())  # missing entries, grouped by variant (no copy for a column-major block)
+    cols, rows = np.divmod(flat, n)
+    n_miss = np.bincount(cols, minlength=m)
+    out["n"] = n - n_miss
+    complete = n_miss == 0
+    if full:
+        out["yy"][complete] = yy_full
+    else:
+        out["yy_diag"][complete] = np.diag(yy_full)
+    out["yg"][complete] = yg_full[complete]
+    out["gg"][complete] = gg_full[complete]
+    out["ok"][complete] = True
+    first = np.concatenate([[0], np.cumsum(n_miss)[:-1]])
+    order = np.argsort(n_miss, kind="stable")
+    order = order[n_miss[order] > 0]
+    width = p + d + 1
+    i = 0
+    while i < order.size:
+        # the longest run of variants (in increasing missing count) whose padded stacks fit the budget
+        ks = n_miss[order[i:]]
+        fits = np.arange(1, ks.size + 1) * ks * width <= chunk_elements
+        j = i + max(1, int(np.argmin(fits)) if not fits.all() else ks.size)
+        sel = order[i:j]
+        i = j
+        k = int(n_miss[sel].max())
+        mc = sel.size
+        # positions of the chunk's missing entries in the padded stacks
+        cnt = n_miss[sel]
+        loc = np.repeat(np.arange(mc), cnt)
+        pos = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        src = np.repeat(first[sel], cnt) + pos
+        r = rows[src]
+        qr = q[r]
+        qm = _padded(qr, loc, pos, mc, k)  # mc×k×p
+        ym = _padded(yt[r], loc, pos, mc, k)  # mc×k×D
+        gm = _padded(-np.einsum("ip,pi->i", qr, c[:, sel[loc]]), loc, pos, mc, k)  # g₁ at the missing rows
+        qmt = qm.transpose(0, 2, 1)
+        a = np.eye(p) - qmt @ qm
+        chol, ok = batched_cholesky(a)
+        with np.errstate(invalid="ignore"):
+            ok &= np.min(np.diagonal(chol, axis1=1, axis2=2), axis=1) ** 2 > rank_tol
+        if not ok.any():
             continue
-        by = -qm.T @ ym
-        bg = -qm.T @ gm
-        ay = linalg.cho_solve(chol, by)
-        out["yy"][j] = yy_full - ym.T @ ym - by.T @ ay
-        out["yg"][j] = yg_full[:, j] - ym.T @ gm - ay.T @ bg
-        out["gg"][j] = gg_full[j] - gm @ gm - bg @ linalg.cho_solve(chol, bg)
+        sel, qmt, ym, gm, a = sel[ok], qmt[ok], ym[ok], gm[ok], a[ok]
+        by = -(qmt @ ym)  # mc×p×D
+        bg = -np.einsum("mpk,mk->mp", qmt, gm)
+        ainv_by = np.linalg.solve(a, by)
+        ainv_bg = np.linalg.solve(a, bg[:, :, None])[:, :, 0]
+        if full:
+            out["yy"][sel] = yy_full[None] - ym.transpose(0, 2, 1) @ ym - by.transpose(0, 2, 1) @ ainv_by
+        else:
+            out["yy_diag"][sel] = (np.diag(yy_full)[None] - np.einsum("mkd,mkd->md", ym, ym)
+                                   - np.einsum("mpd,mpd->md", by, ainv_by))
+        out["yg"][sel] = yg_full[sel] - np.einsum("mkd,mk->md", ym, gm) - np.einsum("mpd,mp->md", ainv_by, bg)
+        out["gg"][sel] = gg_full[sel] - np.einsum("mk,mk->m", gm, gm) - np.einsum("mp,mp->m", bg, ainv_bg)
+        out["ok"][sel] = True
+    # ``scale`` only enters the callers' monomorphism test gg ≤ 1e-12·max(scale, 1)²·n_j.  As max|g|² ≤ Σg²,
+    # n_j ≤ n and gg|K ≤ gg, columns clearing the bound with Σg² can never be flagged: only the others need
+    # the exact max |g| (one pass over those columns; usually none), the rest keep the bound √Σg².
+    with np.errstate(invalid="ignore"):
+        near = ~(out["gg"] > 1e-12 * np.maximum(sumsq, 1.0) * n)
+    if near.any():
+        sub = g0[:, near]
+        out["scale"][near] = np.maximum(sub.max(axis=0), -sub.min(axis=0)) if n else 0.0
     return out

@@ -27,9 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import linalg, special
 
-from alignome.gwas._linalg import as_2d, covariate_basis, drop_downdate, mean_impute, residualise
+from alignome.gwas._linalg import (as_2d, batched_cholesky, covariate_basis, drop_downdate, mean_impute,
+                                  residualise)
 
 METHODS = ("lrt", "ml", "wilks")
 
@@ -83,15 +84,22 @@ def _stats_from_q(q: np.ndarray, n: np.ndarray, d: int, p_cov: np.ndarray) -> di
         lam = 1.0 - q / n
         df2 = n - p_cov - d
         wilks_f = (1.0 - lam) / lam * df2 / d
-        p_wilks = np.where(df2 > 0, stats.f.sf(wilks_f, d, np.maximum(df2, 1)), np.nan)
-    return {
-        "lrt": lrt,
-        "lrt_ml": lrt_ml,
-        "wilks_f": wilks_f,
-        "p_lrt": stats.chi2.sf(lrt, d),
-        "p_ml": stats.chi2.sf(lrt_ml, d),
-        "p_wilks": p_wilks,
-    }
+        # scipy.special's survival functions are what scipy.stats' chi2/f call (same values; scipy.stats
+        # alone costs a second of import time per CLI call); below the support the tail is 1.
+        p_wilks = np.where(df2 > 0, _sf_nonneg(special.fdtrc(d, np.maximum(df2, 1), wilks_f), wilks_f), np.nan)
+        return {
+            "lrt": lrt,
+            "lrt_ml": lrt_ml,
+            "wilks_f": wilks_f,
+            "p_lrt": _sf_nonneg(special.chdtrc(d, lrt), lrt),
+            "p_ml": _sf_nonneg(special.chdtrc(d, lrt_ml), lrt_ml),
+            "p_wilks": p_wilks,
+        }
+
+
+def _sf_nonneg(sf: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Survival function of a distribution on [0, ∞): 1 where ``x`` < 0 (as scipy.stats), else ``sf``."""
+    return np.where(x < 0, 1.0, sf)
 
 
 def _complete_block(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None) -> tuple[np.ndarray, ...]:
@@ -117,32 +125,36 @@ def _complete_block(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None)
 
 
 def _downdate(y, g, cov, cols, beta, q, obs, p_cov) -> np.ndarray:
-    """Fill the drop-missing variants ``cols`` by downdating; return those that need a refit."""
+    """Fill the variants ``cols`` (all of ``g``'s columns) by downdating; return those that need a refit.
+
+    Complete variants take the full-sample fit, variants with missing
+    genotypes a rank-k downdate of it; vectorised over the variants (batched
+    Cholesky/solve, no per-variant Python loop).
+    """
     d = y.shape[1]
-    dd = drop_downdate(y, g[:, cols], cov)
-    refit = []
-    for i, j in enumerate(cols):
-        n_j = int(dd["n"][i])
-        obs[j] = n_j
-        if n_j <= d + 1:
-            continue
-        if not dd["ok"][i]:
-            refit.append(j)
-            continue
-        gg = dd["gg"][i]
-        if gg <= 1e-12 * max(dd["scale"][i], 1.0) ** 2 * n_j:
-            p_cov[j] = dd["p"]
-            continue
-        try:
-            chol = linalg.cho_factor(dd["yy"][i], lower=True)
-        except linalg.LinAlgError:
-            refit.append(j)
-            continue
-        v = dd["yg"][i]
-        q[j] = n_j * (v @ linalg.cho_solve(chol, v)) / gg
-        beta[:, j] = v / gg
+    dd = drop_downdate(y, g, cov)
+    n_j = dd["n"]
+    obs[cols] = n_j
+    enough = n_j > d + 1
+    refit = [cols[enough & ~dd["ok"]]]
+    cand = enough & dd["ok"]
+    gg = dd["gg"]
+    with np.errstate(invalid="ignore"):
+        mono = cand & (gg <= 1e-12 * np.maximum(dd["scale"], 1.0) ** 2 * n_j)
+    p_cov[cols[mono]] = dd["p"]
+    idx = np.flatnonzero(cand & ~mono)
+    if idx.size:
+        yy = dd["yy"][idx]
+        _, ok = batched_cholesky(yy)
+        refit.append(cols[idx[~ok]])
+        idx = idx[ok]
+        v = dd["yg"][idx]
+        w = np.linalg.solve(yy[ok], v[:, :, None])[:, :, 0]
+        j = cols[idx]
+        q[j] = n_j[idx] * np.einsum("md,md->m", v, w) / gg[idx]
+        beta[:, j] = (v / gg[idx, None]).T
         p_cov[j] = dd["p"]
-    return np.asarray(refit, dtype=np.intp)
+    return np.sort(np.concatenate(refit)).astype(np.intp)
 
 
 def multitrait_assoc(
@@ -191,26 +203,25 @@ def multitrait_assoc(
     if not np.isfinite(y).all():
         raise ValueError("y contains NaN/inf: drop those samples first")
     m = g.shape[1]
-    nan = np.isnan(g)
-    if missing == "mean" and nan.any():
-        g = mean_impute(g)
-        nan = np.isnan(g)  # only all-missing variants remain NaN
-    has_nan = nan.any(axis=0)
+    if missing == "mean":
+        g = mean_impute(g)  # only all-missing variants remain NaN
     beta = np.full((d, m), np.nan)
     q = np.full(m, np.nan)
     obs = np.full(m, n, dtype=np.int64)
     p_cov = np.zeros(m)
-    clean = ~has_nan
-    if clean.any():
-        b, qq, pc = _complete_block(y, g[:, clean], cov)
-        beta[:, clean], q[clean], p_cov[clean] = b, qq, pc
     if drop_update not in ("downdate", "refit"):
         raise ValueError(f"drop_update must be 'downdate' or 'refit', got {drop_update!r}")
-    todo = np.flatnonzero(has_nan)
-    if todo.size and drop_update == "downdate":
-        todo = _downdate(y, g, cov, todo, beta, q, obs, p_cov)
+    if drop_update == "downdate":
+        todo = _downdate(y, g, cov, np.arange(m), beta, q, obs, p_cov) if m else np.zeros(0, dtype=np.intp)
+    else:
+        has_nan = np.isnan(g).any(axis=0)
+        clean = ~has_nan
+        if clean.any():
+            b, qq, pc = _complete_block(y, g[:, clean], cov)
+            beta[:, clean], q[clean], p_cov[clean] = b, qq, pc
+        todo = np.flatnonzero(has_nan)
     for j in todo:
-        keep = ~nan[:, j]
+        keep = ~np.isnan(g[:, j])
         obs[j] = int(keep.sum())
         if obs[j] <= d + 1:
             continue

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from alignome.errors import DataError
 
@@ -15,6 +14,8 @@ def inverse_normal(x: np.ndarray, offset: float = 3.0 / 8.0) -> np.ndarray:
     ``Φ⁻¹((r − c) / (n − 2c + 1))`` with ``r`` the average rank (ties share
     their mean rank) among the ``n`` non-missing values; NaN stays NaN.
     """
+    from scipy import stats  # imported here: scipy.stats costs ~1 s of start-up for every `alignome gwas`
+
     x = np.asarray(x, dtype=np.float64)
     out = np.full(x.shape, np.nan)
     ok = np.isfinite(x)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from alignome.errors import DataError
-from alignome.gwas.blocks import block_ranges, map_blocks
+from alignome.gwas.blocks import _stream, map_blocks
 from alignome.gwas.multitrait import METHODS, multitrait_assoc
 from alignome.gwas.singletrait import linear_assoc
 from alignome.gwas.stream import open_bed_stream
@@ -75,13 +75,33 @@ def _assoc_block(g: np.ndarray, start: int, stop: int, y: np.ndarray, x: np.ndar
         for k, name in enumerate(traits):
             cols[f"BETA_{name}"] = r.beta[k]
         return [cols]
-    parts = []
-    for k, name in enumerate(traits):
-        keep = np.isfinite(y[:, k])
-        r = linear_assoc(y[keep, k], g[keep], None if x is None else x[keep], missing=missing)
-        parts.append({"PHENO": name, "OBS_CT": r.obs_ct, "BETA": r.beta[0], "SE": r.se[0], "T_STAT": r.t[0],
-                      "P": r.p[0]})
+    # traits with the same samples are tested together: the genotype block is projected once for all of them
+    finite = np.isfinite(y)
+    groups: dict[bytes, list[int]] = {}
+    for k in range(len(traits)):
+        groups.setdefault(np.packbits(finite[:, k]).tobytes(), []).append(k)
+    parts: list[dict | None] = [None] * len(traits)
+    for ks in groups.values():
+        keep = finite[:, ks[0]]
+        if keep.all():
+            r = linear_assoc(y[:, ks], g, x, missing=missing)
+        else:
+            r = linear_assoc(y[keep][:, ks], g[keep], None if x is None else x[keep], missing=missing)
+        for i, k in enumerate(ks):
+            parts[k] = {"PHENO": traits[k], "OBS_CT": r.obs_ct, "BETA": r.beta[i], "SE": r.se[i], "T_STAT": r.t[i],
+                        "P": r.p[i]}
     return parts
+
+
+def _open_stream(bfile: str | Path):
+    """The fileset's :class:`BedStream`, shared with the block tasks of this process (opened once)."""
+    prefix = Path(bfile)
+    if prefix.suffix in (".bed", ".bim", ".fam"):
+        prefix = prefix.with_suffix("")
+    bed = Path(f"{prefix}.bed")
+    if bed.is_file():
+        return _stream(str(bed))
+    return open_bed_stream(bfile)  # raises the DataError that names the missing file
 
 
 @dataclass(frozen=True)
@@ -118,6 +138,7 @@ def run_gwas(
     trained_on: Iterable[str] | None = None,
     exclude_trained: bool = False,
     scheduler: Any = None,
+    threads: int | None = None,
     out: str | Path | None = None,
 ) -> pd.DataFrame:
     """Scan every variant of a PLINK fileset against the phenotypes.
@@ -153,6 +174,10 @@ def run_gwas(
         None (in-process), "threads"/"processes"/"synchronous" (local Dask),
         a ``dask.distributed`` address or Client: see :mod:`alignome.gwas.blocks`.
         Results are identical whatever runs the blocks.
+    threads
+        With ``scheduler=None``: threads testing blocks in parallel (default
+        ``$ALIGNOME_THREADS``, else every usable core); BLAS is held to one
+        thread meanwhile.  Results do not depend on it.
     out
         Output prefix.  Single: ``{out}.{pheno}.glm.linear`` per trait and
         ``{out}.single.parquet``; multi: ``{out}.multi.tsv`` and
@@ -173,7 +198,7 @@ def run_gwas(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if genetic_pcs < 0:
         raise ValueError(f"genetic_pcs must be ≥ 0, got {genetic_pcs}")
-    stream = open_bed_stream(bfile)
+    stream = _open_stream(bfile)
     ph = _keyed(pheno, "phenotype")
     cv = None if covar is None else _keyed(covar, "covariate")
     common = stream.samples[stream.samples.isin(ph.index)]
@@ -222,22 +247,32 @@ def run_gwas(
         gpc = pcs.scores.to_numpy()
         x = gpc if x is None else np.hstack([x, gpc])
     traits = [str(c) for c in ph.columns]
-    parts: list[pd.DataFrame] = []
     m = len(stream.variants)
-    ranges = block_ranges(m, block_size)
     results = map_blocks(_assoc_block, stream.bed, rows, m, block_size, y, x, mode, method, missing, traits,
-                         scheduler=scheduler)
-    for (start, stop), cols_list in zip(ranges, results):
-        ann = _annotation(stream.variants, slice(start, stop))
-        for cols in cols_list:
-            if mode == "multi":
-                parts.append(pd.DataFrame({**ann, **cols}))
-            else:
-                parts.append(pd.DataFrame({"PHENO": cols["PHENO"], **ann,
-                                           **{k: v for k, v in cols.items() if k != "PHENO"}}))
-    result = pd.concat(parts, ignore_index=True)
-    if mode == "single":
-        result = pd.concat([result[result["PHENO"] == t] for t in traits], ignore_index=True)
+                         scheduler=scheduler, threads=threads)
+    # gather the per-block columns (block order), then build one frame per trait: no per-block DataFrames
+    columns: list[dict[str, list]] = []
+    for cols_list in results:
+        if not columns:
+            columns = [{k: [] for k in cols if k != "PHENO"} for cols in cols_list]
+        for store, cols in zip(columns, cols_list):
+            for k, v in store.items():
+                v.append(cols[k])
+    # string annotation converted to pandas' str dtype once, not once per trait frame
+    ann = {k: pd.array(v, dtype="str") if v.dtype == object else v
+           for k, v in _annotation(stream.variants, slice(0, m)).items()}
+    frames = []
+    for i, store in enumerate(columns):
+        data = {k: np.concatenate(v) for k, v in store.items()}
+        if mode == "multi":
+            frames.append(pd.DataFrame({**ann, **data}))
+        else:
+            frames.append(pd.DataFrame({"PHENO": np.full(m, traits[i], dtype=object), **ann, **data}))
+    if frames:
+        result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    else:  # no variant at all
+        empty = MULTI_COLUMNS if mode == "multi" else ["PHENO", *SINGLE_COLUMNS]
+        result = pd.DataFrame({c: [] for c in empty})
     result.attrs["samples"] = match
     result.attrs["trained"] = trained
     result.attrs["genetic_pcs"] = pcs
@@ -250,6 +285,26 @@ def run_gwas(
     return result
 
 
+def _write_tsv(frame: pd.DataFrame, path: Path) -> None:
+    """Tab-separated, unquoted, ``NA`` for missing, floats in shortest round-trip form (pyarrow's writer)."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    arrays = []
+    for name in frame.columns:
+        column = frame[name]
+        try:
+            arr = pa.array(column, from_pandas=True)  # NaN → null → "NA"
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = pa.array([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in column],
+                           type=pa.string())
+        arrays.append(arr)
+    table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+    options = csv.WriteOptions(include_header=True, delimiter="\t", quoting_style="none", quoting_header="none",
+                               null_string="NA")
+    csv.write_csv(table, str(path), write_options=options)
+
+
 def write_results(result: pd.DataFrame, out: str | Path, mode: str) -> list[Path]:
     """Write ``result`` as TSV (plink2-like) and Parquet; return the paths written."""
     out = Path(out)
@@ -258,12 +313,12 @@ def write_results(result: pd.DataFrame, out: str | Path, mode: str) -> list[Path
     if mode == "single":
         for name, frame in result.groupby("PHENO", sort=False):
             path = out.parent / f"{out.name}.{name}.glm.linear"
-            frame.drop(columns="PHENO").to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.10g")
+            _write_tsv(frame.drop(columns="PHENO"), path)
             written.append(path)
         parquet = out.parent / f"{out.name}.single.parquet"
     else:
         path = out.parent / f"{out.name}.multi.tsv"
-        result.to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.10g")
+        _write_tsv(result, path)
         written.append(path)
         parquet = out.parent / f"{out.name}.multi.parquet"
     frame = result.copy()

@@ -64,7 +64,7 @@ class BedStream:
         for start in range(0, m, block_size):
             stop = min(start + block_size, m)
             try:
-                values = self._handle.read(index=np.s_[rows, start:stop], dtype="float32", num_threads=1)
+                values = self._handle.read(index=np.s_[rows, start:stop], dtype="float32", order="F", num_threads=1)
             except (ValueError, OSError) as exc:
                 raise DataError(f"bed-reader could not read variants {start}:{stop}: {exc}", file=self.bed) from None
             yield Block(start=start, stop=stop, genotypes=values)
