@@ -56,20 +56,38 @@ def _unique(ids: pd.Series, path: Path, what: str, fix: str) -> None:
         raise DataError(f"duplicated {what} '{first}' in rows {rows[:5]}", file=path, row=rows[0], fix=fix)
 
 
-def _read_plink_text(path: Path, columns: int, what: str) -> pd.DataFrame:
+def _read_plink_text(path: Path, columns: int, what: str, dtype: dict | None = None) -> pd.DataFrame:
+    """A whitespace-separated PLINK text file (.fam/.bim) with pandas' C parser; strings unless typed."""
+    if dtype is not None:  # typed columns parse faster; anything odd goes through the checks below
+        try:
+            frame = pd.read_csv(path, sep=r"\s+", header=None, dtype=dtype, na_filter=False)
+            if frame.shape[1] == columns:
+                return frame
+        except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            pass
     try:
-        frame = pd.read_csv(path, sep=r"\s+", header=None, dtype=str, engine="python")
+        frame = pd.read_csv(path, sep=r"\s+", header=None, dtype=object, na_filter=False)
     except pd.errors.EmptyDataError:
         raise DataError(f"empty {what} file", file=path, fix=_PLINK_FIX) from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"expected {columns} whitespace-separated columns ({exc})", file=path, fix=_PLINK_FIX) from None
     if frame.shape[1] != columns:
         raise DataError(f"expected {columns} whitespace-separated columns, found {frame.shape[1]}", file=path, fix=_PLINK_FIX)
     return frame
 
 
-def open_plink(prefix: Path) -> GenotypeFile:
-    """Open a PLINK 1 binary fileset; values count allele A1 (as PLINK does)."""
-    from bed_reader import open_bed
+def read_plink_fileset(prefix: Path) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
+    """Read a PLINK 1 binary fileset's ``.fam`` and ``.bim`` and check its ``.bed``.
 
+    Checks: files present, six columns, unique sample and variant ids,
+    SNP-major magic bytes, ``.bed`` size matching samples × variants.
+
+    Returns
+    -------
+    bed, fam, variants
+        Path of the ``.bed``; the ``.fam`` as six string columns; the variants
+        indexed by id with columns ``chrom``, ``pos``, ``a1``, ``a2``.
+    """
     prefix = Path(prefix)
     if prefix.suffix in (".bed", ".bim", ".fam"):
         prefix = prefix.with_suffix("")
@@ -78,9 +96,8 @@ def open_plink(prefix: Path) -> GenotypeFile:
         if not path.is_file():
             raise DataError("file not found", file=path, field="genotypes.bfile", fix=_PLINK_FIX)
     fam_frame = _read_plink_text(fam, 6, ".fam")
-    bim_frame = _read_plink_text(bim, 6, ".bim")
-    subjects = as_id(fam_frame[1])
-    _unique(subjects, fam, "subject (IID)", "give each sample one row in the .fam file (e.g. `plink --keep`)")
+    bim_frame = _read_plink_text(bim, 6, ".bim", dtype={0: object, 1: object, 2: object, 3: np.int64, 4: object, 5: object})
+    _unique(fam_frame[1], fam, "subject (IID)", "give each sample one row in the .fam file (e.g. `plink --keep`)")
     _unique(bim_frame[1], bim, "variant id", "give each variant a unique id (e.g. `plink2 --set-all-var-ids` or `--rm-dup`)")
     n, m = len(fam_frame), len(bim_frame)
     expected = 3 + ((n + 3) // 4) * m
@@ -96,15 +113,27 @@ def open_plink(prefix: Path) -> GenotypeFile:
             file=bed,
             fix=_PLINK_FIX,
         )
+    pos = bim_frame[3].to_numpy() if bim_frame[3].dtype == np.int64 else pd.to_numeric(bim_frame[3], errors="coerce").to_numpy()
     variants = pd.DataFrame(
         {
-            "chrom": bim_frame[0].astype(object).to_numpy(),
-            "pos": pd.to_numeric(bim_frame[3], errors="coerce").to_numpy(),
-            "a1": bim_frame[4].astype(object).to_numpy(),
-            "a2": bim_frame[5].astype(object).to_numpy(),
+            "chrom": bim_frame[0].to_numpy(dtype=object),
+            "pos": pos,
+            "a1": bim_frame[4].to_numpy(dtype=object),
+            "a2": bim_frame[5].to_numpy(dtype=object),
         },
-        index=pd.Index(bim_frame[1].astype(object).to_numpy(), name="variant", dtype=object),
+        index=pd.Index(bim_frame[1].to_numpy(dtype=object), name="variant", dtype=object),
     )
+    return bed, fam_frame, variants
+
+
+def open_plink(prefix: Path) -> GenotypeFile:
+    """Open a PLINK 1 binary fileset; values count allele A1 (as PLINK does)."""
+    from bed_reader import open_bed
+
+    bed, fam_frame, variants = read_plink_fileset(prefix)
+    fam, bim = bed.with_suffix(".fam"), bed.with_suffix(".bim")
+    subjects = as_id(fam_frame[1])
+    n, m = len(fam_frame), len(variants)
     handle = open_bed(bed, fam_filepath=fam, bim_filepath=bim, iid_count=n, sid_count=m)
 
     def reader(positions: np.ndarray) -> np.ndarray:

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from alignome.cohort.genotypes import read_plink_fileset as read_fileset  # noqa: F401  (re-exported for clump/score)
+
 # PLINK 1.9 tolerances (plink_common.h)
 EPSILON = 2.0**-30
 SMALLISH_EPSILON = 2.0**-35
@@ -610,91 +612,6 @@ def r2_screen(counts: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndar
 # Fast PLINK fileset reading (clumping and scoring read the .bed themselves)
 # --------------------------------------------------------------------------
 
-_PLINK_FIX = "give the prefix of a complete PLINK fileset (.bed/.bim/.fam written together, e.g. by `plink --make-bed`)"
-
-
-def _read_columns(path, columns: int, what: str, dtype=None):
-    import pandas as pd
-
-    from alignome.errors import DataError
-
-    if dtype is not None:  # typed columns parse faster; anything odd goes through the checks below
-        try:
-            frame = pd.read_csv(path, sep=r"\s+", header=None, dtype=dtype, na_filter=False)
-            if frame.shape[1] == columns:
-                return frame
-        except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-            pass
-    try:
-        frame = pd.read_csv(path, sep=r"\s+", header=None, dtype=object, na_filter=False)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"empty {what} file", file=path, fix=_PLINK_FIX) from None
-    except pd.errors.ParserError as exc:
-        raise DataError(f"expected {columns} whitespace-separated columns ({exc})", file=path, fix=_PLINK_FIX) from None
-    if frame.shape[1] != columns:
-        raise DataError(f"expected {columns} whitespace-separated columns, found {frame.shape[1]}", file=path,
-                        fix=_PLINK_FIX)
-    return frame
-
-
-def read_fileset(prefix):
-    """Read a PLINK 1 binary fileset's ``.fam`` and ``.bim`` and check its ``.bed``.
-
-    The same checks as :func:`alignome.cohort.genotypes.open_plink` (files
-    present, six columns, unique sample and variant ids, SNP-major magic
-    bytes, ``.bed`` size), with pandas' C parser.
-
-    Returns
-    -------
-    bed, fam, variants
-        Path of the ``.bed``; the ``.fam`` as six string columns; the variants
-        indexed by id with columns ``chrom``, ``pos``, ``a1``, ``a2``.
-    """
-    from pathlib import Path
-
-    import pandas as pd
-
-    from alignome.errors import DataError
-
-    prefix = Path(prefix)
-    if prefix.suffix in (".bed", ".bim", ".fam"):
-        prefix = prefix.with_suffix("")
-    bed, bim, fam = (Path(f"{prefix}.{ext}") for ext in ("bed", "bim", "fam"))
-    for path in (bed, bim, fam):
-        if not path.is_file():
-            raise DataError("file not found", file=path, field="genotypes.bfile", fix=_PLINK_FIX)
-    fam_frame = _read_columns(fam, 6, ".fam")
-    bim_frame = _read_columns(bim, 6, ".bim", dtype={0: object, 1: object, 2: object, 3: np.int64, 4: object,
-                                                     5: object})
-    for frame, col, path, what, fix in (
-            (fam_frame, 1, fam, "subject (IID)", "give each sample one row in the .fam file (e.g. `plink --keep`)"),
-            (bim_frame, 1, bim, "variant id",
-             "give each variant a unique id (e.g. `plink2 --set-all-var-ids` or `--rm-dup`)")):
-        dup = frame[col].duplicated(keep=False)
-        if dup.any():
-            first = frame[col][dup].iloc[0]
-            rows = [int(i) + 1 for i in np.flatnonzero((frame[col] == first).to_numpy())]
-            raise DataError(f"duplicated {what} '{first}' in rows {rows[:5]}", file=path, row=rows[0], fix=fix)
-    n, m = len(fam_frame), len(bim_frame)
-    expected = 3 + ((n + 3) // 4) * m
-    with open(bed, "rb") as handle:
-        magic = handle.read(3)
-    if magic != b"\x6c\x1b\x01":
-        raise DataError("not a SNP-major PLINK .bed file (wrong magic bytes)", file=bed, fix=_PLINK_FIX)
-    size = bed.stat().st_size
-    if size != expected:
-        raise DataError(
-            f"the .bed file has {size} bytes but {n} samples (.fam) × {m} variants (.bim) need {expected}:"
-            " the file is truncated or does not belong to this .bim/.fam",
-            file=bed, fix=_PLINK_FIX)
-    variants = pd.DataFrame(
-        {"chrom": bim_frame[0].to_numpy(dtype=object),
-         "pos": (bim_frame[3].to_numpy() if bim_frame[3].dtype == np.int64
-                 else pd.to_numeric(bim_frame[3], errors="coerce").to_numpy()),
-         "a1": bim_frame[4].to_numpy(dtype=object),
-         "a2": bim_frame[5].to_numpy(dtype=object)},
-        index=pd.Index(bim_frame[1].to_numpy(dtype=object), name="variant", dtype=object))
-    return bed, fam_frame, variants
 
 
 def founder_mask(fam) -> np.ndarray:
