@@ -132,6 +132,26 @@ def _lnlike(known: tuple[np.ndarray, ...], center: np.ndarray, freqs: tuple[np.n
     return out
 
 
+def _known_haplotypes(c: np.ndarray):
+    """Haplotype counts phased unambiguously by ``(m, 9)`` genotype-pair tables.
+
+    Returns ``(k11, k12, k21, k22)``, the double-heterozygote count ``center``,
+    ``twice_tot`` (all haplotypes), the known fractions ``(f11, f12, f21, f22)``
+    and ``half`` = center / twice_tot (NaN/inf where twice_tot is 0).
+    """
+    k11 = 2 * c[:, 0] + c[:, 1] + c[:, 3]
+    k12 = 2 * c[:, 2] + c[:, 1] + c[:, 5]
+    k21 = 2 * c[:, 6] + c[:, 3] + c[:, 7]
+    k22 = 2 * c[:, 8] + c[:, 5] + c[:, 7]
+    center = c[:, 4]
+    twice_tot = k11 + k12 + k21 + k22 + 2 * center
+    with np.errstate(all="ignore"):
+        recip = 1.0 / twice_tot
+        fractions = (k11 * recip, k12 * recip, k21 * recip, k22 * recip)
+        half = center * recip
+    return (k11, k12, k21, k22), center, twice_tot, fractions, half
+
+
 def em_haplotype_frequencies(counts: np.ndarray) -> tuple[np.ndarray, ...]:
     """PLINK 1.9's ``em_phase_hethet_nobase`` for autosomal variants.
 
@@ -149,18 +169,10 @@ def em_haplotype_frequencies(counts: np.ndarray) -> tuple[np.ndarray, ...]:
         maximum-likelihood frequency of the 1-1 haplotype.
     """
     c = np.asarray(counts, dtype=np.float64)
-    k11 = 2 * c[:, 0] + c[:, 1] + c[:, 3]
-    k12 = 2 * c[:, 2] + c[:, 1] + c[:, 5]
-    k21 = 2 * c[:, 6] + c[:, 3] + c[:, 7]
-    k22 = 2 * c[:, 8] + c[:, 5] + c[:, 7]
-    center = c[:, 4]
-    twice_tot = k11 + k12 + k21 + k22 + 2 * center
+    (k11, k12, k21, k22), center, twice_tot, (f11, f12, f21, f22), half = _known_haplotypes(c)
     with np.errstate(all="ignore"):
-        recip = 1.0 / twice_tot
-        f11, f12, f21, f22 = k11 * recip, k12 * recip, k21 * recip, k22 * recip
         p1122 = f11 * f22
         p1221 = f12 * f21
-        half = center * recip
         freq1x = f11 + f12 + half
         freq2x = 1.0 - freq1x
         freqx1 = f11 + f21 + half
@@ -580,17 +592,8 @@ def r2_screen(counts: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndar
         ``(m,)`` booleans: r² certainly > threshold; not decidable from bounds.
         Everything else is certainly not above (or undefined, NaN in PLINK).
     """
-    c = np.asarray(counts, dtype=np.float64)
-    k11 = 2 * c[:, 0] + c[:, 1] + c[:, 3]
-    k12 = 2 * c[:, 2] + c[:, 1] + c[:, 5]
-    k21 = 2 * c[:, 6] + c[:, 3] + c[:, 7]
-    k22 = 2 * c[:, 8] + c[:, 5] + c[:, 7]
-    center = c[:, 4]
-    twice_tot = k11 + k12 + k21 + k22 + 2 * center
+    _, center, twice_tot, (f11, f12, f21, f22), half = _known_haplotypes(np.asarray(counts, dtype=np.float64))
     with np.errstate(all="ignore"):
-        recip = 1.0 / twice_tot
-        f11, f12, f21, f22 = k11 * recip, k12 * recip, k21 * recip, k22 * recip
-        half = center * recip
         freq1x = f11 + f12 + half
         freqx1 = f11 + f21 + half
         expected = freqx1 * freq1x
