@@ -13,18 +13,14 @@ from typer.testing import CliRunner
 from alignome.cli import app
 from alignome.gwas.report import independent_loci, lambda_gc, recovery
 from alignome.gwas.run import run_gwas
-from alignome.simulate.genotypes import simulate_genotypes, write_plink
+from gwas_data import N, write_small_fileset
 
-N = 400
-SEGMENTS = ((1, 1_000_000), (2, 1_000_000), (3, 1_000_000), (4, 1_000_000))
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gwasreport")
-    geno = simulate_genotypes(N, 11, n_snps=240, segments=SEGMENTS, segment_length_bp=1_000_000)
-    iids = [f"id{i}" for i in range(N)]
-    write_plink(tmp / "g", geno, iids, np.ones(N, dtype=int))
+    geno, iids = write_small_fileset(tmp)
     rng = np.random.default_rng(3)
     causal = [30, 150]  # chromosome 1 and 3
     g = geno.dosage.astype(float)

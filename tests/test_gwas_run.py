@@ -13,18 +13,14 @@ from alignome.errors import DataError
 from alignome.gwas.multitrait import multitrait_assoc
 from alignome.gwas.run import MULTI_COLUMNS, run_gwas
 from alignome.gwas.stream import open_bed_stream
-from alignome.simulate.genotypes import simulate_genotypes, write_plink
+from gwas_data import N, write_small_fileset
 
-N = 400
-SEGMENTS = ((1, 1_000_000), (2, 1_000_000), (3, 1_000_000), (4, 1_000_000))
 
 
 @pytest.fixture(scope="module")
 def fileset(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gwasrun")
-    geno = simulate_genotypes(N, 11, n_snps=240, segments=SEGMENTS, segment_length_bp=1_000_000)
-    iids = [f"id{i}" for i in range(N)]
-    write_plink(tmp / "g", geno, iids, np.ones(N, dtype=int))
+    geno, iids = write_small_fileset(tmp)
     return tmp, geno, iids
 
 
