@@ -54,6 +54,27 @@ def mean_impute(g: np.ndarray) -> np.ndarray:
     return np.where(nan, means[None, :], g)
 
 
+def association_inputs(
+    y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None, missing: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Check and shape the inputs of an association test: ``(y, g, covariates)`` as 2-D arrays.
+
+    ``missing="mean"`` mean-imputes genotypes (all-missing variants stay NaN);
+    ``"drop"`` leaves NaN for the per-variant drop.
+    """
+    if missing not in ("drop", "mean"):
+        raise ValueError(f"missing must be 'drop' or 'mean', got {missing!r}")
+    y = as_2d("y", y)
+    n = y.shape[0]
+    g = as_2d("g", g, n)
+    cov = None if covariates is None else as_2d("covariates", covariates, n)
+    if not np.isfinite(y).all():
+        raise ValueError("y contains NaN/inf: drop those samples first")
+    if missing == "mean":
+        g = mean_impute(g)
+    return y, g, cov
+
+
 def batched_cholesky(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lower Cholesky factors of a stack ``a`` (m, k, k); ``ok`` False where one fails.
 

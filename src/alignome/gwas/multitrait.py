@@ -29,8 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, special
 
-from alignome.gwas._linalg import (as_2d, batched_cholesky, covariate_basis, drop_downdate, mean_impute,
-                                  residualise)
+from alignome.gwas._linalg import association_inputs, batched_cholesky, covariate_basis, drop_downdate, residualise
 
 METHODS = ("lrt", "ml", "wilks")
 
@@ -194,17 +193,9 @@ def multitrait_assoc(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if missing not in ("drop", "mean"):
-        raise ValueError(f"missing must be 'drop' or 'mean', got {missing!r}")
-    y = as_2d("y", y)
+    y, g, cov = association_inputs(y, g, covariates, missing)
     n, d = y.shape
-    g = as_2d("g", g, n)
-    cov = None if covariates is None else as_2d("covariates", covariates, n)
-    if not np.isfinite(y).all():
-        raise ValueError("y contains NaN/inf: drop those samples first")
     m = g.shape[1]
-    if missing == "mean":
-        g = mean_impute(g)  # only all-missing variants remain NaN
     beta = np.full((d, m), np.nan)
     q = np.full(m, np.nan)
     obs = np.full(m, n, dtype=np.int64)

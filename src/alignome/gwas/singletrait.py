@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from alignome.gwas._linalg import as_2d, covariate_basis, drop_downdate, mean_impute, residualise
+from alignome.gwas._linalg import association_inputs, covariate_basis, drop_downdate, residualise
 
 
 @dataclass(frozen=True)
@@ -124,16 +124,8 @@ def linear_assoc(
     -------
     SingleTraitResult
     """
-    if missing not in ("drop", "mean"):
-        raise ValueError(f"missing must be 'drop' or 'mean', got {missing!r}")
-    y = as_2d("y", y)
+    y, g, cov = association_inputs(y, g, covariates, missing)
     n, k = y.shape
-    g = as_2d("g", g, n)
-    cov = None if covariates is None else as_2d("covariates", covariates, n)
-    if not np.isfinite(y).all():
-        raise ValueError("y contains NaN/inf: drop those samples first")
-    if missing == "mean":
-        g = mean_impute(g)
     m = g.shape[1]
     beta = np.full((k, m), np.nan)
     se = np.full((k, m), np.nan)
