@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from alignome.cli_common import exit_with_error
 from alignome.cli_gwas import gwas as gwas_command
 from alignome.cli_variants import prs_command, variants_app
 from alignome.errors import AlignomeError
@@ -27,12 +28,6 @@ app.command("prs")(prs_command)
 console = Console(stderr=True)
 
 
-def _fail(exc: AlignomeError) -> None:
-    """Print an alignome error without a traceback and exit with status 2."""
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=2)
-
-
 @simulate_app.command("ad-cohort")
 def simulate_ad_cohort_cmd(
     out: Path = typer.Option(..., "--out", help="Directory to write the cohort into."),
@@ -48,7 +43,7 @@ def simulate_ad_cohort_cmd(
     try:
         path = simulate_ad_cohort(out, subjects=subjects, seed=seed)
     except AlignomeError as exc:
-        _fail(exc)
+        exit_with_error(exc)
     console.print(f"simulated cohort written to {path} (data section: {Path(path) / 'cohort.yaml'})")
 
 
@@ -69,7 +64,7 @@ def run_cmd(
     try:
         run_dir = run_recipe(recipe, preset=preset, data_dir=data, out=out, seed=seed)
     except AlignomeError as exc:
-        _fail(exc)
+        exit_with_error(exc)
     console.print(f"report: {Path(run_dir) / 'report.html'}")
 
 
@@ -84,7 +79,7 @@ def report_cmd(run_dir: Path = typer.Argument(..., help="A run directory written
     try:
         path = build_report(run_dir)
     except AlignomeError as exc:
-        _fail(exc)
+        exit_with_error(exc)
     console.print(f"report: {path}")
 
 

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from alignome.cli_common import exit_with_error
 from alignome.errors import AlignomeError, DataError
 
 def _read_table(path: Path, what: str, columns: list[str] | None = None):
@@ -104,11 +105,9 @@ def gwas(
     from alignome.gwas.run import run_gwas
 
     if mode not in ("multi", "single"):
-        typer.secho(f"error: --mode must be multi or single, got {mode!r}", err=True)
-        raise typer.Exit(code=2)
+        exit_with_error(f"--mode must be multi or single, got {mode!r}")
     if method not in ("lrt", "ml", "wilks") or missing not in ("drop", "mean"):
-        typer.secho("error: --method must be lrt|ml|wilks and --missing drop|mean", err=True)
-        raise typer.Exit(code=2)
+        exit_with_error("--method must be lrt|ml|wilks and --missing drop|mean")
     cols = [c for item in (pheno_cols or []) for c in item.split(",") if c] or None
     try:
         ph = _read_table(pheno, "phenotype", cols)
@@ -127,8 +126,7 @@ def gwas(
         report = report_gwas(result, bfile, out, plots=plots, loci=loci, p1=clump_p1, r2=clump_r2, kb=clump_kb,
                              known_loci=known_loci, window_kb=known_window_kb)
     except AlignomeError as exc:
-        typer.secho(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+        exit_with_error(exc)
     match = result.attrs["samples"]
     typer.echo(f"{match.describe()}")
     if result.attrs.get("trained") is not None:

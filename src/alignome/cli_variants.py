@@ -6,14 +6,10 @@ from pathlib import Path
 
 import typer
 
+from alignome.cli_common import exit_with_error
 from alignome.errors import AlignomeError
 
 variants_app = typer.Typer(no_args_is_help=True, help="Variant-level tools that reproduce PLINK 1.9 and METAL: qc, meta, clump, select.")
-
-
-def _fail(exc: AlignomeError) -> None:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=2)
 
 
 @variants_app.command("clump")
@@ -44,7 +40,7 @@ def clump_command(
         result = clump(bfile, read_clump_sumstats(sumstats, snp_field, p_field), p1=p1, p2=p2, r2=r2, kb=kb)
         path = write_clumped(result, out)
     except AlignomeError as exc:
-        _fail(exc)
+        exit_with_error(exc)
         return
     for variant, p in result.missing[:3]:
         typer.secho(f"warning: '{variant}' (p={p:g}) is missing from {bfile}.bim, and is a top variant", err=True)
@@ -79,7 +75,7 @@ def prs_command(
                                         mean_imputation=not no_mean_imputation)
         path = write_profile(profile, out)
     except AlignomeError as exc:
-        _fail(exc)
+        exit_with_error(exc)
         return
     if used.skipped:
         typer.secho(f"warning: {len(used.skipped)} score-file rows skipped (first: {used.skipped[0][0]}: "
@@ -130,7 +126,7 @@ def qc_command(
         result = run_qc(bfile, geno=geno, mind=mind, maf=maf, hwe=hwe, hwe_midp=hwe_midp)
         paths = write_qc(result, out)
     except AlignomeError as exc:
-        _fail(exc)
+        exit_with_error(exc)
         return
     typer.echo(paths["qc.log"].read_text().rstrip())
     typer.echo(f"wrote {paths['snplist']}, {paths['irem']}, {paths['removed.tsv']}")
@@ -163,7 +159,7 @@ def meta_command(
         result = meta_analyse(studies)
         path = write_metal(result, out)
     except AlignomeError as exc:
-        _fail(exc)
+        exit_with_error(exc)
         return
     for name, bad, skipped in zip(sumstats, result.allele_mismatches, result.skipped_no_se):
         if bad:
@@ -202,7 +198,7 @@ def select_command(
         result = select_panel(frame, bfile=bfile, top_k=top_k, p1=p1, r2=r2, kb=kb, source=str(sumstats))
         path = write_panel(result.panel, Path(f"{out}.panel.tsv"))
     except AlignomeError as exc:
-        _fail(exc)
+        exit_with_error(exc)
         return
     if result.not_genotyped:
         typer.secho(f"warning: {result.not_genotyped} sumstats variants are not in {bfile}.bim and were not considered",
