@@ -215,8 +215,9 @@ class ProtocolConfig(_Strict):
 
 
 class Recipe(_Strict):
-    """A whole recipe after presets are applied."""
+    """A whole ``ad-gated-fusion`` recipe (paper 000) after presets are applied."""
 
+    kind: Literal["ad-gated-fusion"] = "ad-gated-fusion"
     name: str
     description: str = ""
     seed: int = 0
@@ -256,14 +257,17 @@ def read_yaml(path: Path) -> dict[str, Any]:
 def _resolve_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     """Make relative file paths in a data section relative to ``base_dir``."""
     data = copy.deepcopy(data)
-    for key in ("visits", "volumes", "genotypes", "sumstats"):
+    if isinstance(data.get("manifest"), (str, Path)):
+        data["manifest"] = {"path": data["manifest"]}
+    for key in ("visits", "volumes", "genotypes", "sumstats", "manifest"):
         section = data.get(key)
         if isinstance(section, dict):
             for field in ("path", "bfile", "dosage", "freesurfer_manifest"):
                 if section.get(field) is not None:
                     section[field] = str((base_dir / str(section[field])).resolve())
-    if data.get("truth") is not None:
-        data["truth"] = str((base_dir / str(data["truth"])).resolve())
+    for key in ("truth", "bids", "cache_dir"):
+        if data.get(key) is not None:
+            data[key] = str((base_dir / str(data[key])).resolve())
     return data
 
 
@@ -276,12 +280,19 @@ def load_data_section(path: Path) -> dict[str, Any]:
     return _resolve_paths(raw, path.parent)
 
 
+def _recipe_schemas() -> dict[str, type[BaseModel]]:
+    """Schema of each recipe kind (the ``kind:`` entry of a recipe; default ``ad-gated-fusion``)."""
+    from alignome.longitudinal.config import LongitudinalMRIRecipe
+
+    return {"ad-gated-fusion": Recipe, "longitudinal-mri": LongitudinalMRIRecipe}
+
+
 def load_recipe(
     path: Path,
     preset: str | None = None,
     data_dir: Path | None = None,
     overrides: dict[str, Any] | None = None,
-) -> Recipe:
+) -> Any:
     """Load a recipe, apply a preset, an optional data directory and overrides.
 
     Parameters
@@ -295,6 +306,11 @@ def load_recipe(
         or by the user); replaces the recipe's whole ``data`` section.
     overrides
         Further nested values merged last.
+
+    Returns
+    -------
+    Recipe or alignome.longitudinal.config.LongitudinalMRIRecipe
+        The validated recipe of the kind its ``kind:`` entry names.
     """
     path = Path(path)
     raw = read_yaml(path)
@@ -312,12 +328,18 @@ def load_recipe(
         raw["data"] = _resolve_paths(raw["data"], path.parent)
     if data_dir is not None:
         data = load_data_section(Path(data_dir))
-        keep = {k: raw.get("data", {}).get(k) for k in ("label_window_days",) if k in raw.get("data", {})}
+        keep = {k: raw["data"][k] for k in ("label_window_days", "cache_dir", "modality") if k in raw.get("data", {})}
         raw["data"] = {**data, **keep}
     if overrides:
         raw = deep_merge(raw, overrides)
+    kind = raw.get("kind", "ad-gated-fusion")
+    schema = _recipe_schemas().get(kind)
+    if schema is None:
+        raise ConfigError(
+            f"unknown recipe kind '{kind}'", file=path, field="kind", fix=f"choose one of {sorted(_recipe_schemas())}"
+        )
     try:
-        return Recipe.model_validate(raw)
+        return schema.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
@@ -325,10 +347,10 @@ def load_recipe(
             f"{first['msg']} ({len(exc.errors())} problem(s) in all)",
             file=path,
             field=loc or None,
-            fix="correct this entry; see recipes/ad-gated-fusion.yaml for a complete example",
+            fix=f"correct this entry; see recipes/{kind}.yaml for a complete example",
         ) from None
 
 
-def dump_recipe(recipe: Recipe) -> str:
+def dump_recipe(recipe: BaseModel) -> str:
     """YAML text of a resolved recipe (paths as strings)."""
     return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)

@@ -111,6 +111,21 @@ def mri_embeddings_by_subject(embeddings: pd.DataFrame) -> pd.DataFrame:
     return latest[["subject", *cols]].rename(columns={"subject": "IID"}).reset_index(drop=True)
 
 
+def open_run_dir(recipe: Any, preset: str | None, out: Path) -> tuple[logging.Logger, str]:
+    """Create the run directory, its log and ``config.resolved.yaml``.
+
+    Returns the run's logger and the settings key (hash of the resolved recipe)
+    under which its checkpoints are stored, so a changed recipe never resumes
+    from another recipe's checkpoints.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    log = run_logger(out / "run.log")
+    resolved = dump_recipe(recipe)
+    atomic_write_bytes(out / "config.resolved.yaml", resolved.encode())
+    log.info("recipe %s (preset %s, seed %d) → %s", recipe.name, preset, recipe.seed, out)
+    return log, hashlib.sha256(resolved.encode()).hexdigest()
+
+
 def run_recipe(
     recipe_path: Path,
     preset: str | None = None,
@@ -119,9 +134,9 @@ def run_recipe(
     seed: int | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> Path:
-    """Run a recipe and write its run directory; returns the directory.
+    """Run a recipe of any kind and write its run directory; returns the directory.
 
-    Completed outer folds are checkpointed atomically under ``checkpoints/``;
+    Completed units of work are checkpointed atomically under ``checkpoints/``;
     running the same recipe into the same directory resumes from them.
     """
     overrides = dict(overrides or {})
@@ -129,13 +144,17 @@ def run_recipe(
         overrides["seed"] = seed
     recipe = load_recipe(recipe_path, preset=preset, data_dir=data_dir, overrides=overrides)
     out = Path(out) if out is not None else DEFAULT_RUNS / f"{recipe.name}-{preset or 'default'}"
-    out.mkdir(parents=True, exist_ok=True)
-    log = run_logger(out / "run.log")
-    resolved = dump_recipe(recipe)
-    atomic_write_bytes(out / "config.resolved.yaml", resolved.encode())
-    key = hashlib.sha256(resolved.encode()).hexdigest()
+    if recipe.kind == "longitudinal-mri":
+        from alignome.longitudinal.run import run_longitudinal
+
+        return run_longitudinal(recipe, preset, out)
+    return run_gated_fusion(recipe, preset, out)
+
+
+def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
+    """Run the ``ad-gated-fusion`` recipe (paper 000): nested CV of all methods, then the report."""
+    log, key = open_run_dir(recipe, preset, out)
     timings: dict[str, float] = {}
-    log.info("recipe %s (preset %s, seed %d) → %s", recipe.name, preset, recipe.seed, out)
 
     t0 = time.perf_counter()
     data_cfg = materialise_data(recipe, out, log)
@@ -192,6 +211,7 @@ def run_recipe(
         timings[f"{stage}_cpu"] = sum(u.timings_s.get(stage, 0.0) for u in [*encs, *ordered])
 
     metrics = {
+        "kind": recipe.kind,
         "recipe": recipe.name,
         "preset": preset,
         "seed": recipe.seed,

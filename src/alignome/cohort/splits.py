@@ -72,3 +72,58 @@ def inner_splits(y: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarr
             fix="use more subjects or fewer folds",
         )
     return list(StratifiedKFold(n_splits=n, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+
+
+@dataclass(frozen=True)
+class SubjectSplit:
+    """A subject-wise train/validation/test split: disjoint sets of subject ids."""
+
+    train: tuple[str, ...]
+    val: tuple[str, ...]
+    test: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        parts = (set(self.train), set(self.val), set(self.test))
+        overlap = (parts[0] & parts[1]) | (parts[0] & parts[2]) | (parts[1] & parts[2])
+        if overlap:
+            raise AssertionError(f"subjects in more than one split: {sorted(overlap)[:5]}")
+
+
+def train_val_test_subjects(
+    strata: pd.Series, val_fraction: float, test_fraction: float, seed: int
+) -> SubjectSplit:
+    """Split subjects three ways, stratified by ``strata`` where every stratum allows it.
+
+    Parameters
+    ----------
+    strata
+        Index subject id, value a label to stratify on (e.g. the last known
+        diagnosis; missing values form their own stratum).
+    val_fraction, test_fraction
+        Shares of subjects in validation and test (each at least one subject).
+    seed
+        Shuffling seed.
+    """
+    from sklearn.model_selection import train_test_split
+
+    subjects = np.array(sorted(strata.index.astype(str)))
+    n = len(subjects)
+    n_test, n_val = max(1, round(test_fraction * n)), max(1, round(val_fraction * n))
+    if n - n_test - n_val < 2:
+        raise DataError(
+            f"{n} subject(s) are too few for a train/validation/test split with {val_fraction:.0%}/{test_fraction:.0%} held out",
+            field="protocol.val_fraction",
+            fix="add subjects or lower protocol.val_fraction / protocol.test_fraction",
+        )
+    labels = strata.reindex(subjects).fillna("unknown").astype(str).to_numpy()
+
+    def cut(ids: np.ndarray, y: np.ndarray, size: int, salt: int) -> tuple[np.ndarray, np.ndarray]:
+        counts = np.unique(y, return_counts=True)[1]
+        stratify = y if counts.min() >= 2 and size >= len(counts) else None
+        keep, held = train_test_split(ids, test_size=size, random_state=seed + salt, stratify=stratify)
+        return np.sort(keep), np.sort(held)
+
+    rest, test = cut(subjects, labels, n_test, 0)
+    rest_labels = strata.reindex(rest).fillna("unknown").astype(str).to_numpy()
+    train, val = cut(rest, rest_labels, n_val, 1)
+    return SubjectSplit(tuple(train), tuple(val), tuple(test))

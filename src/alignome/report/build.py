@@ -106,6 +106,10 @@ def build_report(run_dir: str | Path) -> Path:
     PosixPath('runs/ad-gated-fusion-quick/report.html')
     """
     run = load_run(run_dir)
+    if (run.metrics or {}).get("kind") == "longitudinal-mri":
+        from alignome.longitudinal.report import build_longitudinal_report
+
+        return build_longitudinal_report(run)
     run_dir = run.run_dir
     table_md = summary_markdown(run.results)
     (run_dir / "summary.md").write_text(_summary_document(run, table_md), encoding="utf-8")

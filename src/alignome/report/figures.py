@@ -52,19 +52,19 @@ _ORACLE_COLOUR = "0.55"
 
 
 @contextmanager
-def _style() -> Iterator[None]:
+def house_style() -> Iterator[None]:
     with matplotlib.rc_context(_STYLE):
         yield
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI, bbox_inches="tight", facecolor="white")
     return path
 
 
-def _new_figure(figsize: tuple[float, float]) -> Figure:
+def new_figure(figsize: tuple[float, float]) -> Figure:
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
     return fig
@@ -86,7 +86,7 @@ def _method_colours(methods: list[str]) -> dict[str, object]:
 def _grid(n: int, ncols: int, width: float, height: float) -> tuple[Figure, list[Axes]]:
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig = _new_figure((width * ncols, height * nrows))
+    fig = new_figure((width * ncols, height * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False)
     flat = list(axes.ravel())
     for ax in flat[n:]:
@@ -171,7 +171,7 @@ def roc_figure(
     if not panels:
         return None
     drawn = 0
-    with _style():
+    with house_style():
         fig, axes = _grid(len(panels), 2, 5.2, 5.0)
         for ax, (kind, task) in zip(axes, panels):
             classes = task_classes(task)
@@ -222,7 +222,7 @@ def roc_figure(
         fig.tight_layout()
         if drawn == 0:
             return None
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None) -> Path | None:
@@ -255,8 +255,8 @@ def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None) -> 
     labels = order_diagnoses(frame["diagnosis"])
     data = [frame.loc[frame["diagnosis"] == d, "alpha_mri"].to_numpy() for d in labels]
     rng = np.random.default_rng(0)  # jitter only; fixed so reruns give the same picture
-    with _style():
-        fig = _new_figure((max(4.5, 1.6 * len(labels) + 2), 4.6))
+    with house_style():
+        fig = new_figure((max(4.5, 1.6 * len(labels) + 2), 4.6))
         ax = fig.subplots()
         box = ax.boxplot(data, positions=range(len(labels)), widths=0.5, showfliers=False, patch_artist=True)
         for patch, d in zip(box["boxes"], labels):
@@ -278,7 +278,7 @@ def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None) -> 
         ax.set_ylabel("α_mri (weight on MRI)")
         ax.set_title(f"Gate weight on MRI by diagnosis — {method}\npooled over folds and tasks")
         fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def training_curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
@@ -309,7 +309,7 @@ def training_curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
     folds = sorted(pd.unique(frame["fold"]), key=str)
     cmap = matplotlib.colormaps["tab10"]
     fold_colour = {f: cmap(i % 10) for i, f in enumerate(folds)}
-    with _style():
+    with house_style():
         fig, axes = _grid(len(methods), 2 if len(methods) in (2, 4) else 3, 4.6, 3.5)
         for ax, m in zip(axes, methods):
             sub = frame[frame["method"] == m]
@@ -330,7 +330,7 @@ def training_curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
         fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(handles), 8), frameon=False)
         fig.suptitle("Contrastive pretraining loss per outer fold")
         fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def performance_figure(summary: pd.DataFrame, path: Path) -> Path | None:
@@ -355,8 +355,8 @@ def performance_figure(summary: pd.DataFrame, path: Path) -> Path | None:
     methods = order_methods(summary["method"])
     colours = _method_colours(methods)
     ypos = {m: len(methods) - 1 - i for i, m in enumerate(methods)}
-    with _style():
-        fig = _new_figure((2.9 * len(tasks) + 1.6, 0.38 * len(methods) * len(rows) + 1.4 * len(rows) + 0.4))
+    with house_style():
+        fig = new_figure((2.9 * len(tasks) + 1.6, 0.38 * len(methods) * len(rows) + 1.4 * len(rows) + 0.4))
         axes = fig.subplots(len(rows), len(tasks), squeeze=False, sharey=True)
         for r, row in enumerate(rows):
             for c, task in enumerate(tasks):
@@ -380,7 +380,7 @@ def performance_figure(summary: pd.DataFrame, path: Path) -> Path | None:
                 ax.locator_params(axis="x", nbins=4)
         fig.suptitle("Performance per method: mean ± std over outer folds (large dot = best)")
         fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def _embedding_blocks(columns: list[str]) -> dict[str, list[str]]:
@@ -438,7 +438,7 @@ def embeddings_figure(embeddings: pd.DataFrame, path: Path, method: str | None =
     if len(test) < 3:
         return None
     labels = order_diagnoses(test["diagnosis"].dropna().astype(str))
-    with _style():
+    with house_style():
         fig, axes = _grid(len(blocks), 3, 3.7, 3.8)
         drawn = 0
         for ax, (name, cols) in zip(axes, blocks.items()):
@@ -472,4 +472,4 @@ def embeddings_figure(embeddings: pd.DataFrame, path: Path, method: str | None =
         who = f"{method}" if method else "embeddings"
         fig.suptitle(f"Test-split embeddings, {who}{title_fold}")
         fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)

@@ -225,7 +225,12 @@ def _details(summary: str, text: str | None, missing: str) -> str:
     return f"<details><summary>{html.escape(summary)}</summary><pre>{html.escape(text)}</pre></details>"
 
 
-def render_html(run: RunFiles, summary_md: str, figures: list[FigureEntry]) -> str:
+def render_html(
+    run: RunFiles,
+    summary_md: str,
+    figures: list[FigureEntry],
+    sections: list[tuple[str, str]] | None = None,
+) -> str:
     """The report page of a run as one self-contained HTML document.
 
     Parameters
@@ -236,6 +241,9 @@ def render_html(run: RunFiles, summary_md: str, figures: list[FigureEntry]) -> s
         Markdown of :func:`alignome.report.summary.summary_markdown`.
     figures
         Figures to embed, in order; each PNG is inlined as a base64 data URI.
+    sections
+        Further ``(heading, markdown)`` sections shown after the results table,
+        e.g. the speed figures of a run.
 
     Returns
     -------
@@ -263,6 +271,9 @@ def render_html(run: RunFiles, summary_md: str, figures: list[FigureEntry]) -> s
 
     body.append("<h2>Results</h2>")
     body.append(markdown_to_html(summary_md))
+    for heading, text in sections or []:
+        body.append(f"<h2>{html.escape(heading)}</h2>")
+        body.append(markdown_to_html(text))
 
     body.append("<h2>Figures</h2>")
     if not figures:

@@ -1,0 +1,191 @@
+"""A persistent on-disk cache of preprocessed volumes, keyed by file content + settings.
+
+Each volume is stored once as ``<cache_dir>/<key>.npy`` (float16, written to a
+temporary file and renamed into place, so a reader never sees half a file).
+The key is the SHA-256 of a cache format version, the settings as JSON and the
+SHA-256 of the file's bytes: editing a file or changing a setting gives a new
+key (and a rebuild), renaming or moving a file does not. Later epochs and later
+runs read the arrays back memory-mapped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from alignome.checkpoint import atomic_write_bytes
+from alignome.errors import DataError
+from alignome.imaging.preprocess import preprocess_volume
+from alignome.imaging.settings import PreprocessSettings
+
+CACHE_FORMAT = "alignome-volume-cache/1"  # bump whenever preprocess_volume changes its output
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What :meth:`VolumeCache.build` did: distinct volumes found, built, and the time taken."""
+
+    hits: int
+    built: int
+    seconds: float
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 hex digest of a file's bytes, read in 1 MB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _build_one(source: str, target: str, settings: PreprocessSettings, threads: int | None) -> str:
+    """Preprocess ``source`` and store it at ``target`` (float16, atomic). Runs in a worker."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    try:
+        volume = preprocess_volume(source, settings)
+    except Exception as exc:  # report which file, whatever MONAI raised
+        raise DataError(
+            f"preprocessing failed: {type(exc).__name__}: {exc}",
+            file=source,
+            fix="check the file with alignome.cohort.nifti_check.check_nifti, or drop it from the cohort",
+        ) from None
+    buffer = io.BytesIO()
+    np.save(buffer, volume.astype(np.float16), allow_pickle=False)
+    atomic_write_bytes(Path(target), buffer.getvalue())
+    return source
+
+
+class VolumeCache:
+    """Preprocessed volumes on disk, computed once per (file content, settings).
+
+    Parameters
+    ----------
+    cache_dir
+        Folder of the ``.npy`` files (created if needed); may be shared by
+        runs with different settings.
+    settings
+        The preprocessing settings.
+    """
+
+    def __init__(self, cache_dir: str | Path, settings: PreprocessSettings) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = settings
+        self._prefix = f"{CACHE_FORMAT}\n{settings.model_dump_json()}\n".encode()
+        self._digests: dict[str, tuple[int, int, str]] = {}
+
+    def _digest(self, path: str | Path) -> str:
+        """The file's SHA-256, memoised by path, modification time and size."""
+        name = os.path.abspath(path)
+        try:
+            stat = os.stat(name)
+        except OSError:
+            raise DataError("file not found", file=name, fix="check the scan table's paths") from None
+        seen = self._digests.get(name)
+        if seen is not None and seen[0] == stat.st_mtime_ns and seen[1] == stat.st_size:
+            return seen[2]
+        digest = file_sha256(name)
+        self._digests[name] = (stat.st_mtime_ns, stat.st_size, digest)
+        return digest
+
+    def key(self, path: str | Path) -> str:
+        """Cache key of ``path``: SHA-256 of format version + settings JSON + file content digest."""
+        return hashlib.sha256(self._prefix + self._digest(path).encode()).hexdigest()
+
+    def file(self, path: str | Path) -> Path:
+        """Where the preprocessed ``path`` is (or will be) stored."""
+        return self.cache_dir / f"{self.key(path)}.npy"
+
+    def build(self, paths: Iterable[str | Path], jobs: int = 2, progress: bool = True) -> CacheStats:
+        """Preprocess every volume of ``paths`` not yet in the cache.
+
+        Parameters
+        ----------
+        paths
+            NIfTI files.
+        jobs
+            Worker processes (joblib, loky); 1 runs in this process.
+        progress
+            Show a progress bar while building.
+
+        Returns
+        -------
+        CacheStats
+            ``hits`` and ``built`` count distinct cache entries (a file listed
+            twice counts once).
+        """
+        start = time.perf_counter()
+        todo: dict[Path, str] = {}
+        present: set[Path] = set()
+        for path in paths:
+            target = self.file(path)
+            if target in todo or target in present:
+                continue
+            if target.is_file():
+                present.add(target)
+            else:
+                todo[target] = os.path.abspath(path)
+        hits = len(present)
+        if todo:
+            self._run(todo, jobs, progress)
+        return CacheStats(hits=hits, built=len(todo), seconds=time.perf_counter() - start)
+
+    def _run(self, todo: dict[Path, str], jobs: int, progress: bool) -> None:
+        n_jobs = max(1, min(int(jobs), len(todo)))
+        items = [(source, str(target)) for target, source in todo.items()]
+        if n_jobs == 1:
+            results: Iterable[str] = (_build_one(s, t, self.settings, None) for s, t in items)
+        else:
+            from joblib import Parallel, delayed
+
+            runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            results = runner(delayed(_build_one)(s, t, self.settings, 1) for s, t in items)
+        if not progress:
+            for _ in results:
+                pass
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        columns = (TextColumn("[bold]preprocessing volumes"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns) as bar:
+            task = bar.add_task("preprocessing", total=len(items))
+            for _ in results:
+                bar.advance(task)
+
+    def load(self, path: str | Path) -> np.ndarray:
+        """The preprocessed volume of ``path``, (S, S, S) float16, memory-mapped (built if missing)."""
+        target = self.file(path)
+        if not target.is_file():
+            self.build([path], jobs=1, progress=False)
+        try:
+            return np.load(target, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError, EOFError):  # an unreadable entry is rebuilt, never trusted
+            target.unlink(missing_ok=True)
+            self.build([path], jobs=1, progress=False)
+            return np.load(target, mmap_mode="r", allow_pickle=False)
+
+    def stack(self, paths: Iterable[str | Path], jobs: int = 1) -> np.ndarray:
+        """All volumes of ``paths`` as one (N, S, S, S) float16 array; row ``i`` is ``paths[i]``.
+
+        Missing entries are built first (with ``jobs`` processes).
+        """
+        paths = list(paths)
+        self.build(paths, jobs=jobs, progress=False)
+        size = self.settings.size
+        out = np.empty((len(paths), size, size, size), dtype=np.float16)
+        for i, path in enumerate(paths):
+            out[i] = self.load(path)
+        return out

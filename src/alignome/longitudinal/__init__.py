@@ -1,0 +1,6 @@
+"""The ``longitudinal-mri`` recipe (paper 004, ClinImCL): its schema, run and report.
+
+The building blocks live where every recipe can reuse them (``cohort.image_cohort``,
+``imaging``, ``models.cnn3d``, ``training``, ``evaluation.longitudinal``,
+``analysis.trajectories``); this package only wires them into one run.
+"""

@@ -1,0 +1,129 @@
+"""Typed schema of the ``longitudinal-mri`` recipe (paper 004, ClinImCL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from alignome.imaging.settings import PreprocessSettings
+
+#: Reference encoders the contrastive encoder is compared with.
+REFERENCES = ("untrained", "supervised")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ManifestSource(_Strict):
+    """A NIfTI manifest table and the mapping of its columns to alignome's names.
+
+    Needed columns: ``subject``, ``path`` and ``age`` (or ``date`` + ``baseline_age``);
+    optional ``session``, ``modality``, ``diagnosis`` and covariates.
+    """
+
+    path: Path
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class MRIDataConfig(_Strict):
+    """Where the 3D cohort comes from: ``simulate``, a ``manifest`` or a ``bids`` folder."""
+
+    simulate: dict[str, Any] | None = None
+    manifest: ManifestSource | None = None
+    bids: Path | None = None
+    truth: Path | None = None
+    modality: str = "T1w"
+    diagnosis_map: dict[str, list[str]] = Field(
+        default_factory=lambda: {"CN": ["CN", "NL", "Nondemented"], "MCI": ["MCI", "EMCI", "LMCI"], "AD": ["AD", "Dementia"]}
+    )
+    cache_dir: Path | None = None
+
+    @field_validator("manifest", mode="before")
+    @classmethod
+    def _manifest_path_only(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, (str, Path)) else value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "MRIDataConfig":
+        given = [k for k in ("simulate", "manifest", "bids") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of 'simulate', 'manifest' or 'bids' (got {given or 'none'}); "
+                "e.g. 'manifest: {path: scans.csv}' or 'simulate: {subjects: 24}'"
+            )
+        return self
+
+
+class AugmentConfig(_Strict):
+    """On-the-fly augmentations (seeded); see :class:`alignome.imaging.augment.AugmentSettings`."""
+
+    enabled: bool = True
+    flip_p: float = 0.5
+    rotate_deg: float = 5.0
+    scale: float = 0.05
+    translate_vox: float = 2.0
+    intensity_scale: float = 0.1
+    intensity_shift: float = 0.05
+
+
+class LongitudinalMethod(_Strict):
+    """Encoder, objective and optimiser of paper 004 (defaults as in the paper where it says)."""
+
+    preprocess: PreprocessSettings = Field(default_factory=PreprocessSettings)
+    widths: list[int] = Field(default_factory=lambda: [8, 16, 32, 64])
+    embedding_dim: int = 128
+    temperature: float = 0.07
+    learnable_temperature: bool = False
+    contrastive_form: Literal["standard", "decoupled"] = "standard"
+    epochs: int = 10
+    batch_size: int = 8
+    subject_fraction: float = 0.25
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    precision: Literal["auto", "32-true", "16-mixed", "bf16-mixed"] = "auto"
+    devices: int = 1
+
+    @model_validator(mode="after")
+    def _sane(self) -> "LongitudinalMethod":
+        if len(self.widths) != 4:
+            raise ValueError(f"widths must list the 4 block widths of the encoder, got {self.widths}")
+        if not 0 < self.subject_fraction <= 1:
+            raise ValueError(f"subject_fraction must be in (0, 1], got {self.subject_fraction}")
+        if self.batch_size < 2:
+            raise ValueError("batch_size (pairs per batch) must be at least 2: a batch needs negatives")
+        return self
+
+
+class LongitudinalProtocol(_Strict):
+    """Subject-wise train/validation/test split and the reference encoders."""
+
+    val_fraction: float = 0.2
+    test_fraction: float = 0.25
+    references: list[str] = Field(default_factory=lambda: list(REFERENCES))
+    supervised_epochs: int | None = None
+    jobs: int = 2
+
+    @model_validator(mode="after")
+    def _sane(self) -> "LongitudinalProtocol":
+        bad = [r for r in self.references if r not in REFERENCES]
+        if bad:
+            raise ValueError(f"unknown reference(s) {bad}; choose from {list(REFERENCES)}")
+        if not (0 < self.val_fraction < 1 and 0 < self.test_fraction < 1 and self.val_fraction + self.test_fraction < 1):
+            raise ValueError("val_fraction and test_fraction must be in (0, 1) and sum to less than 1")
+        return self
+
+
+class LongitudinalMRIRecipe(_Strict):
+    """A whole ``longitudinal-mri`` recipe after presets are applied."""
+
+    kind: Literal["longitudinal-mri"] = "longitudinal-mri"
+    name: str
+    description: str = ""
+    seed: int = 0
+    data: MRIDataConfig
+    method: LongitudinalMethod = Field(default_factory=LongitudinalMethod)
+    protocol: LongitudinalProtocol = Field(default_factory=LongitudinalProtocol)

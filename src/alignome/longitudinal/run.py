@@ -1,0 +1,163 @@
+"""Run the ``longitudinal-mri`` recipe (paper 004): cohort → cache → pretraining → evaluation → report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alignome.checkpoint import atomic_write_bytes
+from alignome.cohort.image_cohort import ImageCohort, read_bids_folder, read_image_manifest
+from alignome.cohort.splits import SubjectSplit, train_val_test_subjects
+from alignome.config import load_data_section
+from alignome.longitudinal.config import LongitudinalMRIRecipe, MRIDataConfig
+from alignome.run import open_run_dir
+
+#: Default folder of the preprocessed-volume cache, shared by all runs.
+DEFAULT_CACHE = Path.home() / ".cache" / "alignome" / "volumes"
+
+
+def materialise_mri_data(recipe: LongitudinalMRIRecipe, out: Path, log: logging.Logger) -> MRIDataConfig:
+    """Return the data section to read; for ``simulate:`` write the simulated 3D cohort first."""
+    data = recipe.data
+    if data.simulate is None:
+        return data
+    from alignome.simulate.mri3d import simulate_mri3d
+
+    params = {"seed": recipe.seed, **data.simulate}
+    data_dir = out / "data"
+    stamp = data_dir / "simulate.json"
+    if not (stamp.is_file() and json.loads(stamp.read_text()) == params):
+        log.info("simulating 3D MRI cohort %s into %s", params, data_dir)
+        simulate_mri3d(data_dir, **params)
+        atomic_write_bytes(stamp, json.dumps(params).encode())
+    else:
+        log.info("reusing simulated 3D MRI cohort in %s", data_dir)
+    section = load_data_section(data_dir)
+    keep = data.model_dump(exclude={"simulate", "manifest", "bids", "truth"})
+    return MRIDataConfig.model_validate({**section, **keep})
+
+
+def read_cohort(data: MRIDataConfig, jobs: int) -> ImageCohort:
+    """Read and validate the scans of a manifest or a BIDS-like folder."""
+    if data.bids is not None:
+        return read_bids_folder(data.bids, modality=data.modality, jobs=jobs)
+    return read_image_manifest(
+        data.manifest.path,
+        columns=data.manifest.columns or None,
+        modality=data.modality,
+        diagnosis_map=data.diagnosis_map,
+        jobs=jobs,
+        truth=data.truth,
+    )
+
+
+def split_rows(scans: pd.DataFrame, split: SubjectSplit) -> dict[str, np.ndarray]:
+    """Row positions of the scan table in each part of a subject-wise split."""
+    return {
+        part: np.flatnonzero(scans["subject"].isin(getattr(split, part)).to_numpy())
+        for part in ("train", "val", "test")
+    }
+
+
+def last_diagnosis(scans: pd.DataFrame) -> pd.Series:
+    """Each subject's last known diagnosis (NaN when none), the stratum of the split."""
+    known = scans.dropna(subset=["diagnosis"]).sort_values(["subject", "visit"])
+    last = known.groupby("subject")["diagnosis"].last()
+    return last.reindex(sorted(scans["subject"].unique()))
+
+
+def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path) -> Path:
+    """Run the ``longitudinal-mri`` recipe and write its run directory.
+
+    Steps: read and validate the NIfTI cohort; preprocess every volume once into the
+    content-keyed cache (both cores); split subjects into train/validation/test;
+    pretrain the 3D encoder with longitudinal InfoNCE (checkpoint chosen by the
+    validation metric, resumable); embed every scan with it and with the reference
+    encoders; evaluate on test subjects (temporal consistency, re-identification,
+    linear probes fitted on training subjects); write tables, embeddings and the report.
+    """
+    from alignome.longitudinal.evaluate import evaluate_encoders
+    from alignome.longitudinal.train import train_encoders
+
+    log, _key = open_run_dir(recipe, preset, out)
+    timings: dict[str, float] = {}
+    jobs = recipe.protocol.jobs
+
+    t0 = time.perf_counter()
+    data = materialise_mri_data(recipe, out, log)
+    cohort = read_cohort(data, jobs)
+    scans = cohort.scans
+    timings["read_and_validate"] = time.perf_counter() - t0
+    for drop in cohort.drops:
+        log.warning("%s", drop)
+    if cohort.single_visit_subjects:
+        log.warning(
+            "%d subject(s) have one usable scan: kept for evaluation, but they have no positive pair for training",
+            len(cohort.single_visit_subjects),
+        )
+    log.info("cohort: %d subjects, %d scans", scans["subject"].nunique(), len(scans))
+
+    from alignome.imaging.cache import VolumeCache
+
+    cache = VolumeCache(data.cache_dir or DEFAULT_CACHE, recipe.method.preprocess)
+    t0 = time.perf_counter()
+    stats = cache.build(list(scans["path"]), jobs=jobs, progress=True)
+    volumes = cache.stack(list(scans["path"]))
+    timings["preprocess_cache"] = time.perf_counter() - t0
+    log.info("volume cache %s: %d hit(s), %d built in %.1f s", cache.cache_dir, stats.hits, stats.built, stats.seconds)
+
+    split = train_val_test_subjects(
+        last_diagnosis(scans), recipe.protocol.val_fraction, recipe.protocol.test_fraction, recipe.seed
+    )
+    rows = split_rows(scans, split)
+    log.info("subjects: %d train, %d validation, %d test", len(split.train), len(split.val), len(split.test))
+
+    trained = train_encoders(volumes, scans, rows, recipe, out / "checkpoints", log)
+    timings.update(trained.timings_s)
+    t0 = time.perf_counter()
+    evaluation = evaluate_encoders(trained.models, volumes, scans, rows, recipe.seed)
+    timings["embed_and_evaluate"] = time.perf_counter() - t0
+    for note in evaluation.notes:
+        log.warning("%s", note)
+
+    evaluation.results.to_csv(out / "results.csv", index=False)
+    evaluation.embeddings.to_parquet(out / "embeddings.parquet", index=False)
+    trained.curves.to_csv(out / "training_curves.csv", index=False)
+    split_table = pd.DataFrame(
+        [(s, part) for part in ("train", "val", "test") for s in getattr(split, part)], columns=["subject", "split"]
+    )
+    split_table.to_csv(out / "splits.csv", index=False)
+
+    metrics: dict[str, Any] = {
+        "kind": recipe.kind,
+        "recipe": recipe.name,
+        "preset": preset,
+        "seed": recipe.seed,
+        "contrastive_form": recipe.method.contrastive_form,
+        "cohort": {
+            "subjects": int(scans["subject"].nunique()),
+            "scans": int(len(scans)),
+            "single_visit_subjects": len(cohort.single_visit_subjects),
+            "split_subjects": {p: len(getattr(split, p)) for p in ("train", "val", "test")},
+            "drops": [str(d) for d in cohort.drops],
+        },
+        "cache": {"dir": str(cache.cache_dir), "hits": stats.hits, "built": stats.built, "seconds": stats.seconds},
+        "encoder": trained.description,
+        "speed": {**trained.speed, "inference_volumes_per_s": evaluation.inference_volumes_per_s},
+        "timings_s": timings,
+    }
+    from alignome.report.build import build_report
+
+    t0 = time.perf_counter()
+    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+    build_report(out)
+    timings["report"] = time.perf_counter() - t0
+    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+    log.info("run finished: %s", out / "report.html")
+    return out

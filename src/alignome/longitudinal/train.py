@@ -1,0 +1,136 @@
+"""Train the encoders a ``longitudinal-mri`` run compares: ClinImCL and its references."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from alignome.imaging.augment import AugmentSettings
+from alignome.longitudinal.config import LongitudinalMRIRecipe
+from alignome.models.cnn3d import ContrastiveEncoder3D
+from alignome.training.longitudinal import ContrastiveTrainSettings, fit_contrastive
+
+#: Name of the contrastive encoder in results tables (the method of paper 004).
+CONTRASTIVE = "clinimcl"
+FORM_TEXT = {
+    "standard": "standard InfoNCE (positive in the denominator), symmetric over the two visits",
+    "decoupled": "decoupled InfoNCE (positive not in the denominator), symmetric over the two visits",
+}
+
+
+@dataclass
+class TrainedEncoders:
+    """Encoders of a run by method name, their training curves, timings and speed."""
+
+    models: dict[str, nn.Module]
+    curves: pd.DataFrame
+    timings_s: dict[str, float] = field(default_factory=dict)
+    speed: dict[str, Any] = field(default_factory=dict)
+    description: dict[str, Any] = field(default_factory=dict)
+
+
+def contrastive_settings(recipe: LongitudinalMRIRecipe) -> ContrastiveTrainSettings:
+    """Training settings of the contrastive encoder from a recipe."""
+    m = recipe.method
+    return ContrastiveTrainSettings(
+        epochs=m.epochs,
+        batch_size=m.batch_size,
+        fraction=m.subject_fraction,
+        lr=m.lr,
+        weight_decay=m.weight_decay,
+        temperature=m.temperature,
+        learnable_temperature=m.learnable_temperature,
+        widths=tuple(m.widths),
+        embedding_dim=m.embedding_dim,
+        form=m.contrastive_form,
+        augment=AugmentSettings(**m.augment.model_dump()),
+        seed=recipe.seed,
+        precision=m.precision,
+    )
+
+
+def _curves(fit: Any, method: str) -> pd.DataFrame:
+    return fit.curves.assign(method=method, fold="val")
+
+
+def untrained_encoder(settings: ContrastiveTrainSettings) -> nn.Module:
+    """The contrastive model at its seeded initialisation: what training has to beat."""
+    torch.manual_seed(settings.seed)
+    return ContrastiveEncoder3D(
+        widths=settings.widths, embedding_dim=settings.embedding_dim, temperature=settings.temperature
+    ).eval()
+
+
+def train_encoders(
+    volumes: np.ndarray,
+    scans: pd.DataFrame,
+    rows: dict[str, np.ndarray],
+    recipe: LongitudinalMRIRecipe,
+    ckpt_dir: Path,
+    log: logging.Logger,
+) -> TrainedEncoders:
+    """Fit ClinImCL and the references the recipe asks for, on training subjects only.
+
+    Parameters
+    ----------
+    volumes
+        Preprocessed volumes ``(N, S, S, S)``; row ``i`` is scan ``i`` of ``scans``.
+    scans
+        The scan table.
+    rows
+        Row positions of the ``train``, ``val`` and ``test`` subjects.
+    recipe
+        The run's recipe.
+    ckpt_dir
+        Folder of the Lightning checkpoints (one subfolder per encoder); a rerun resumes.
+    log
+        The run's logger.
+    """
+    settings = contrastive_settings(recipe)
+    out = TrainedEncoders(models={}, curves=pd.DataFrame())
+    t0 = time.perf_counter()
+    fit = fit_contrastive(
+        volumes, scans, rows["train"], rows["val"], settings, ckpt_dir / "contrastive",
+        resume=True, progress=True, devices=recipe.method.devices,
+    )
+    out.timings_s["pretrain_contrastive"] = time.perf_counter() - t0
+    out.models[CONTRASTIVE] = fit.model
+    curves = [_curves(fit, CONTRASTIVE)]
+    log.info("ClinImCL: best epoch %d of %d (chosen by validation re-identification)", fit.best_epoch, settings.epochs)
+    out.speed = {k: v for k, v in fit.timing.items()}
+    n_params = sum(p.numel() for p in fit.model.parameters())
+    out.description = {
+        "widths": list(settings.widths),
+        "embedding_dim": settings.embedding_dim,
+        "parameters": int(n_params),
+        "temperature": settings.temperature,
+        "learnable_temperature": settings.learnable_temperature,
+        "loss": FORM_TEXT[settings.form],
+        "best_epoch": int(fit.best_epoch),
+        "epochs": settings.epochs,
+        "input_size": int(volumes.shape[-1]),
+    }
+
+    if "untrained" in recipe.protocol.references:
+        out.models["untrained"] = untrained_encoder(settings)
+    if "supervised" in recipe.protocol.references:
+        from alignome.training.supervised3d import fit_supervised
+
+        sup_settings = dataclasses.replace(settings, epochs=recipe.protocol.supervised_epochs or settings.epochs)
+        t0 = time.perf_counter()
+        sup = fit_supervised(volumes, scans, rows["train"], rows["val"], sup_settings, ckpt_dir / "supervised")
+        out.timings_s["train_supervised"] = time.perf_counter() - t0
+        out.models["supervised"] = sup.model
+        curves.append(_curves(sup, "supervised"))
+        log.info("supervised reference: best epoch %d of %d (validation loss)", sup.best_epoch, sup_settings.epochs)
+    out.curves = pd.concat(curves, ignore_index=True)
+    return out
