@@ -106,9 +106,14 @@ def speed_markdown(metrics: dict[str, Any]) -> str:
 
 
 def _embedding_matrix(embeddings: pd.DataFrame, method: str, split: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """Embedding matrix and scan table of one encoder and split.
+
+    Encoders may differ in embedding size; columns a method leaves empty are dropped.
+    """
     sub = embeddings[(embeddings["method"] == method) & (embeddings["split"] == split)].reset_index(drop=True)
     cols = [c for c in sub.columns if c.startswith("z_")]
-    return sub[cols].to_numpy(dtype=float), sub.drop(columns=cols)
+    used = [c for c in cols if sub[c].notna().any()]
+    return sub[used].to_numpy(dtype=float), sub.drop(columns=cols)
 
 
 def _figures(run: RunFiles, fig_dir: Path, seed: int) -> list[FigureEntry]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,16 @@ from alignome.config import load_data_section
 from alignome.longitudinal.config import LongitudinalMRIRecipe, MRIDataConfig
 from alignome.run import open_run_dir
 
-#: Default folder of the preprocessed-volume cache, shared by all runs.
+#: Default folder of the preprocessed-volume cache, shared by all runs
+#: (``data.cache_dir`` in the recipe or the environment variable ``ALIGNOME_CACHE_DIR`` override it).
 DEFAULT_CACHE = Path.home() / ".cache" / "alignome" / "volumes"
+
+
+def cache_dir(data: MRIDataConfig) -> Path:
+    """Folder of the preprocessed-volume cache: recipe, then environment, then the default."""
+    if data.cache_dir is not None:
+        return data.cache_dir
+    return Path(os.environ.get("ALIGNOME_CACHE_DIR") or DEFAULT_CACHE)
 
 
 def materialise_mri_data(recipe: LongitudinalMRIRecipe, out: Path, log: logging.Logger) -> MRIDataConfig:
@@ -105,7 +114,7 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
 
     from alignome.imaging.cache import VolumeCache
 
-    cache = VolumeCache(data.cache_dir or DEFAULT_CACHE, recipe.method.preprocess)
+    cache = VolumeCache(cache_dir(data), recipe.method.preprocess)
     t0 = time.perf_counter()
     stats = cache.build(list(scans["path"]), jobs=jobs, progress=True)
     volumes = cache.stack(list(scans["path"]))

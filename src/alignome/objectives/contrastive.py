@@ -35,11 +35,23 @@ def _directional(logits: Tensor, form: ContrastiveForm) -> Tensor:
     return (denom - positives).mean()
 
 
+def _check_positive_scalar(value: float | Tensor, name: str) -> None:
+    """Raise ValueError unless ``value`` is a positive scalar (float or one-element tensor)."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"{name} must be a scalar, got a tensor of shape {tuple(value.shape)}")
+        value = float(value.detach())
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+
+
 def contrastive_loss(
     z_a: Tensor,
     z_b: Tensor,
-    temperature: float,
+    temperature: float | Tensor | None = None,
     form: ContrastiveForm = "decoupled",
+    *,
+    logit_scale: Tensor | float | None = None,
 ) -> dict[str, Tensor]:
     """Symmetric contrastive loss between two batches of paired embeddings.
 
@@ -52,10 +64,16 @@ def contrastive_loss(
         Embeddings, shape ``(N, d)``; they need not be normalised (cosine
         similarity is used).
     temperature
-        Temperature :math:`\\tau > 0`; similarities are divided by it.
+        Temperature :math:`\\tau > 0`; similarities are divided by it. A
+        tensor (e.g. a learnable temperature) keeps its gradient.
     form
         ``"decoupled"`` (paper 000: positive excluded from the denominator) or
         ``"standard"`` (InfoNCE / CLIP: positive included).
+    logit_scale
+        Alternative to ``temperature`` (open_clip convention): the multiplier
+        :math:`1/\\tau`, e.g. ``model(x)["logit_scale"]``; similarities are
+        multiplied by it and a tensor keeps its gradient. Give exactly one of
+        ``temperature`` and ``logit_scale``.
 
     Returns
     -------
@@ -66,20 +84,26 @@ def contrastive_loss(
     Raises
     ------
     ValueError
-        On mismatched shapes, a non-positive temperature, an unknown form, or a
-        batch with fewer than two pairs (no negatives).
+        On mismatched shapes, a non-positive temperature or logit scale, both or
+        neither of them given, an unknown form, or a batch with fewer than two
+        pairs (no negatives).
     """
     if z_a.ndim != 2 or z_a.shape != z_b.shape:
         raise ValueError(f"z_a and z_b must both be (N, d) with equal shapes, got {tuple(z_a.shape)} and {tuple(z_b.shape)}")
     if z_a.shape[0] < 2:
         raise ValueError("a contrastive batch needs at least two pairs (one positive and one negative)")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+    if (temperature is None) == (logit_scale is None):
+        raise ValueError("give exactly one of temperature and logit_scale")
+    if temperature is not None:
+        _check_positive_scalar(temperature, "temperature")
+    else:
+        _check_positive_scalar(logit_scale, "logit_scale")
     if form not in ("decoupled", "standard"):
         raise ValueError(f"form must be 'decoupled' or 'standard', got {form!r}")
     a = F.normalize(z_a, dim=1)
     b = F.normalize(z_b, dim=1)
-    logits = a @ b.T / temperature
+    sim = a @ b.T
+    logits = sim / temperature if temperature is not None else sim * logit_scale
     a_to_b = _directional(logits, form)
     b_to_a = _directional(logits.T, form)
     return {"loss": 0.5 * (a_to_b + b_to_a), "a_to_b": a_to_b, "b_to_a": b_to_a}

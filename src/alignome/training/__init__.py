@@ -1,8 +1,11 @@
-"""Plain-PyTorch, scikit-learn-style estimators for pretraining and fusion classification.
+"""Training loops.
 
-These fit tiny MLPs hundreds of times in nested cross-validation, so they use
-plain training loops (no Lightning) and never set the number of torch threads:
-the caller decides (``torch.set_num_threads``).
+Paper 000's pretrainer and fusion classifier fit tiny MLPs hundreds of times in
+nested cross-validation, so they are plain-PyTorch, scikit-learn-style estimators
+(no Lightning). The 3D encoders of paper 004 train with Lightning
+(:mod:`alignome.training.longitudinal`, :mod:`alignome.training.supervised3d`) for
+atomic checkpoints, resume, mixed precision and DDP. Neither sets the number of
+torch threads: the caller decides (``torch.set_num_threads``).
 """
 
 from alignome.training.classifier import FusionClassifier
