@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_DIR ?= runs/demo
 
-.PHONY: demo test test-slow quick bench install sysdeps clean
+.PHONY: demo test test-slow quick quick-mri bench bench-mri install sysdeps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ quick: $(STAMP)
 	$(BIN)/alignome run recipes/ad-gated-fusion.yaml --preset quick --out runs/quick
 
 # pytest exits 5 when it collects no tests: that is a broken suite, not a pass.
+quick-mri: $(STAMP)
+	$(BIN)/alignome run recipes/longitudinal-mri.yaml --preset quick --out runs/quick-mri
+
 test: $(STAMP) sysdeps
 	@$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
@@ -46,6 +49,10 @@ test-slow: $(STAMP) sysdeps
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/stage_timings.py
+
+bench-mri: $(STAMP)
+	$(BIN)/python benchmarks/cnn3d_throughput.py
+	$(BIN)/python benchmarks/mri3d_speed.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

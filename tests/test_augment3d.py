@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from alignome.imaging.augment import AugmentSettings, affine_grid_3d, augment_batch
 
-OFF = dict(flip_p=0.0, rotate_deg=0.0, scale=0.0, translate_vox=0.0, intensity_scale=0.0, intensity_shift=0.0)
+OFF = dict(flip_p=0.0, flip_axes=(0, 1, 2), rotate_deg=0.0, scale=0.0, translate_vox=0.0, intensity_scale=0.0, intensity_shift=0.0)
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -74,6 +74,15 @@ def test_flips_are_exact_flips() -> None:
         assert len(matches) == 1, f"sample {i} is not an exact flip of its input"
         patterns.add(matches[0])
     assert len(patterns) >= 3  # flips are drawn per sample and per axis
+
+
+def test_default_flips_are_left_right_only() -> None:
+    x = _volumes(16)
+    out = augment_batch(x, AugmentSettings(**{**OFF, "flip_p": 1.0, "flip_axes": (0,)}), _gen(0))
+    assert torch.equal(out, x.flip(2))
+    assert AugmentSettings().flip_axes == (0,)
+    with pytest.raises(ValueError, match="flip_axes"):
+        AugmentSettings(flip_axes=(3,))
 
 
 def test_folded_flips_match_exact_flips_when_the_affine_is_on() -> None:

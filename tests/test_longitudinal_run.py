@@ -61,7 +61,8 @@ def test_every_encoder_is_evaluated_on_test_subjects_only(mri_run):
     assert (per_subject == 1).all()
     assert dict(zip(splits["subject"], splits["split"])) == emb.drop_duplicates("subject").set_index("subject")["split"].to_dict()
     z = [c for c in emb.columns if c.startswith("z_")]
-    assert len(z) == 128  # the supervised reference has 64-d features: its other columns are empty
+    clinimcl = emb.loc[emb["method"] == "clinimcl", z]
+    assert clinimcl.notna().all(axis=0).sum() == 128  # the supervised reference embeds with its encoder features
     norms = (emb[z].fillna(0) ** 2).sum(axis=1) ** 0.5
     assert norms.sub(1).abs().max() < 1e-4  # embeddings are L2-normalised
 
@@ -85,3 +86,40 @@ def test_rerun_resumes_from_cache_and_checkpoints_with_identical_results(mri_run
     metrics = json.loads((again / "metrics.json").read_text())
     assert metrics["cache"]["built"] == 0 and metrics["cache"]["hits"] == metrics["cohort"]["scans"]
     pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), pd.read_csv(again / "results.csv"))
+
+
+def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_path):
+    """A truncated file, a 4D file, NaN voxels and a missing file: counted, named, and the run finishes."""
+    import gzip
+
+    import nibabel as nib
+    import numpy as np
+
+    out, cache = mri_run
+    data = tmp_path / "data"
+    shutil.copytree(out / "data", data)
+    manifest = pd.read_csv(data / "manifest.csv")
+    paths = [data / p for p in manifest["path"]]
+    raw = gzip.decompress(paths[0].read_bytes())
+    paths[0].write_bytes(gzip.compress(raw[: len(raw) // 2]))  # truncated
+    img = nib.load(paths[3])
+    four_d = np.stack([img.get_fdata()] * 2, axis=-1).astype(np.float32)
+    nib.save(nib.Nifti1Image(four_d, img.affine), paths[3])  # 4D where 3D is expected
+    nan = img.get_fdata().astype(np.float32)
+    nan[5, 5, 5] = np.nan
+    nib.save(nib.Nifti1Image(nan, img.affine), paths[6])  # NaN voxels
+    paths[9].unlink()  # a manifest row whose file is missing
+
+    result = runner.invoke(
+        app, ["run", str(RECIPE), "--preset", "quick", "--data", str(data), "--out", str(tmp_path / "run")],
+        env={"ALIGNOME_CACHE_DIR": str(cache)},
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["cohort"]["scans"] == len(manifest) - 4
+    drops = " ".join(metrics["cohort"]["drops"])
+    for reason in ("truncated", "not a 3D volume", "NaN", "file not found"):
+        assert reason in drops, (reason, drops)
+    assert paths[3].name in drops
+    log = (tmp_path / "run" / "run.log").read_text()
+    assert "dropped" in log

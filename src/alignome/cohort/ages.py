@@ -53,6 +53,27 @@ def _ages_from_dates(table: Table) -> pd.Series:
     return ages.reindex(frame.index)
 
 
+def row_ages(table: Table) -> pd.Series:
+    """Float age of every row of ``table``: its ``age`` column, or ``date`` + ``baseline_age``.
+
+    Raises
+    ------
+    DataError
+        If the table has neither, naming its columns and the mapping to set.
+    """
+    if table.has("age"):
+        return numeric(table, "age")
+    if table.has("date") and table.has("baseline_age"):
+        return _ages_from_dates(table)
+    raise DataError(
+        f"no age information: needs an 'age' column, or 'date' and 'baseline_age'; available columns: "
+        f"{[table.user(c) for c in table.frame.columns]}",
+        file=table.path,
+        field="age",
+        fix=f"set `columns: {{age: <your column>}}` (or `date:` and `baseline_age:`) in the data section ({table.section})",
+    )
+
+
 def resolve_ages(table: Table, what: str, drops: list[DropRecord]) -> pd.DataFrame:
     """Give each row of ``table`` a float ``age``; drop rows without subject or age.
 
@@ -71,19 +92,8 @@ def resolve_ages(table: Table, what: str, drops: list[DropRecord]) -> pd.DataFra
         ``table.frame`` without ``date``/``baseline_age``, with ``age`` (float),
         restricted to usable rows; index still the 0-based file row.
     """
+    ages = row_ages(table)
     frame = table.frame
-    if table.has("age"):
-        ages = numeric(table, "age")
-    elif table.has("date") and table.has("baseline_age"):
-        ages = _ages_from_dates(table)
-    else:
-        raise DataError(
-            f"no age information: needs an 'age' column, or 'date' and 'baseline_age'; available columns: "
-            f"{[table.user(c) for c in frame.columns]}",
-            file=table.path,
-            field="age",
-            fix=f"set `columns: {{age: <your column>}}` (or `date:` and `baseline_age:`) in the recipe's data section ({table.section})",
-        )
     frame = frame.drop(columns=[c for c in TIME_COLUMNS if c in frame.columns]).assign(age=ages.astype(float))
     keep = frame["subject"].notna() & frame["age"].notna()
     if not keep.all():

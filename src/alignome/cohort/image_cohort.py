@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 from joblib import Parallel, delayed
 
-from alignome.cohort.ages import _ages_from_dates
+from alignome.cohort.ages import _ages_from_dates, row_ages
 from alignome.cohort.model import DropRecord
 from alignome.cohort.nifti_check import check_nifti, reason_category
 from alignome.cohort.tables import Table, as_id, numeric, read_raw, read_table
@@ -260,17 +260,7 @@ def _row(label: object) -> int:
 
 def _ages(table: Table, frame: pd.DataFrame) -> pd.Series:
     """Float ages of ``frame``'s rows from ``age`` or ``date`` + ``baseline_age``."""
-    if table.has("age"):
-        return numeric(table, "age", frame)
-    if table.has("date") and table.has("baseline_age"):
-        return _ages_from_dates(replace(table, frame=frame))
-    raise DataError(
-        f"no age information: needs an 'age' column, or 'date' and 'baseline_age'; available columns: "
-        f"{[table.user(c) for c in table.frame.columns]}",
-        file=table.path,
-        field="age",
-        fix=f"set `columns: {{age: <your column>}}` (or `date:` and `baseline_age:`) for the {table.section}",
-    )
+    return row_ages(replace(table, frame=frame))
 
 
 def _where(table: Table, frame: pd.DataFrame, label: object) -> str:

@@ -41,7 +41,12 @@ class AugmentSettings:
     Parameters
     ----------
     flip_p
-        Probability of flipping each spatial axis, in [0, 1].
+        Probability of flipping each axis of ``flip_axes``, in [0, 1].
+    flip_axes
+        Spatial axes that may flip (0, 1, 2 = the first, second, third spatial
+        axis). Default ``(0,)``: left-right only, for volumes in RAS orientation
+        (the preprocessing's default); a mirrored brain is still a plausible
+        brain, an upside-down one is not.
     rotate_deg
         Maximum absolute rotation about each axis, degrees.
     scale
@@ -60,6 +65,7 @@ class AugmentSettings:
     """
 
     flip_p: float = 0.5
+    flip_axes: tuple[int, ...] = (0,)
     rotate_deg: float = 5.0
     scale: float = 0.05
     translate_vox: float = 2.0
@@ -77,6 +83,8 @@ class AugmentSettings:
             value = getattr(self, name)
             if not (value >= 0.0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be finite and >= 0, got {value}")
+        if not set(self.flip_axes) <= {0, 1, 2}:
+            raise ValueError(f"flip_axes must be spatial axes among 0, 1, 2, got {self.flip_axes}")
         if self.scale >= 1.0:
             raise ValueError(f"scale must be < 1 (factors 1 ± scale), got {self.scale}")
         if self.intensity_scale >= 1.0:
@@ -181,7 +189,8 @@ def augment_batch(x: Tensor, settings: AugmentSettings, generator: torch.Generat
     sizes = (int(x.shape[2]), int(x.shape[3]), int(x.shape[4]))
     u = torch.rand(batch, _DRAWS, generator=generator, dtype=torch.float64, device=generator.device)
     u = u.to(x.device)
-    flips = u[:, 0:3] < settings.flip_p  # axes D, H, W
+    flippable = torch.tensor([a in settings.flip_axes for a in range(3)], device=x.device)
+    flips = (u[:, 0:3] < settings.flip_p) & flippable  # axes D, H, W
     work = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
     if settings.affine_active:
         resample = u[:, 14] < settings.affine_p

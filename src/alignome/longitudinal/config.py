@@ -62,6 +62,7 @@ class AugmentConfig(_Strict):
 
     enabled: bool = True
     flip_p: float = 0.5
+    flip_axes: tuple[int, ...] = (0,)
     rotate_deg: float = 5.0
     scale: float = 0.05
     translate_vox: float = 2.0
@@ -75,6 +76,7 @@ class LongitudinalMethod(_Strict):
     preprocess: PreprocessSettings = Field(default_factory=PreprocessSettings)
     widths: list[int] = Field(default_factory=lambda: [8, 16, 32, 64])
     embedding_dim: int = 128
+    pool_size: int = 1
     temperature: float = 0.07
     learnable_temperature: bool = False
     contrastive_form: Literal["standard", "decoupled"] = "standard"

@@ -188,6 +188,8 @@ def build_longitudinal_report(run: RunFiles) -> Path:
     """Write ``summary.md``, figures and ``report.html`` of a ``longitudinal-mri`` run."""
     run_dir = run.run_dir
     metrics = run.metrics or {}
+    # predictions and gate weights belong to the ad-gated-fusion recipe: their absence is no news here
+    run.notes = [n for n in run.notes if not n.startswith(("predictions.csv", "gates.csv"))]
     table_md = comparison_markdown(run.results)
     speed_md = speed_markdown(metrics)
     header = f"# alignome run summary — recipe {metrics.get('recipe', run_dir.name)}"

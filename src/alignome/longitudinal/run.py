@@ -94,7 +94,7 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     from alignome.longitudinal.evaluate import evaluate_encoders
     from alignome.longitudinal.train import train_encoders
 
-    log, _key = open_run_dir(recipe, preset, out)
+    log, key = open_run_dir(recipe, preset, out)
     timings: dict[str, float] = {}
     jobs = recipe.protocol.jobs
 
@@ -127,7 +127,8 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     rows = split_rows(scans, split)
     log.info("subjects: %d train, %d validation, %d test", len(split.train), len(split.val), len(split.test))
 
-    trained = train_encoders(volumes, scans, rows, recipe, out / "checkpoints", log)
+    # checkpoints of another recipe version live apart: a changed recipe trains afresh, the same one resumes
+    trained = train_encoders(volumes, scans, rows, recipe, out / "checkpoints" / key[:12], log)
     timings.update(trained.timings_s)
     t0 = time.perf_counter()
     evaluation = evaluate_encoders(trained.models, volumes, scans, rows, recipe.seed)
@@ -164,9 +165,9 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     from alignome.report.build import build_report
 
     t0 = time.perf_counter()
-    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2, default=str).encode())
     build_report(out)
     timings["report"] = time.perf_counter() - t0
-    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2, default=str).encode())
     log.info("run finished: %s", out / "report.html")
     return out

@@ -16,7 +16,7 @@ from torch import nn
 
 from alignome.imaging.augment import AugmentSettings
 from alignome.longitudinal.config import LongitudinalMRIRecipe
-from alignome.models.cnn3d import ContrastiveEncoder3D
+from alignome.training.lightning_io import quiet_lightning
 from alignome.training.longitudinal import ContrastiveTrainSettings, fit_contrastive
 
 #: Name of the contrastive encoder in results tables (the method of paper 004).
@@ -51,6 +51,7 @@ def contrastive_settings(recipe: LongitudinalMRIRecipe) -> ContrastiveTrainSetti
         learnable_temperature=m.learnable_temperature,
         widths=tuple(m.widths),
         embedding_dim=m.embedding_dim,
+        pool_size=m.pool_size,
         form=m.contrastive_form,
         augment=AugmentSettings(**m.augment.model_dump()),
         seed=recipe.seed,
@@ -65,9 +66,7 @@ def _curves(fit: Any, method: str) -> pd.DataFrame:
 def untrained_encoder(settings: ContrastiveTrainSettings) -> nn.Module:
     """The contrastive model at its seeded initialisation: what training has to beat."""
     torch.manual_seed(settings.seed)
-    return ContrastiveEncoder3D(
-        widths=settings.widths, embedding_dim=settings.embedding_dim, temperature=settings.temperature
-    ).eval()
+    return settings.build_model().eval()
 
 
 def train_encoders(
@@ -95,6 +94,7 @@ def train_encoders(
     log
         The run's logger.
     """
+    quiet_lightning()
     settings = contrastive_settings(recipe)
     out = TrainedEncoders(models={}, curves=pd.DataFrame())
     t0 = time.perf_counter()
@@ -118,6 +118,7 @@ def train_encoders(
         "best_epoch": int(fit.best_epoch),
         "epochs": settings.epochs,
         "input_size": int(volumes.shape[-1]),
+        "training": fit.info,
     }
 
     if "untrained" in recipe.protocol.references:

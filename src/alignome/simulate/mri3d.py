@@ -486,14 +486,17 @@ def simulate_mri3d(
     atlas = load_atlas(float(voxel_mm))
     grid = output_grid(float(voxel_mm))
     out.mkdir(parents=True, exist_ok=True)
-    if jobs > 1 and len(designs) > 1:
-        from joblib import Parallel, delayed
+    from joblib import Parallel, delayed
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        per_subject = Parallel(n_jobs=min(jobs, len(designs)))(
-            delayed(_simulate_subject)(d, atlas, grid, params, out) for d in designs
-        )
-    else:
-        per_subject = [_simulate_subject(d, atlas, grid, params, out) for d in designs]
+    columns = (TextColumn("[bold]simulating 3D MRI subjects"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("simulate", total=len(designs))
+        runner = Parallel(n_jobs=max(1, min(jobs, len(designs))), return_as="generator")
+        per_subject = []
+        for rows in runner(delayed(_simulate_subject)(d, atlas, grid, params, out) for d in designs):
+            per_subject.append(rows)
+            bar.advance(task)
     table = pd.DataFrame([row for rows in per_subject for row in rows])
     _remove_stale_images(out, set(table["path"]))
     manifest = table.assign(modality="T1w")[["subject", "session", "age", "modality", "path", "diagnosis", "sex"]]

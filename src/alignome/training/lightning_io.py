@@ -206,3 +206,14 @@ class StepTimer(L.Callback):
             "steps": int(sum(e["steps"] for e in use)),
             "world_size": self.world_size,
         }
+
+
+def quiet_lightning() -> None:
+    """Silence Lightning's start-up banners (accelerator availability, tips); warnings still show.
+
+    The run records which accelerator and precision were used in ``metrics.json``.
+    """
+    import logging
+
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -90,6 +90,8 @@ class ContrastiveTrainSettings:
         Initial τ (paper: 0.07) and whether it is learnt.
     widths, embedding_dim
         Encoder channel widths (four blocks) and embedding size (128).
+    pool_size
+        Side of the pooled grid of encoder features (1: global average).
     form
         ``"standard"`` (paper 004's InfoNCE) or ``"decoupled"``.
     augment
@@ -109,6 +111,7 @@ class ContrastiveTrainSettings:
     learnable_temperature: bool = False
     widths: tuple[int, ...] = (8, 16, 32, 64)
     embedding_dim: int = 128
+    pool_size: int = 1
     form: str = "standard"
     augment: AugmentSettings = field(default_factory=AugmentSettings)
     seed: int = 0
@@ -124,6 +127,13 @@ class ContrastiveTrainSettings:
             raise ValueError(f"form must be 'standard' or 'decoupled', got {self.form!r}")
         if not self.lr > 0 or self.weight_decay < 0 or not self.temperature > 0:
             raise ValueError("lr and temperature must be positive and weight_decay >= 0")
+
+    def build_model(self) -> ContrastiveEncoder3D:
+        """A freshly initialised encoder of these settings (seed torch first for a fixed init)."""
+        return ContrastiveEncoder3D(
+            widths=self.widths, embedding_dim=self.embedding_dim, temperature=self.temperature,
+            learnable_temperature=self.learnable_temperature, pool_size=self.pool_size,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON view of the settings."""
@@ -376,10 +386,7 @@ class ContrastiveModule(_EpochRecorder):
                  eval_batch_size: int = 16, tune_malloc: bool = True) -> None:
         super().__init__(out_dir, tune_malloc)
         self.settings = settings
-        self.model = ContrastiveEncoder3D(
-            widths=settings.widths, embedding_dim=settings.embedding_dim, temperature=settings.temperature,
-            learnable_temperature=settings.learnable_temperature,
-        )
+        self.model = settings.build_model()
         self.volumes = volumes
         self.train_rows = np.asarray(train_rows, dtype=np.int64)
         self.val_rows = np.asarray(val_rows, dtype=np.int64)
@@ -658,9 +665,7 @@ def fit_contrastive(volumes: np.ndarray, scans: pd.DataFrame, train_rows: Any, v
     ran = run_trainer(module, out_dir, settings.epochs, settings.precision, last, "max", timer, progress,
                       devices, strategy, accelerator)
     state, best_epoch, curves, timing = load_outcome(out_dir)
-    model = ContrastiveEncoder3D(widths=settings.widths, embedding_dim=settings.embedding_dim,
-                                 temperature=settings.temperature,
-                                 learnable_temperature=settings.learnable_temperature)
+    model = settings.build_model()
     model.load_state_dict(state)
     model.eval()
     info = {

@@ -73,9 +73,9 @@ class SupervisedEncoder3D(nn.Module):
     """
 
     def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 64), classes: tuple[str, ...] = (),
-                 temperature: float = 0.07) -> None:
+                 temperature: float = 0.07, pool_size: int = 1) -> None:
         super().__init__()
-        self.encoder = CNN3DEncoder(widths)
+        self.encoder = CNN3DEncoder(widths, pool_size=pool_size)
         self.classes = tuple(str(c) for c in classes)
         self.diagnosis_head = nn.Linear(self.encoder.out_dim, max(len(self.classes), 1))
         self.age_head = nn.Linear(self.encoder.out_dim, 1)
@@ -173,7 +173,7 @@ class SupervisedModule(_EpochRecorder):
                  classes: tuple[str, ...], out_dir: Path, num_workers: int = 0, tune_malloc: bool = True) -> None:
         super().__init__(out_dir, tune_malloc)
         self.settings = settings
-        self.model = SupervisedEncoder3D(settings.widths, classes, settings.temperature)
+        self.model = SupervisedEncoder3D(settings.widths, classes, settings.temperature, settings.pool_size)
         self.volumes = volumes
         self.codes = torch.as_tensor(codes)
         self.age_z = torch.as_tensor(age_z, dtype=torch.float32)
@@ -298,7 +298,7 @@ def fit_supervised(volumes: np.ndarray, scans: pd.DataFrame, train_rows: Any, va
     ran = run_trainer(module, out_dir, settings.epochs, settings.precision, last, "min", timer, progress,
                       devices, strategy, accelerator)
     state, best_epoch, curves, timing = load_outcome(out_dir)
-    model = SupervisedEncoder3D(settings.widths, classes, settings.temperature)
+    model = SupervisedEncoder3D(settings.widths, classes, settings.temperature, settings.pool_size)
     model.load_state_dict(state)
     model.eval()
     info = {
