@@ -11,7 +11,6 @@ gradients differ (the classic silent bug this test would catch).
 
 from __future__ import annotations
 
-import copy
 import os
 import socket
 import time

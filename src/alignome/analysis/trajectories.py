@@ -28,24 +28,15 @@ from sklearn.decomposition import PCA
 
 from alignome.errors import DataError
 from alignome.evaluation.longitudinal import _check_inputs, _unit_rows, subject_trajectories
+from alignome.report.figures import DPI, STYLE
 from alignome.report.ordering import DIAGNOSIS_COLOURS, order_diagnoses
 
-DPI = 110
 #: Below this many scans UMAP is not meaningful; PCA is used instead.
 MIN_UMAP_SCANS = 10
 #: Subjects named in the legend at most.
 MAX_LEGEND_SUBJECTS = 12
-_STYLE = {
-    "font.size": 11,
-    "axes.titlesize": 12,
-    "axes.labelsize": 11,
-    "legend.fontsize": 9,
-    "xtick.labelsize": 10,
-    "ytick.labelsize": 10,
-    "figure.titlesize": 13,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
+#: The house style of alignome's figures, without the grid (a UMAP's axes carry no units).
+_STYLE = {**STYLE, "axes.grid": False}
 _UNKNOWN = "unknown"
 _UNKNOWN_COLOUR = "0.6"
 _TRACE = dict(color="0.75", lw=0.8, zorder=1)

@@ -31,7 +31,7 @@ from joblib import Parallel, delayed
 from alignome.cohort.ages import _ages_from_dates, row_ages
 from alignome.cohort.model import DropRecord
 from alignome.cohort.nifti_check import check_nifti, reason_category
-from alignome.cohort.tables import Table, as_id, numeric, read_raw, read_table
+from alignome.cohort.tables import Table, as_id, read_raw, read_table
 from alignome.cohort.visits import _map_labels
 from alignome.errors import DataError
 

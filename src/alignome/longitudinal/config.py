@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alignome.imaging.augment import AugmentSettings
 from alignome.imaging.settings import PreprocessSettings
 
 #: Reference encoders the contrastive encoder is compared with.
@@ -57,21 +58,12 @@ class MRIDataConfig(_Strict):
         return self
 
 
-class AugmentConfig(_Strict):
-    """On-the-fly augmentations (seeded); see :class:`alignome.imaging.augment.AugmentSettings`."""
-
-    enabled: bool = True
-    flip_p: float = 0.5
-    flip_axes: tuple[int, ...] = (0,)
-    rotate_deg: float = 5.0
-    scale: float = 0.05
-    translate_vox: float = 2.0
-    intensity_scale: float = 0.1
-    intensity_shift: float = 0.05
-
-
 class LongitudinalMethod(_Strict):
-    """Encoder, objective and optimiser of paper 004 (defaults as in the paper where it says)."""
+    """Encoder, objective and optimiser of paper 004 (defaults as in the paper where it says).
+
+    ``devices`` > 1 trains data-parallel (Lightning DDP; ``strategy: ddp_spawn`` on CPU, ``ddp``
+    on GPUs) with negatives gathered from every process.
+    """
 
     preprocess: PreprocessSettings = Field(default_factory=PreprocessSettings)
     widths: list[int] = Field(default_factory=lambda: [8, 16, 32, 64])
@@ -85,9 +77,10 @@ class LongitudinalMethod(_Strict):
     subject_fraction: float = 0.25
     lr: float = 1e-4
     weight_decay: float = 1e-4
-    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    augment: AugmentSettings = Field(default_factory=AugmentSettings)
     precision: Literal["auto", "32-true", "16-mixed", "bf16-mixed"] = "auto"
     devices: int = 1
+    strategy: str = "auto"
 
     @model_validator(mode="after")
     def _sane(self) -> "LongitudinalMethod":

@@ -14,7 +14,6 @@ import pandas as pd
 import torch
 from torch import nn
 
-from alignome.imaging.augment import AugmentSettings
 from alignome.longitudinal.config import LongitudinalMRIRecipe
 from alignome.training.lightning_io import quiet_lightning
 from alignome.training.longitudinal import ContrastiveTrainSettings, fit_contrastive
@@ -53,7 +52,7 @@ def contrastive_settings(recipe: LongitudinalMRIRecipe) -> ContrastiveTrainSetti
         embedding_dim=m.embedding_dim,
         pool_size=m.pool_size,
         form=m.contrastive_form,
-        augment=AugmentSettings(**m.augment.model_dump()),
+        augment=m.augment,
         seed=recipe.seed,
         precision=m.precision,
     )
@@ -100,7 +99,7 @@ def train_encoders(
     t0 = time.perf_counter()
     fit = fit_contrastive(
         volumes, scans, rows["train"], rows["val"], settings, ckpt_dir / "contrastive",
-        resume=True, progress=True, devices=recipe.method.devices,
+        resume=True, progress=True, devices=recipe.method.devices, strategy=recipe.method.strategy,
     )
     out.timings_s["pretrain_contrastive"] = time.perf_counter() - t0
     out.models[CONTRASTIVE] = fit.model

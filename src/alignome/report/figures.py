@@ -35,7 +35,7 @@ from alignome.report.ordering import (
 )
 
 DPI = 110
-_STYLE = {
+STYLE = {
     "font.size": 11,
     "axes.titlesize": 12,
     "axes.labelsize": 11,
@@ -53,7 +53,7 @@ _ORACLE_COLOUR = "0.55"
 
 @contextmanager
 def house_style() -> Iterator[None]:
-    with matplotlib.rc_context(_STYLE):
+    with matplotlib.rc_context(STYLE):
         yield
 
 

@@ -12,10 +12,9 @@
 from __future__ import annotations
 
 import ctypes
+import io
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from alignome.checkpoint import atomic_write_bytes
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -40,34 +41,14 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         """Save ``checkpoint`` to ``path`` atomically (``storage_options`` is not supported)."""
         if storage_options is not None:
             raise TypeError(f"{type(self).__name__} does not support storage_options")
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                torch.save(checkpoint, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)  # a failure here leaves the previous checkpoint untouched
+        atomic_write_bytes(Path(path), buffer.getvalue())
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and :func:`os.replace`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(Path(path), text.encode("utf-8"))
 
 
 #: glibc ``mallopt`` parameters (malloc.h).
