@@ -47,12 +47,8 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _build_one(source: str, target: str, settings: PreprocessSettings, threads: int | None) -> str:
-    """Preprocess ``source`` and store it at ``target`` (float16, atomic). Runs in a worker."""
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+def _build_one(source: str, target: str, settings: PreprocessSettings) -> str:
+    """Preprocess ``source`` and store it at ``target`` (float16, atomic). Runs in a worker thread."""
     try:
         volume = preprocess_volume(source, settings)
     except Exception as exc:  # report which file, whatever MONAI raised
@@ -116,7 +112,7 @@ class VolumeCache:
         paths
             NIfTI files.
         jobs
-            Worker processes (joblib, loky); 1 runs in this process.
+            Worker threads (each with one torch thread); 1 runs in the calling thread.
         progress
             Show a progress bar while building.
 
@@ -146,12 +142,25 @@ class VolumeCache:
         n_jobs = max(1, min(int(jobs), len(todo)))
         items = [(source, str(target)) for target, source in todo.items()]
         if n_jobs == 1:
-            results: Iterable[str] = (_build_one(s, t, self.settings, None) for s, t in items)
-        else:
-            from joblib import Parallel, delayed
+            self._consume((_build_one(s, t, self.settings) for s, t in items), len(items), progress)
+            return
+        import torch
+        from joblib import Parallel, delayed
 
-            runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            results = runner(delayed(_build_one)(s, t, self.settings, 1) for s, t in items)
+        # threads, not processes: decoding and resampling release the GIL, and a thread starts in
+        # microseconds where a process spends seconds importing torch and MONAI (measured:
+        # benchmarks/mri3d_speed.md); one torch thread each keeps the cores from being oversubscribed
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            runner = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator_unordered")
+            self._consume(runner(delayed(_build_one)(s, t, self.settings) for s, t in items), len(items), progress)
+        finally:
+            torch.set_num_threads(previous)
+
+    @staticmethod
+    def _consume(results: Iterable[str], total: int, progress: bool) -> None:
+        """Drain the build results, with a progress bar when asked."""
         if not progress:
             for _ in results:
                 pass
@@ -161,7 +170,7 @@ class VolumeCache:
         columns = (TextColumn("[bold]preprocessing volumes"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TimeRemainingColumn())
         with Progress(*columns) as bar:
-            task = bar.add_task("preprocessing", total=len(items))
+            task = bar.add_task("preprocessing", total=total)
             for _ in results:
                 bar.advance(task)
 
