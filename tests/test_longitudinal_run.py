@@ -46,9 +46,14 @@ def test_run_directory_holds_every_output(mri_run):
 def test_every_encoder_is_evaluated_on_test_subjects_only(mri_run):
     out, _ = mri_run
     results = pd.read_csv(out / "results.csv")
-    assert set(results["method"]) == {"clinimcl", "untrained", "supervised"}
+    assert set(results["method"]) == {
+        "clinimcl", "clinimcl:features", "untrained", "untrained:features", "supervised", "oracle"
+    }
     assert set(results["fold"]) == {"test"}
-    for method, grp in results.groupby("method"):
+    # the oracle (probes on the simulation's true volumes) has probes only: it has no images to embed
+    assert set(results.loc[results["method"] == "oracle", "task"]) == {"diagnosis probe", "age probe"}
+    encoders = results[results["method"] != "oracle"]
+    for method, grp in encoders.groupby("method"):
         got = set(zip(grp["task"], grp["metric"]))
         assert {("re-identification", "top1"), ("temporal consistency", "ratio"), ("age probe", "mae")} <= got, method
     top1 = results[results["metric"] == "top1"]["value"]

@@ -32,6 +32,33 @@ def _rows(method: str, task: str, values: dict, fold: str = "test") -> list[tupl
     return [(method, task, k, fold, float(v)) for k, v in values.items() if np.isscalar(v)]
 
 
+#: Ground-truth volumes of a simulated cohort that the oracle probes see.
+TRUTH_FEATURES = ("ventricle_ml", "hippocampus_ml", "brain_ml")
+#: Method name of the probes on ground truth.
+ORACLE = "oracle"
+
+
+def oracle_probe_rows(truth: pd.DataFrame, scans: pd.DataFrame, rows: dict[str, np.ndarray], seed: int) -> list[tuple]:
+    """Diagnosis and age probes on the true regional volumes of a simulated cohort.
+
+    The ceiling an image encoder can approach: the same probes, fitted on the
+    training subjects, given the volumes the simulation changed with age and disease.
+    Returns no rows when ``truth`` holds none of :data:`TRUTH_FEATURES`.
+    """
+    columns = [c for c in TRUTH_FEATURES if c in truth.columns]
+    if not columns:
+        return []
+    features = truth[columns].to_numpy(dtype=float)
+    train, test = rows["train"], rows["test"]
+    out = []
+    probes = linear_probes(features[train], scans.iloc[train].reset_index(drop=True),
+                           features[test], scans.iloc[test].reset_index(drop=True), seed=seed)
+    for probe in probes:
+        if probe["metric"] != "skipped":
+            out.append((ORACLE, f"{probe['task']} probe", probe["metric"], "test", float(probe["value"])))
+    return out
+
+
 def evaluate_encoders(
     models: dict[str, nn.Module],
     volumes: np.ndarray,

@@ -29,9 +29,11 @@ ROWS = (
     ("age probe", "r2", "Age probe R² ↑", True),
 )
 #: Methods in display order; others follow.
-METHOD_ORDER = ("clinimcl", "supervised", "untrained")
+METHOD_ORDER = ("clinimcl", "clinimcl:features", "supervised", "untrained", "untrained:features", "oracle")
+#: Encoders whose trajectories are drawn (the ``:features`` views would repeat them).
+TRAJECTORY_METHODS = ("clinimcl", "supervised", "untrained")
 #: Figures this report writes under ``figures/`` (stale ones are removed first).
-FIGURE_FILES = ("training_curves.png", "distances.png") + tuple(f"trajectories_{m}.png" for m in METHOD_ORDER)
+FIGURE_FILES = ("training_curves.png", "distances.png") + tuple(f"trajectories_{m}.png" for m in TRAJECTORY_METHODS)
 
 
 def _methods(results: pd.DataFrame) -> list[str]:
@@ -59,18 +61,23 @@ def comparison_markdown(results: pd.DataFrame) -> str:
         values = {m: cells.get((task, metric, m), math.nan) for m in methods}
         finite = {m: round(v, 3) for m, v in values.items() if np.isfinite(v)}
         best = None
+        finite.pop("oracle", None)  # the oracle sees ground truth: a ceiling, not a contender
         if higher is not None and len(finite) > 1:
             best = (max if higher else min)(finite.values())
         shown = []
         for m in methods:
             v = values[m]
             text = "–" if not np.isfinite(v) else f"{v:.3f}"
-            shown.append(f"**{text}**" if best is not None and np.isfinite(v) and round(v, 3) == best else text)
+            bold = best is not None and m != "oracle" and np.isfinite(v) and round(v, 3) == best
+            shown.append(f"**{text}**" if bold else text)
         lines.append(f"| {label} | " + " | ".join(shown) + " |")
     note = (
-        "\n\nThe encoder of paper 004 is `clinimcl`; `untrained` is the same network at its seeded "
-        "initialisation and `supervised` the same encoder trained on diagnosis and age of the training "
-        "subjects. Probes are fitted on training subjects and scored on test subjects."
+        "\n\nThe encoder of paper 004 is `clinimcl` (its 128-d projection); `untrained` is the same network "
+        "at its seeded initialisation and `supervised` the same encoder trained on diagnosis and age of the "
+        "training subjects, which embeds with its pooled encoder features; `:features` rows embed ClinImCL "
+        "and the untrained network the same way, for a like-for-like comparison. Probes are fitted on training subjects and scored on test subjects. On a simulated "
+        "cohort `oracle` is the same probes given the true ventricle, hippocampus and brain volumes: "
+        "the ceiling for what the images hold."
     )
     return "\n".join(lines) + note
 
@@ -136,6 +143,8 @@ def _figures(run: RunFiles, fig_dir: Path, seed: int) -> list[FigureEntry]:
         if len(emb) == 0:
             continue
         distances[method] = distance_distributions(emb, scans, seed=seed)
+        if method not in TRAJECTORY_METHODS:
+            continue
         path = trajectory_figure(emb, scans, fig_dir / f"trajectories_{method}.png", seed=seed,
                                  title=f"{method}: test subjects")
         figures.append(FigureEntry(path, f"Trajectories — {method}",

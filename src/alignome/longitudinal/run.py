@@ -91,7 +91,7 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     encoders; evaluate on test subjects (temporal consistency, re-identification,
     linear probes fitted on training subjects); write tables, embeddings and the report.
     """
-    from alignome.longitudinal.evaluate import evaluate_encoders
+    from alignome.longitudinal.evaluate import evaluate_encoders, oracle_probe_rows
     from alignome.longitudinal.train import train_encoders
 
     log, key = open_run_dir(recipe, preset, out)
@@ -132,6 +132,9 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     timings.update(trained.timings_s)
     t0 = time.perf_counter()
     evaluation = evaluate_encoders(trained.models, volumes, scans, rows, recipe.seed)
+    if cohort.truth is not None:  # simulated cohort: the probes on the true volumes are the ceiling
+        oracle = pd.DataFrame(oracle_probe_rows(cohort.truth, scans, rows, recipe.seed), columns=evaluation.results.columns)
+        evaluation.results = pd.concat([evaluation.results, oracle], ignore_index=True)
     timings["embed_and_evaluate"] = time.perf_counter() - t0
     for note in evaluation.notes:
         log.warning("%s", note)

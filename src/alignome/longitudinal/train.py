@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from alignome.longitudinal.config import LongitudinalMRIRecipe
@@ -60,6 +61,21 @@ def contrastive_settings(recipe: LongitudinalMRIRecipe) -> ContrastiveTrainSetti
 
 def _curves(fit: Any, method: str) -> pd.DataFrame:
     return fit.curves.assign(method=method, fold="val")
+
+
+class EncoderFeatures(nn.Module):
+    """View of a contrastive model that embeds with its pooled encoder features (unit norm).
+
+    The supervised reference embeds this way; evaluating ClinImCL and the untrained
+    network the same way compares like with like.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"embedding": F.normalize(self.model.encoder(x).float(), dim=1)}
 
 
 def untrained_encoder(settings: ContrastiveTrainSettings) -> nn.Module:
@@ -120,8 +136,10 @@ def train_encoders(
         "training": fit.info,
     }
 
+    out.models[f"{CONTRASTIVE}:features"] = EncoderFeatures(fit.model)
     if "untrained" in recipe.protocol.references:
         out.models["untrained"] = untrained_encoder(settings)
+        out.models["untrained:features"] = EncoderFeatures(out.models["untrained"])
     if "supervised" in recipe.protocol.references:
         from alignome.training.supervised3d import fit_supervised
 
