@@ -185,7 +185,8 @@ def _cohort_html(cohort: Any) -> str:
     if not isinstance(cohort, dict) or not cohort:
         return '<p class="note">No cohort counts recorded (metrics.json has no "cohort").</p>'
     parts = ['<ul class="meta">']
-    for key, label in (("subjects", "subjects"), ("scans", "scans")):
+    for key, label in (("subjects", "subjects"), ("scans", "scans"),
+                       ("single_visit_subjects", "subjects with one scan (evaluation only)")):
         if key in cohort:
             parts.append(f"<li><b>{label}</b>{html.escape(str(cohort[key]))}</li>")
     parts.append("</ul>")
@@ -195,6 +196,13 @@ def _cohort_html(cohort: Any) -> str:
         parts += [f'<th class="num">{html.escape(str(k))}</th>' for k in finals]
         parts.append("</tr></thead><tbody><tr>")
         parts += [f'<td class="num">{html.escape(str(v))}</td>' for v in finals.values()]
+        parts.append("</tr></tbody></table>")
+    splits = cohort.get("split_subjects")
+    if isinstance(splits, dict) and splits:
+        parts.append("<p>Subjects per split (subject-wise):</p><table><thead><tr>")
+        parts += [f'<th class="num">{html.escape(str(k))}</th>' for k in splits]
+        parts.append("</tr></thead><tbody><tr>")
+        parts += [f'<td class="num">{html.escape(str(v))}</td>' for v in splits.values()]
         parts.append("</tr></tbody></table>")
     drops = cohort.get("drops")
     if isinstance(drops, list) and drops:
