@@ -37,7 +37,8 @@ from alignome.imaging.preprocess import preprocess_volume
 from alignome.imaging.settings import PreprocessSettings
 from alignome.simulate.mri3d import simulate_mri3d
 from alignome.longitudinal.train import contrastive_settings
-from alignome.training.longitudinal import embed_volumes, fit_contrastive
+from alignome.training.longitudinal import fit_contrastive
+from alignome.training.volume_batches import embed_volumes
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "longitudinal-mri.yaml"
 

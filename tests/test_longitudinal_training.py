@@ -19,14 +19,10 @@ from alignome.imaging.augment import AugmentSettings
 from alignome.models.cnn3d import ContrastiveEncoder3D
 from alignome.training import lightning_io, longitudinal
 from alignome.training.lightning_io import AtomicCheckpointIO, resolve_precision
-from alignome.training.longitudinal import (
-    ContrastiveTrainSettings,
-    consecutive_rounds,
-    embed_volumes,
-    fit_contrastive,
-    is_better,
-    read_batch_log,
-)
+from alignome.training.epoch_selection import consecutive_rounds, is_better
+from alignome.training.lightning_runs import read_batch_log
+from alignome.training.longitudinal import ContrastiveTrainSettings, fit_contrastive
+from alignome.training.volume_batches import embed_volumes
 from alignome.training.supervised3d import IGNORE, fit_supervised, supervised_loss
 
 SIZE = 16

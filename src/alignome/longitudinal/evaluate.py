@@ -10,7 +10,7 @@ import pandas as pd
 from torch import nn
 
 from alignome.evaluation.longitudinal import linear_probes, reidentification, temporal_consistency
-from alignome.training.longitudinal import embed_volumes
+from alignome.training.volume_batches import embed_volumes
 
 #: Scan-table columns copied into ``embeddings.parquet``.
 SCAN_COLUMNS = ("scan_id", "subject", "session", "visit", "age", "diagnosis")

@@ -32,24 +32,21 @@ from alignome.imaging.augment import augment_batch
 from alignome.models.cnn3d import CNN3DEncoder
 from alignome.report.ordering import order_diagnoses
 from alignome.training.lightning_io import StepTimer
-from alignome.training.longitudinal import (
-    CHECKPOINT_DIR,
+from alignome.training.epoch_selection import reidentification_top1
+from alignome.training.lightning_runs import (
     BEST_NAME,
-    ContrastiveTrainSettings,
+    CHECKPOINT_DIR,
+    EpochRecorder,
     FitResult,
-    ScanVolumes,
-    _EpochRecorder,
-    _identity,
-    _param_groups,
-    _prepare_out_dir,
-    _run_key,
-    batch_generator,
     check_inputs,
+    decay_param_groups,
     load_outcome,
-    reidentification_top1,
+    prepare_out_dir,
+    run_key,
     run_trainer,
-    scan_loader,
 )
+from alignome.training.longitudinal import ContrastiveTrainSettings
+from alignome.training.volume_batches import ScanVolumes, batch_generator, keep_batch, scan_loader
 
 IGNORE = -100
 
@@ -165,7 +162,7 @@ def supervised_loss(out: dict[str, Tensor], codes: Tensor, age_z: Tensor) -> tup
     return loss, parts
 
 
-class SupervisedModule(_EpochRecorder):
+class SupervisedModule(EpochRecorder):
     """Lightning module of the supervised reference (diagnosis + age heads)."""
 
     def __init__(self, settings: ContrastiveTrainSettings, volumes: np.ndarray, scans: pd.DataFrame,
@@ -186,7 +183,7 @@ class SupervisedModule(_EpochRecorder):
     def train_dataloader(self) -> DataLoader:  # noqa: D102
         sampler = SeededBatches(len(self.train_rows), 2 * self.settings.batch_size, self.settings.seed,
                                 self.global_rank, self.trainer.world_size)
-        return DataLoader(ScanVolumes(self.volumes, self.train_rows), batch_sampler=sampler, collate_fn=_identity,
+        return DataLoader(ScanVolumes(self.volumes, self.train_rows), batch_sampler=sampler, collate_fn=keep_batch,
                           num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
                           pin_memory=torch.cuda.is_available())
 
@@ -195,7 +192,7 @@ class SupervisedModule(_EpochRecorder):
                            pin_memory=torch.cuda.is_available())
 
     def configure_optimizers(self) -> torch.optim.Optimizer:  # noqa: D102
-        return torch.optim.AdamW(_param_groups(self.model, self.settings.weight_decay), lr=self.settings.lr)
+        return torch.optim.AdamW(decay_param_groups(self.model, self.settings.weight_decay), lr=self.settings.lr)
 
     def _labels(self, rows: Tensor) -> tuple[Tensor, Tensor]:
         rows = rows.cpu()
@@ -287,10 +284,10 @@ def fit_supervised(volumes: np.ndarray, scans: pd.DataFrame, train_rows: Any, va
                         field="diagnosis", fix="put labelled subjects in the validation split")
     train = train[labelled[train]]
     payload = {"trainer": "supervised", "settings": settings.to_dict(), "volumes_shape": list(volumes.shape),
-               "train_rows": _run_key({"r": train.tolist()}), "val_rows": _run_key({"r": val.tolist()}),
+               "train_rows": run_key({"r": train.tolist()}), "val_rows": run_key({"r": val.tolist()}),
                "classes": list(classes)}
     payload["settings"].pop("epochs")
-    last = _prepare_out_dir(out_dir, payload, resume)
+    last = prepare_out_dir(out_dir, payload, resume)
     L.seed_everything(settings.seed, workers=True, verbose=False)
     module = SupervisedModule(settings, volumes, scans, train, val, codes, age_z, classes, out_dir, num_workers,
                               tune_malloc)
