@@ -181,6 +181,13 @@ def _meta_items(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     return items
 
 
+def _counts_table(intro: str, counts: dict[str, Any]) -> str:
+    """A one-row table of labelled counts after an introducing sentence."""
+    head = "".join(f'<th class="num">{html.escape(str(k))}</th>' for k in counts)
+    row = "".join(f'<td class="num">{html.escape(str(v))}</td>' for v in counts.values())
+    return f"<p>{html.escape(intro)}</p><table><thead><tr>{head}</tr></thead><tbody><tr>{row}</tr></tbody></table>"
+
+
 def _cohort_html(cohort: Any) -> str:
     if not isinstance(cohort, dict) or not cohort:
         return '<p class="note">No cohort counts recorded (metrics.json has no "cohort").</p>'
@@ -190,20 +197,11 @@ def _cohort_html(cohort: Any) -> str:
         if key in cohort:
             parts.append(f"<li><b>{label}</b>{html.escape(str(cohort[key]))}</li>")
     parts.append("</ul>")
-    finals = cohort.get("final_visits")
-    if isinstance(finals, dict) and finals:
-        parts.append("<p>Final visits used by the classifier, by diagnosis:</p><table><thead><tr>")
-        parts += [f'<th class="num">{html.escape(str(k))}</th>' for k in finals]
-        parts.append("</tr></thead><tbody><tr>")
-        parts += [f'<td class="num">{html.escape(str(v))}</td>' for v in finals.values()]
-        parts.append("</tr></tbody></table>")
-    splits = cohort.get("split_subjects")
-    if isinstance(splits, dict) and splits:
-        parts.append("<p>Subjects per split (subject-wise):</p><table><thead><tr>")
-        parts += [f'<th class="num">{html.escape(str(k))}</th>' for k in splits]
-        parts.append("</tr></thead><tbody><tr>")
-        parts += [f'<td class="num">{html.escape(str(v))}</td>' for v in splits.values()]
-        parts.append("</tr></tbody></table>")
+    for key, intro in (("final_visits", "Final visits used by the classifier, by diagnosis:"),
+                       ("split_subjects", "Subjects per split (subject-wise):")):
+        counts = cohort.get(key)
+        if isinstance(counts, dict) and counts:
+            parts.append(_counts_table(intro, counts))
     drops = cohort.get("drops")
     if isinstance(drops, list) and drops:
         parts.append("<p>Records dropped while building the cohort:</p><ul class=\"notes\">")
