@@ -1,11 +1,44 @@
-"""Cohorts: visit tables, regional volumes, genotypes and NIfTI scans, read and validated."""
+"""Cohorts: visit tables, regional volumes, genotypes and NIfTI scans, read and validated.
 
-from alignome.cohort.image_cohort import ImageCohort, read_bids_folder, read_image_manifest
-from alignome.cohort.load import load_cohort
-from alignome.cohort.model import Cohort, DropRecord
-from alignome.cohort.pairing import final_visits, pair_scans
+The names below are imported on first use (PEP 562), so ``alignome.cohort.genotypes`` alone
+(what ``alignome gwas`` needs) does not pull in the imaging stack (nibabel, joblib) or pydantic.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "ImageCohort": "image_cohort", "read_bids_folder": "image_cohort", "read_image_manifest": "image_cohort",
+    "load_cohort": "load", "Cohort": "model", "DropRecord": "model", "final_visits": "pairing",
+    "pair_scans": "pairing",
+}
 
 __all__ = [
     "Cohort", "DropRecord", "ImageCohort", "final_visits", "load_cohort", "pair_scans",
     "read_bids_folder", "read_image_manifest",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from alignome.cohort.image_cohort import (
+        ImageCohort,
+        read_bids_folder,
+        read_image_manifest,
+    )
+    from alignome.cohort.load import load_cohort
+    from alignome.cohort.model import Cohort, DropRecord
+    from alignome.cohort.pairing import final_visits, pair_scans
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

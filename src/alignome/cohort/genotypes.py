@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from alignome.cohort.tables import Table, as_id, numeric, read_raw
-from alignome.config import GenotypesSource
 from alignome.errors import DataError
+
+if TYPE_CHECKING:  # pragma: no cover - annotation only (pydantic costs ~0.1 s of import time)
+    from alignome.config import GenotypesSource
 
 _PLINK_FIX = "give the prefix of a complete PLINK fileset (.bed/.bim/.fam written together, e.g. by `plink --make-bed`)"
 

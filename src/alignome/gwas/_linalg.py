@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+
 import numpy as np
 from scipy import linalg
 
@@ -20,12 +23,34 @@ def as_2d(name: str, array: np.ndarray, n: int | None = None) -> np.ndarray:
     return out
 
 
+_BASIS_CACHE: dict[tuple, np.ndarray] = {}
+_BASIS_LOCK = threading.Lock()
+
+
 def covariate_basis(covariates: np.ndarray | None, n: int, tol: float = 1e-10) -> np.ndarray:
     """Orthonormal basis ``Q`` (n×p) of [intercept, covariates].
 
     The intercept is always included.  Columns that are (numerically) linear
     combinations of earlier ones are dropped, so ``p`` is the design's rank.
+    The result is read-only and cached by the covariates' bytes (a genome scan
+    asks for the same basis in every variant block).
     """
+    cov = None if covariates is None else np.ascontiguousarray(as_2d("covariates", covariates, n))
+    key = (n, tol, None if cov is None else (cov.shape, hashlib.blake2b(cov.data, digest_size=16).digest()))
+    with _BASIS_LOCK:
+        hit = _BASIS_CACHE.get(key)
+    if hit is not None:
+        return hit
+    q = _covariate_basis(cov, n, tol)
+    q.flags.writeable = False
+    with _BASIS_LOCK:
+        if len(_BASIS_CACHE) >= 8:
+            _BASIS_CACHE.pop(next(iter(_BASIS_CACHE)))
+        _BASIS_CACHE[key] = q
+    return q
+
+
+def _covariate_basis(covariates: np.ndarray | None, n: int, tol: float) -> np.ndarray:
     ones = np.ones((n, 1))
     design = ones if covariates is None else np.hstack([ones, as_2d("covariates", covariates, n)])
     if not np.isfinite(design).all():
@@ -54,19 +79,34 @@ def mean_impute(g: np.ndarray) -> np.ndarray:
     return np.where(nan, means[None, :], g)
 
 
+def _is_packed(g) -> bool:
+    """Whether ``g`` is a :class:`alignome.gwas.blocks.PackedBlock` (still-packed ``.bed`` genotypes)."""
+    from alignome.gwas.blocks import PackedBlock
+
+    return isinstance(g, PackedBlock)
+
+
 def association_inputs(
-    y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None, missing: str
+    y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None, missing: str, *, keep_packed: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Check and shape the inputs of an association test: ``(y, g, covariates)`` as 2-D arrays.
 
     ``missing="mean"`` mean-imputes genotypes (all-missing variants stay NaN);
-    ``"drop"`` leaves NaN for the per-variant drop.
+    ``"drop"`` leaves NaN for the per-variant drop.  A packed block
+    (:class:`~alignome.gwas.blocks.PackedBlock`) is decoded, except with
+    ``keep_packed`` when it has no missing call: then it is returned as is,
+    for :func:`drop_downdate` to multiply chunk by chunk.
     """
     if missing not in ("drop", "mean"):
         raise ValueError(f"missing must be 'drop' or 'mean', got {missing!r}")
     y = as_2d("y", y)
     n = y.shape[0]
-    g = as_2d("g", g, n)
+    if _is_packed(g):
+        if g.shape[0] != n:
+            raise ValueError(f"g has {g.shape[0]} rows but the phenotypes have {n} samples")
+        if not (keep_packed and g.complete()):  # complete: nothing to impute or drop, stays packed
+            g = g.dense()
+    g = g if _is_packed(g) else as_2d("g", g, n)
     cov = None if covariates is None else as_2d("covariates", covariates, n)
     if not np.isfinite(y).all():
         raise ValueError("y contains NaN/inf: drop those samples first")
@@ -151,20 +191,33 @@ def drop_downdate(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None,
     q = covariate_basis(covariates, n)
     p = q.shape[1]
     yt = residualise(q, residualise(q, y))  # twice: Ỹ ⊥ Q to rounding, so Ỹᵀg₁ = Ỹᵀg₀
-    nan = np.isnan(g)
-    g0 = np.where(nan, 0.0, g) if nan.any() else g
-    # one pass over the genotypes: [Q Ỹ]ᵀ g₀; the residual g₁ = g₀ − QQᵀg₀ is never formed
-    cross = np.concatenate([q, yt], axis=1).T @ g0  # (p + D)×m
+    if _is_packed(g):  # a complete packed block: decoded and multiplied a cache-sized chunk at a time
+        nan = None
+        cross, sumsq = g.cross(np.concatenate([q, yt], axis=1).T)
+    else:
+        nan = np.isnan(g)
+        if not nan.any():
+            nan = None
+        g0 = g if nan is None else np.where(nan, 0.0, g)
+        # one pass over the genotypes: [Q Ỹ]ᵀ g₀; the residual g₁ = g₀ − QQᵀg₀ is never formed
+        cross = np.concatenate([q, yt], axis=1).T @ g0  # (p + D)×m
+        sumsq = np.einsum("ij,ij->j", g0, g0)
     c = cross[:p]
     yy_full = yt.T @ yt
     yg_full = cross[p:].T  # m×D, = Ỹᵀg₁
-    sumsq = np.einsum("ij,ij->j", g0, g0)
     gg_full = sumsq - np.einsum("ij,ij->j", c, c)  # g₁ᵀg₁
     full = yy == "full"
     out = {"yy" if full else "yy_diag": np.full((m, d, d) if full else (m, d), np.nan),
            "yg": np.full((m, d), np.nan), "gg": np.full(m, np.nan), "n": np.full(m, n, dtype=np.int64),
            "scale": np.sqrt(sumsq), "ok": np.zeros(m, dtype=bool), "p": p}
     if m == 0:
+        return out
+    if nan is None:  # no missing genotype in the block: every variant takes the full-sample fit
+        out["yy" if full else "yy_diag"][:] = yy_full if full else np.diag(yy_full)
+        out["yg"][:] = yg_full
+        out["gg"][:] = gg_full
+        out["ok"][:] = True
+        _exact_scale(out, g, sumsq, n)
         return out
     flat = np.flatnonzero(nan.T.ravel())  # missing entries, grouped by variant (no copy for a column-major block)
     cols, rows = np.divmod(flat, n)
@@ -225,9 +278,14 @@ def drop_downdate(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None,
     # ``scale`` only enters the callers' monomorphism test gg ≤ 1e-12·max(scale, 1)²·n_j.  As max|g|² ≤ Σg²,
     # n_j ≤ n and gg|K ≤ gg, columns clearing the bound with Σg² can never be flagged: only the others need
     # the exact max |g| (one pass over those columns; usually none), the rest keep the bound √Σg².
+    _exact_scale(out, g0, sumsq, n)
+    return out
+
+
+def _exact_scale(out: dict, g0, sumsq: np.ndarray, n: int) -> None:
+    """Replace the bound √Σg² of ``out["scale"]`` by the exact max |g| where the monomorphism test needs it."""
     with np.errstate(invalid="ignore"):
         near = ~(out["gg"] > 1e-12 * np.maximum(sumsq, 1.0) * n)
     if near.any():
-        sub = g0[:, near]
+        sub = (g0.dense() if _is_packed(g0) else g0)[:, near]
         out["scale"][near] = np.maximum(sub.max(axis=0), -sub.min(axis=0)) if n else 0.0
-    return out

@@ -29,7 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, special
 
-from alignome.gwas._linalg import association_inputs, batched_cholesky, covariate_basis, drop_downdate, residualise
+from alignome.gwas._linalg import (
+    _is_packed,
+    association_inputs,
+    batched_cholesky,
+    covariate_basis,
+    drop_downdate,
+    residualise,
+)
 
 METHODS = ("lrt", "ml", "wilks")
 
@@ -193,7 +200,7 @@ def multitrait_assoc(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    y, g, cov = association_inputs(y, g, covariates, missing)
+    y, g, cov = association_inputs(y, g, covariates, missing, keep_packed=drop_update == "downdate")
     n, d = y.shape
     m = g.shape[1]
     beta = np.full((d, m), np.nan)
@@ -211,6 +218,8 @@ def multitrait_assoc(
             b, qq, pc = _complete_block(y, g[:, clean], cov)
             beta[:, clean], q[clean], p_cov[clean] = b, qq, pc
         todo = np.flatnonzero(has_nan)
+    if len(todo) and _is_packed(g):  # a packed block needing per-variant refits
+        g = g.dense()
     for j in todo:
         keep = ~np.isnan(g[:, j])
         obs[j] = int(keep.sum())

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from alignome.errors import DataError
-from alignome.gwas.blocks import _stream, map_blocks
+from alignome.gwas.blocks import PackedBlock, _stream, map_blocks
 from alignome.gwas.multitrait import METHODS, multitrait_assoc
 from alignome.gwas.singletrait import linear_assoc
 from alignome.gwas.stream import open_bed_stream
@@ -86,11 +86,15 @@ def _assoc_block(g: np.ndarray, start: int, stop: int, y: np.ndarray, x: np.ndar
         if keep.all():
             r = linear_assoc(y[:, ks], g, x, missing=missing)
         else:
-            r = linear_assoc(y[keep][:, ks], g[keep], None if x is None else x[keep], missing=missing)
+            dense = g.dense() if isinstance(g, PackedBlock) else g
+            r = linear_assoc(y[keep][:, ks], dense[keep], None if x is None else x[keep], missing=missing)
         for i, k in enumerate(ks):
             parts[k] = {"PHENO": traits[k], "OBS_CT": r.obs_ct, "BETA": r.beta[i], "SE": r.se[i], "T_STAT": r.t[i],
                         "P": r.p[i]}
     return parts
+
+
+_assoc_block.accepts_packed = True  # map_blocks hands it a PackedBlock: complete blocks are never fully decoded
 
 
 def _open_stream(bfile: str | Path):
@@ -261,18 +265,27 @@ def run_gwas(
     # string annotation converted to pandas' str dtype once, not once per trait frame
     ann = {k: pd.array(v, dtype="str") if v.dtype == object else v
            for k, v in _annotation(stream.variants, slice(0, m)).items()}
-    frames = []
-    for i, store in enumerate(columns):
-        data = {k: np.concatenate(v) for k, v in store.items()}
-        if mode == "multi":
-            frames.append(pd.DataFrame({**ann, **data}))
-        else:
-            frames.append(pd.DataFrame({"PHENO": np.full(m, traits[i], dtype=object), **ann, **data}))
-    if frames:
-        result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    else:  # no variant at all
+    if not columns:  # no variant at all
         empty = MULTI_COLUMNS if mode == "multi" else ["PHENO", *SINGLE_COLUMNS]
         result = pd.DataFrame({c: [] for c in empty})
+    elif mode == "multi":
+        result = pd.DataFrame({**ann, **{k: np.concatenate(v) for k, v in columns[0].items()}})
+    else:
+        # all traits in one frame (trait-major rows), column by column: no per-trait frames to concatenate; the
+        # string columns are repeated as chunks of the same Arrow data, not rebuilt from Python objects
+        n_traits = len(columns)
+
+        def repeat(v):
+            if isinstance(v, pd.api.extensions.ExtensionArray):
+                return pd.concat([pd.Series(v, copy=False)] * n_traits, ignore_index=True)
+            return np.tile(v, n_traits)
+
+        names = pd.array(traits[:n_traits], dtype="str")
+        result = pd.DataFrame({
+            "PHENO": pd.concat([pd.Series(names.take(np.full(m, i))) for i in range(n_traits)], ignore_index=True),
+            **{k: repeat(v) for k, v in ann.items()},
+            **{k: np.concatenate([np.concatenate(store[k]) for store in columns]) for k in columns[0]},
+        })
     result.attrs["samples"] = match
     result.attrs["trained"] = trained
     result.attrs["genetic_pcs"] = pcs
@@ -305,25 +318,46 @@ def _write_tsv(frame: pd.DataFrame, path: Path) -> None:
     csv.write_csv(table, str(path), write_options=options)
 
 
+def _trait_frames(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """``result.groupby("PHENO", sort=False)`` without the grouping pass when each trait is one contiguous run
+    of rows (as :func:`run_gwas` builds it): the same frames, sliced."""
+    pheno = result["PHENO"].to_numpy()
+    if len(pheno):
+        cuts = np.flatnonzero(pheno[1:] != pheno[:-1]) + 1
+        starts = np.concatenate([[0], cuts])
+        names = pheno[starts]
+        if len(set(names.tolist())) == len(names):
+            stops = np.concatenate([cuts, [len(pheno)]])
+            return [(name, result.iloc[a:b]) for name, a, b in zip(names, starts, stops)]
+    return list(result.groupby("PHENO", sort=False))
+
+
 def write_results(result: pd.DataFrame, out: str | Path, mode: str) -> list[Path]:
-    """Write ``result`` as TSV (plink2-like) and Parquet; return the paths written."""
+    """Write ``result`` as TSV (plink2-like) and Parquet; return the paths written.
+
+    The files are written concurrently (pyarrow formats and compresses outside the GIL).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    written = []
+    jobs: list[tuple[pd.DataFrame, Path]] = []
     if mode == "single":
-        for name, frame in result.groupby("PHENO", sort=False):
-            path = out.parent / f"{out.name}.{name}.glm.linear"
-            _write_tsv(frame.drop(columns="PHENO"), path)
-            written.append(path)
+        for name, frame in _trait_frames(result):
+            jobs.append((frame.drop(columns="PHENO"), out.parent / f"{out.name}.{name}.glm.linear"))
         parquet = out.parent / f"{out.name}.single.parquet"
     else:
-        path = out.parent / f"{out.name}.multi.tsv"
-        _write_tsv(result, path)
-        written.append(path)
+        jobs.append((result, out.parent / f"{out.name}.multi.tsv"))
         parquet = out.parent / f"{out.name}.multi.parquet"
-    frame = result.copy()
-    frame["#CHROM"] = frame["#CHROM"].astype(str)
-    frame.attrs = {}
-    frame.to_parquet(parquet, index=False)
-    written.append(parquet)
-    return written
+
+    def write_parquet() -> None:
+        frame = result.copy(deep=False)  # copy-on-write: the column set below does not touch ``result``
+        frame["#CHROM"] = frame["#CHROM"].astype(str)
+        frame.attrs = {}
+        frame.to_parquet(parquet, index=False)
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="alignome-write") as pool:
+        futures = [pool.submit(write_parquet)] + [pool.submit(_write_tsv, frame, path) for frame, path in jobs]
+        for fut in futures:
+            fut.result()
+    return [path for _, path in jobs] + [parquet]

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from alignome.gwas._linalg import association_inputs, covariate_basis, drop_downdate, residualise
+from alignome.gwas._linalg import (
+    _is_packed,
+    association_inputs,
+    covariate_basis,
+    drop_downdate,
+    residualise,
+)
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,7 @@ def linear_assoc(
     -------
     SingleTraitResult
     """
-    y, g, cov = association_inputs(y, g, covariates, missing)
+    y, g, cov = association_inputs(y, g, covariates, missing, keep_packed=drop_update == "downdate")
     n, k = y.shape
     m = g.shape[1]
     beta = np.full((k, m), np.nan)
@@ -143,6 +149,8 @@ def linear_assoc(
             b, s, dd, _ = _ols_block(y, g[:, clean], cov)
             beta[:, clean], se[:, clean], df[clean] = b, s, dd
         todo = np.flatnonzero(has_nan)
+    if len(todo) and _is_packed(g):  # a packed block needing per-variant refits
+        g = g.dense()
     for j in todo:
         keep = ~np.isnan(g[:, j])
         obs[j] = int(keep.sum())
