@@ -50,3 +50,22 @@ def test_local_dask_schedulers_identical(fileset):
     for scheduler in ("threads", "synchronous"):
         pd.testing.assert_frame_equal(run_gwas(tmp / "g", pheno, covar, block_size=50, scheduler=scheduler), ref,
                                       check_exact=True)
+
+
+def test_cluster_holds_a_bounded_window_of_blocks(fileset):
+    """At most `in_flight` blocks are submitted and not yet gathered; results stay in block order."""
+    from alignome.gwas import blocks
+
+    tmp, _, _ = fileset
+    bed = str(tmp / "g.bed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        seen = []
+        for start, _stop in blocks.map_blocks(_block_start, bed, None, 200, 10, scheduler=client, in_flight=3):
+            seen.append((start, len(client.who_has())))  # futures the client still tracks
+        assert [s for s, _ in seen] == list(range(0, 200, 10))
+        assert max(n for _, n in seen) <= 3 + 1  # + the scattered shared inputs; unbounded: 21
+
+
+def _block_start(genotypes, start, stop):
+    return start, stop

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from functools import lru_cache
-from itertools import pairwise
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +284,7 @@ def map_blocks(
     *args,
     scheduler: Any = None,
     threads: int | None = None,
+    in_flight: int | None = None,
     **kwargs,
 ) -> Iterator:
     """``func(genotypes, start, stop, *args, **kwargs)`` for every block, in block order.
@@ -291,8 +292,11 @@ def map_blocks(
     ``func`` must be a module-level (picklable) function for process/cluster
     schedulers.  With ``scheduler=None`` blocks run on ``threads`` threads
     (:func:`local_threads`) and results are yielded in block order as they
-    complete, at most ``2 × threads`` blocks held at a time.  Each block's
-    result does not depend on the thread that computed it.
+    complete, at most ``2 × threads`` blocks held at a time.  With a Dask
+    scheduler at most ``in_flight`` blocks (default: 4 × the cluster's
+    threads) are submitted and not yet gathered, so neither the scheduler nor
+    the workers hold the whole scan at once.  Each block's result does not
+    depend on the thread, worker or scheduler that computed it.
     """
     bed = str(bed)
     ranges = block_ranges(n_variants, block_size)
@@ -318,17 +322,32 @@ def map_blocks(
         import dask
 
         shared = dask.delayed((rows, args, kwargs), pure=True)
-        tasks = [dask.delayed(_unpack_task, pure=True)(func, bed, shared, s, e) for s, e in ranges]
-        yield from dask.compute(*tasks, scheduler=scheduler)
+        window = max(1, in_flight or 4 * local_threads(threads))
+        for i in range(0, len(ranges), window):  # a bounded number of blocks per compute call
+            tasks = [dask.delayed(_unpack_task, pure=True)(func, bed, shared, s, e) for s, e in ranges[i:i + window]]
+            yield from dask.compute(*tasks, scheduler=scheduler)
         return
     owned = client is not scheduler
     try:
         [shared] = client.scatter([(rows, args, kwargs)], broadcast=True)
-        futures = client.map(_unpack_task, [func] * len(ranges), [bed] * len(ranges), [shared] * len(ranges),
-                             [s for s, _ in ranges], [e for _, e in ranges], pure=False)
-        # gather in order, a bounded window at a time (results are small, one row per variant)
-        for fut in futures:
-            yield fut.result()
+        window = max(1, in_flight or 4 * max(sum(client.nthreads().values()), 1))
+        todo = iter(ranges)
+        pending: deque = deque()
+
+        def submit(start: int, stop: int) -> Any:
+            return client.submit(_unpack_task, func, bed, shared, start, stop, pure=False)
+
+        for start, stop in islice(todo, window):
+            pending.append(submit(start, stop))
+        # in block order, at most `window` blocks submitted and not yet gathered: a cluster
+        # never holds the whole scan's tasks or results at once
+        while pending:
+            future = pending.popleft()
+            yield future.result()
+            future.release()
+            following = next(todo, None)
+            if following is not None:
+                pending.append(submit(*following))
     finally:
         if owned:
             client.close()
