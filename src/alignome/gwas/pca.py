@@ -9,14 +9,15 @@ memory: the randomised range finder (Halko, Martinsson & Tropp 2011, alg. 4.3
 with power iterations) needs only products with ``A = X Xᵀ``, accumulated
 block by block::
 
-    Y₀ = X Ω                     (pass 1; Ω ~ N(0, 1), m × l, drawn per block)
+    Y₀ = X Ω                     (pass 1; Ω ~ N(0, 1), m × l, drawn per 256-variant chunk)
     Yᵢ = A · orth(Yᵢ₋₁)          (passes 2 … 1 + n_iter)
     Q = orth(Y_{n_iter−1}),  Qᵀ A Q = Qᵀ Y_{n_iter} = W Λ Wᵀ  (Rayleigh–Ritz)
 
 giving eigenvectors ``U = Q W`` of ``A`` (= m·GRM) and eigenvalues ``Λ``.
-Each pass reads the ``.bed`` once; ``l = k + oversample``.  Per-block random
-draws are seeded by ``(seed, block start)`` so the answer does not depend on
-the block schedule (local or Dask); it does depend on ``block_size``.
+Each pass reads the ``.bed`` once; ``l = k + oversample``.  The rows of Ω are
+drawn in fixed 256-variant chunks seeded by ``(seed, chunk)``, so the answer
+depends neither on the block schedule (local or Dask) nor on ``block_size``
+(up to the rounding of summing blocks in a different grouping).
 """
 
 from __future__ import annotations
@@ -72,8 +73,17 @@ def standardise(g: np.ndarray, min_maf: float = 0.01) -> np.ndarray:
     return x
 
 
+#: Variants per independently seeded chunk of the sketch matrix Ω.
+OMEGA_CHUNK = 256
+
+
 def _omega(start: int, stop: int, width: int, seed: int) -> np.ndarray:
-    return np.random.default_rng([seed, start]).standard_normal((stop - start, width))
+    """Rows ``start:stop`` of Ω (m × width): fixed 256-variant chunks, each seeded by ``(seed, chunk)``,
+    so a variant's row does not depend on how the variants are split into blocks."""
+    first, last = start // OMEGA_CHUNK, (stop - 1) // OMEGA_CHUNK
+    chunks = [np.random.default_rng([seed, c]).standard_normal((OMEGA_CHUNK, width)) for c in range(first, last + 1)]
+    offset = start - first * OMEGA_CHUNK
+    return np.concatenate(chunks)[offset:offset + stop - start]
 
 
 def _sketch_block(g, start, stop, width, seed, min_maf):
