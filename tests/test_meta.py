@@ -78,3 +78,54 @@ def test_study_without_se():
     a = study([("rs1", "A", "G", 0.2, np.nan)], "a.assoc")
     with pytest.raises(DataError, match="SCHEME STDERR"):
         meta_analyse([a])
+
+
+def _samplesize_study(rows, name):
+    """rows: (variant, effect_allele, other_allele, beta, p, n)."""
+    frame = pd.DataFrame(rows, columns=["variant", "effect_allele", "other_allele", "beta", "p", "n"])
+    frame["chrom"], frame["pos"], frame["se"] = "1", 1.0, np.nan  # SCHEME SAMPLESIZE needs no SE
+    frame.attrs["file"] = name
+    return frame
+
+
+def test_samplesize_scheme_hand_computed():
+    from scipy.stats import norm
+
+    a = _samplesize_study([("rs1", "A", "G", 0.2, 0.01, 400.0), ("rs2", "C", "T", -0.1, 0.5, 100.0)], "a")
+    b = _samplesize_study([("rs1", "G", "A", 0.3, 0.2, 900.0)], "b")  # swapped: counts against A
+    t = meta_analyse([a, b], scheme="samplesize").table.set_index("variant")
+    z_a, z_b = norm.isf(0.005), -norm.isf(0.1)
+    z = (20 * z_a + 30 * z_b) / np.sqrt(400 + 900)  # weights sqrt(N)
+    r = t.loc["rs1"]
+    assert r["z"] == pytest.approx(z) and r["p"] == pytest.approx(2 * norm.sf(abs(z)))
+    assert r["direction"] == "+-" and r["n"] == 1300 and np.isnan(r["beta"])
+    r2 = t.loc["rs2"]  # one study: its own signed Z and p back
+    assert r2["z"] == pytest.approx(-norm.isf(0.25)) and r2["p"] == pytest.approx(0.5) and r2["direction"] == "-?"
+
+
+def test_samplesize_equals_a_slow_loop_and_round_trips(tmp_path):
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(1)
+    k, m = 3, 40
+    beta, p, n = rng.normal(size=(m, k)), rng.uniform(1e-6, 1, size=(m, k)), rng.integers(50, 5000, size=(m, k))
+    studies = [_samplesize_study([(f"v{i}", "A", "G", beta[i, j], p[i, j], float(n[i, j])) for i in range(m)], str(j))
+               for j in range(k)]
+    res = meta_analyse(studies, scheme="samplesize")
+    for i in range(m):
+        num = sum(np.sqrt(n[i, j]) * np.sign(beta[i, j]) * norm.isf(p[i, j] / 2) for j in range(k))
+        z = num / np.sqrt(sum(n[i, j] for j in range(k)))
+        assert res.table["z"][i] == pytest.approx(z, rel=1e-12)
+    path = write_metal(res, tmp_path / "ss")
+    header = path.read_text().splitlines()[0].split("\t")
+    assert header[:7] == ["MarkerName", "Allele1", "Allele2", "Weight", "Zscore", "P-value", "Direction"]
+    back = read_sumstats_file(path)
+    np.testing.assert_allclose(back["p"], res.table["p"], rtol=1e-5)
+    np.testing.assert_allclose(back["n"], n.sum(axis=1))
+
+
+def test_samplesize_without_n_is_a_clear_error():
+    a = _samplesize_study([("rs1", "A", "G", 0.2, 0.01, np.nan)], "a.assoc")
+    with pytest.raises(DataError, match="SCHEME SAMPLESIZE") as err:
+        meta_analyse([a], scheme="samplesize")
+    assert err.value.field == "n"

@@ -138,8 +138,9 @@ def meta_command(
     out: Path = typer.Option(..., "--out", help="Output prefix; writes PREFIX.meta.tbl (METAL columns)."),
     fmt: str = typer.Option("auto", "--format", help="auto, plink-assoc, plink-qassoc, plink2-glm, metal or tsv."),
     columns: str = typer.Option(None, "--columns", help="For tsv: STANDARD=COLUMN,... e.g. variant=rsid,p=PVAL,beta=B,se=SE"),
+    scheme: str = typer.Option("stderr", "--scheme", help="stderr (inverse-variance β, METAL's default) or samplesize (√N-weighted Z)."),
 ) -> None:
-    """Fixed-effect inverse-variance meta-analysis, as METAL SCHEME STDERR.
+    """Fixed-effect meta-analysis as METAL: SCHEME STDERR (default) or SCHEME SAMPLESIZE.
 
     Reports beta, SE, Z, p, the direction string (one +/-/? per input file, in input order),
     Cochran's Q, its p and I².
@@ -156,7 +157,7 @@ def meta_command(
     try:
         mapping = _parse_columns(columns)
         studies = [read_sumstats_file(p, fmt=fmt, columns=mapping) for p in sumstats]
-        result = meta_analyse(studies)
+        result = meta_analyse(studies, scheme=scheme.lower())
         path = write_metal(result, out)
     except AlignomeError as exc:
         exit_with_error(exc)
@@ -166,7 +167,8 @@ def meta_command(
             typer.secho(f"warning: {len(bad)} variants of {name} left out: alleles match neither order "
                         f"(first: {bad[0]})", err=True)
         if skipped:
-            typer.secho(f"warning: {skipped} rows of {name} left out: no usable beta/SE", err=True)
+            need = "beta/SE" if result.scheme == "stderr" else "effect sign, p and n"
+            typer.secho(f"warning: {skipped} rows of {name} left out: no usable {need}", err=True)
     typer.echo(f"meta-analysed {len(result.table)} variants from {len(studies)} files; wrote {path}")
 
 
