@@ -74,7 +74,7 @@ def simulate_mri3d_cmd(
 
 @app.command("run")
 def run_cmd(
-    recipe: Path = typer.Argument(..., help="Recipe YAML, e.g. recipes/ad-gated-fusion.yaml."),
+    recipe: Path = typer.Argument(..., help="Recipe YAML, e.g. recipes/ad-gated-fusion.yaml or recipes/longitudinal-mri.yaml."),
     preset: Optional[str] = typer.Option(None, "--preset", help="Preset in the recipe: quick, paper, ..."),
     data: Optional[Path] = typer.Option(None, "--data", help="Directory with a cohort.yaml; replaces the data section."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default runs/<recipe>-<preset>)."),
@@ -82,7 +82,9 @@ def run_cmd(
 ) -> None:
     """Run a recipe end to end and write a run directory with a report.
 
-    Example: alignome run recipes/ad-gated-fusion.yaml --preset quick --out runs/quick
+    Examples: alignome run recipes/ad-gated-fusion.yaml --preset quick --out runs/quick
+
+              alignome run recipes/longitudinal-mri.yaml --preset quick --out runs/quick-mri
     """
     from alignome.run import run_recipe
 
