@@ -121,7 +121,7 @@ def test_same_seed_same_bytes_whatever_jobs_other_seed_other_data(cohort: Path, 
     assert sorted(p.parts[-4] for p in (fewer / "images").rglob("*.nii.gz")) == sorted(
         pd.read_csv(fewer / "manifest.csv")["subject"]
     )
-    assert sorted(p.name for p in (fewer / "images").iterdir()) == ["sub-0001", "sub-0002"]
+    assert sorted(p.name for p in (fewer / "images").iterdir()) == ["participants.tsv", "sub-0001", "sub-0002"]
 
 
 def test_truth_is_measured_on_the_anatomy_free_of_pose_and_noise(cohort: Path, atlas) -> None:
@@ -278,3 +278,14 @@ def test_cli_writes_the_cohort_and_reports_bad_options(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["simulate", "mri3d", "--out", str(tmp_path / "bad"), "--visits-min", "0"])
     assert bad.exit_code == 2
     assert "--visits-min 2" in bad.output
+
+
+def test_images_folder_reads_as_bids_like_the_manifest(cohort: Path) -> None:
+    """participants.tsv and sessions files make images/ a BIDS-like folder with the manifest's scans."""
+    from alignome.cohort.image_cohort import read_bids_folder, read_image_manifest
+
+    columns = ["subject", "session", "age", "diagnosis", "path"]
+    bids = read_bids_folder(cohort / "images", jobs=1)
+    manifest = read_image_manifest(cohort / "manifest.csv", jobs=1)
+    assert not bids.drops
+    pd.testing.assert_frame_equal(bids.scans[columns], manifest.scans[columns], check_dtype=False)

@@ -390,7 +390,8 @@ def _simulate_subject(
 
 
 def _remove_stale_images(out: Path, keep: set[str]) -> None:
-    """Delete images an earlier simulation listed in ``out/manifest.csv`` that this one did not write."""
+    """Delete images an earlier simulation listed in ``out/manifest.csv`` that this one did not write
+    (and the sessions tables of subjects left without images)."""
     old = out / "manifest.csv"
     if not old.is_file():
         return
@@ -398,10 +399,14 @@ def _remove_stale_images(out: Path, keep: set[str]) -> None:
         listed = pd.read_csv(old, usecols=["path"])["path"].astype(str)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return
+    kept_subjects = {Path(k).parts[1] for k in keep if len(Path(k).parts) > 1}
     for rel in listed:
         if rel in keep or not rel.startswith("images/sub-") or not rel.endswith("_T1w.nii.gz") or ".." in rel:
             continue
         path = out / rel
+        subject = Path(rel).parts[1]
+        if subject not in kept_subjects:  # its BIDS sessions table goes with its last image
+            (out / "images" / subject / f"{subject}_sessions.tsv").unlink(missing_ok=True)
         if path.is_file():
             path.unlink()
             for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
@@ -504,4 +509,16 @@ def simulate_mri3d(
     _write_atomic(out / "manifest.csv", manifest.to_csv(index=False, lineterminator="\n").encode())
     _write_atomic(out / "truth.csv", truth.to_csv(index=False, lineterminator="\n").encode())
     _write_atomic(out / "cohort.yaml", COHORT_YAML.encode())
+    _write_bids_tables(out / "images", manifest)
     return out
+
+
+def _write_bids_tables(root: Path, manifest: pd.DataFrame) -> None:
+    """``participants.tsv`` and one ``sub-*_sessions.tsv`` per subject, so ``images/`` is also a
+    BIDS-like folder that :func:`alignome.cohort.image_cohort.read_bids_folder` reads (``bids: images``)."""
+    people = manifest.groupby("subject", sort=True)["sex"].first().rename_axis("participant_id").reset_index()
+    _write_atomic(root / "participants.tsv", people.to_csv(sep="\t", index=False, lineterminator="\n").encode())
+    for subject, rows in manifest.groupby("subject", sort=True):
+        sessions = rows[["session", "age", "diagnosis"]].rename(columns={"session": "session_id"})
+        text = sessions.to_csv(sep="\t", index=False, lineterminator="\n")
+        _write_atomic(root / subject / f"{subject}_sessions.tsv", text.encode())
