@@ -91,3 +91,23 @@ def test_dosage_table_and_truth(tmp_path):
     assert np.isnan(cohort.genotypes.loc["S002", "rsB"])
     assert cohort.truth["latent_0"].tolist() == [0.25, -1.0]
     assert cohort.truth["subject"].tolist() == ["S001", "S002"]
+
+
+def test_a_variant_panel_chooses_the_variants_in_its_order(tmp_path):
+    """A panel file (as `alignome variants select` writes) replaces ranking by sumstats."""
+    from alignome.genetics.panel import write_panel
+
+    panel = pd.DataFrame({"variant": ["rs4", "rs9", "rs1", "rs2"], "chrom": "1", "pos": [4, 9, 1, 2],
+                          "effect_allele": "A", "p": [1e-9, 1e-8, 1e-6, 1e-3], "source": "test"})
+    path = write_panel(panel, tmp_path / "panel.tsv")
+    data = write_cohort(tmp_path, sumstats=None, panel=path)
+    cohort = load_cohort(data, n_snps=None)
+    assert list(cohort.genotypes.columns) == ["rs4", "rs1", "rs2"]  # panel order; rs9 is not genotyped
+    assert cohort.variants.loc["rs1", "p"] == pytest.approx(1e-6)
+    assert any(d.source.startswith("panel") and d.count == 1 for d in cohort.drops)
+    for variant in ["rs4", "rs1", "rs2"]:
+        j = VARIANTS.index(variant)
+        np.testing.assert_array_equal(cohort.genotypes.loc[SUBJECTS, variant].to_numpy(), GENOTYPES[:, j])
+    assert list(load_cohort(data, n_snps=2).genotypes.columns) == ["rs4", "rs1"]  # n_snps caps the panel
+    with pytest.raises(ValueError, match="not both"):
+        write_cohort(tmp_path, panel=path)  # sumstats and panel together

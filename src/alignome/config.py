@@ -116,6 +116,7 @@ class DataConfig(_Strict):
     volumes: VolumesSource | None = None
     genotypes: GenotypesSource | None = None
     sumstats: SumstatsSource | None = None
+    panel: Path | None = None
     truth: Path | None = None
     diagnosis_map: dict[str, list[str]] = Field(
         default_factory=lambda: {"CN": ["CN", "NL", "Nondemented"], "MCI": ["MCI", "EMCI", "LMCI"], "AD": ["AD", "Dementia"]}
@@ -131,6 +132,11 @@ class DataConfig(_Strict):
                 raise ValueError(
                     f"data section lacks {missing}; give them, or 'simulate: {{subjects: 844}}' for the simulated cohort"
                 )
+        if self.sumstats is not None and self.panel is not None:
+            raise ValueError(
+                "give either 'sumstats' (variants ranked by p, top method.n_snps) or 'panel' (a variant panel "
+                "file from `alignome variants select`), not both"
+            )
         unknown = set(self.diagnosis_map) - set(DIAGNOSES)
         if unknown:
             raise ValueError(f"diagnosis_map keys must be among {list(DIAGNOSES)}, got {sorted(unknown)}")
@@ -265,7 +271,7 @@ def _resolve_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
             for field in ("path", "bfile", "dosage", "freesurfer_manifest"):
                 if section.get(field) is not None:
                     section[field] = str((base_dir / str(section[field])).resolve())
-    for key in ("truth", "bids", "cache_dir"):
+    for key in ("truth", "bids", "cache_dir", "panel"):
         if data.get(key) is not None:
             data[key] = str((base_dir / str(data[key])).resolve())
     return data

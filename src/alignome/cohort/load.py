@@ -14,7 +14,7 @@ from alignome.cohort.sumstats import read_sumstats
 from alignome.cohort.tables import read_table
 from alignome.cohort.visits import read_visits
 from alignome.cohort.volumes import read_volumes
-from alignome.config import DataConfig
+from alignome.config import DataConfig, SumstatsSource
 from alignome.errors import DataError
 from alignome.genetics.select import count_not_genotyped, select_top_variants
 
@@ -42,6 +42,52 @@ def _drop_empty_subjects(
         subjects = subjects.drop(index=empty)
         assessments = assessments[assessments["subject"].isin(subjects.index)].reset_index(drop=True)
     return assessments, subjects
+
+
+def _sumstats_variants(
+    source: SumstatsSource | None, available: pd.Index, n_snps: int | None, drops: list[DropRecord]
+) -> tuple[pd.DataFrame | None, list[str]]:
+    """The ``n_snps`` genotyped variants with the smallest p (all variants without sumstats)."""
+    sumstats = read_sumstats(source) if source is not None else None
+    chosen = select_top_variants(sumstats, available, n_snps, file=source.path if source else None)
+    if sumstats is None:
+        return None, chosen
+    absent = count_not_genotyped(sumstats, available)
+    if absent:
+        drops.append(DropRecord(f"sumstats ({Path(source.path).name})", absent, "variant(s) not in the genotypes"))
+    if not chosen:
+        raise DataError(
+            "none of the summary-statistics variants is in the genotypes",
+            file=source.path,
+            field="variant",
+            fix="use the same variant ids in both (e.g. rsIDs in the .bim and the sumstats)",
+        )
+    return sumstats, chosen
+
+
+def _panel_variants(
+    path: Path, available: pd.Index, n_snps: int | None, drops: list[DropRecord]
+) -> tuple[pd.DataFrame | None, list[str]]:
+    """The genotyped variants of a panel file, in panel order (most significant first), at most ``n_snps``.
+
+    Panel variants absent from the genotypes are recorded in ``drops``; the panel's
+    ``p`` (when given) is returned as the sumstats table that annotates the variants.
+    """
+    from alignome.genetics.panel import read_panel
+
+    panel = read_panel(path)
+    genotyped = panel["variant"].isin(available)
+    if not genotyped.all():
+        drops.append(DropRecord(f"panel ({Path(path).name})", int((~genotyped).sum()), "variant(s) not in the genotypes"))
+    chosen = panel.loc[genotyped, "variant"].tolist()
+    if not chosen:
+        raise DataError("none of the panel's variants is in the genotypes", file=path, field="variant",
+                        fix="use the same variant ids in both (e.g. rsIDs in the .bim and the panel)")
+    if n_snps is not None:
+        chosen = chosen[:n_snps]
+    p = pd.to_numeric(panel["p"], errors="coerce")
+    annotations = pd.DataFrame({"variant": panel["variant"], "p": p}) if p.notna().any() else None
+    return annotations, chosen
 
 
 def load_cohort(data: DataConfig, n_snps: int | None) -> Cohort:
@@ -86,20 +132,11 @@ def load_cohort(data: DataConfig, n_snps: int | None) -> Cohort:
     check_subjects(subjects.index, pd.Index(scans["subject"].unique()), genotype_file.subjects, files, data.allow_missing_modality)
     assessments, subjects = _drop_empty_subjects(assessments, subjects, scans, genotype_file.subjects, drops)
 
-    sumstats = read_sumstats(data.sumstats) if data.sumstats is not None else None
     available = genotype_file.variants.index
-    chosen = select_top_variants(sumstats, available, n_snps, file=data.sumstats.path if data.sumstats else None)
-    if sumstats is not None:
-        absent = count_not_genotyped(sumstats, available)
-        if absent:
-            drops.append(DropRecord(f"sumstats ({Path(data.sumstats.path).name})", absent, "variant(s) not in the genotypes"))
-        if not chosen:
-            raise DataError(
-                "none of the summary-statistics variants is in the genotypes",
-                file=data.sumstats.path,
-                field="variant",
-                fix="use the same variant ids in both (e.g. rsIDs in the .bim and the sumstats)",
-            )
+    if data.panel is not None:
+        sumstats, chosen = _panel_variants(data.panel, available, n_snps, drops)
+    else:
+        sumstats, chosen = _sumstats_variants(data.sumstats, available, n_snps, drops)
     genotypes = genotype_file.read(chosen).reindex(subjects.index).astype(np.float32)
     genotypes.index.name = "subject"
     variants = genotype_file.variants.loc[chosen].copy()
