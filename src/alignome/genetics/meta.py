@@ -193,34 +193,21 @@ def write_metal(result: MetaResult, out: str | Path) -> Path:
     path = Path(f"{out}.meta.tbl")
     path.parent.mkdir(parents=True, exist_ok=True)
     t = result.table
+
+    def lower(allele: object) -> str:
+        return allele.lower() if isinstance(allele, str) else "NA"
+
+    def fmt(column: str, spec: str) -> pd.Series:
+        return t[column].map(lambda x: format(x, spec))
+
+    head = {"MarkerName": t["variant"], "Allele1": t["effect_allele"].map(lower), "Allele2": t["other_allele"].map(lower)}
     if result.scheme == "samplesize":
-        frame = pd.DataFrame({
-            "MarkerName": t["variant"],
-            "Allele1": t["effect_allele"].map(lambda a: a.lower() if isinstance(a, str) else "NA"),
-            "Allele2": t["other_allele"].map(lambda a: a.lower() if isinstance(a, str) else "NA"),
-            "Weight": t["n"].map(lambda x: f"{x:.6g}"),
-            "Zscore": t["z"].map(lambda x: f"{x:.6g}"),
-            "P-value": t["p"].map(lambda x: f"{x:.6g}"),
-            "Direction": t["direction"],
-            "CHR": t["chrom"].fillna("NA"),
-            "BP": t["pos"].map(lambda x: "NA" if pd.isna(x) else str(int(x))),
-        })
-        frame.to_csv(path, sep="\t", index=False)
-        return path
-    frame = pd.DataFrame({
-        "MarkerName": t["variant"],
-        "Allele1": t["effect_allele"].map(lambda a: a.lower() if isinstance(a, str) else "NA"),
-        "Allele2": t["other_allele"].map(lambda a: a.lower() if isinstance(a, str) else "NA"),
-        "Effect": t["beta"].map(lambda x: f"{x:.6g}"),
-        "StdErr": t["se"].map(lambda x: f"{x:.6g}"),
-        "P-value": t["p"].map(lambda x: f"{x:.6g}"),
-        "Direction": t["direction"],
-        "HetISq": t["i2"].map(lambda x: f"{x:.1f}"),
-        "HetChiSq": t["q"].map(lambda x: f"{x:.3f}"),
-        "HetDf": t["het_df"],
-        "HetPVal": t["het_p"].map(lambda x: f"{x:.4g}"),
-        "CHR": t["chrom"].fillna("NA"),
-        "BP": t["pos"].map(lambda x: "NA" if pd.isna(x) else str(int(x))),
-    })
-    frame.to_csv(path, sep="\t", index=False)
+        body = {"Weight": fmt("n", ".6g"), "Zscore": fmt("z", ".6g"), "P-value": fmt("p", ".6g"),
+                "Direction": t["direction"]}
+    else:
+        body = {"Effect": fmt("beta", ".6g"), "StdErr": fmt("se", ".6g"), "P-value": fmt("p", ".6g"),
+                "Direction": t["direction"], "HetISq": fmt("i2", ".1f"), "HetChiSq": fmt("q", ".3f"),
+                "HetDf": t["het_df"], "HetPVal": fmt("het_p", ".4g")}
+    place = {"CHR": t["chrom"].fillna("NA"), "BP": t["pos"].map(lambda x: "NA" if pd.isna(x) else str(int(x)))}
+    pd.DataFrame({**head, **body, **place}).to_csv(path, sep="\t", index=False)
     return path
