@@ -105,6 +105,12 @@ def test_cli_report(data, tmp_path):
     summary = json.loads((tmp_path / "o.summary.json").read_text())
     assert 0.7 < summary["lambda_gc"]["multi"] < 1.4 and summary["n_loci"]["multi"] >= 2
     assert summary["recovery"]["multi"]["fraction_genome_wide"] == 1.0
+    page = (tmp_path / "o.report.html").read_text()
+    loci = pd.read_csv(tmp_path / "o.loci.tsv", sep="\t")
+    assert page.count("data:image/png;base64,") == 2  # Manhattan and QQ, inlined
+    assert f"{summary['lambda_gc']['multi']:.3g}" in page and "2/2" in page  # λGC and recovery as in the summary
+    assert all(str(v) in page for v in loci["ID"].head(25))  # every listed locus on the page
+    assert "http" not in page.replace("http-equiv", "")  # nothing fetched from the network
     excl = CliRunner().invoke(app, [*args[:-2], "--exclude-trained", "--no-plots", "--out", str(tmp_path / "x")])
     assert excl.exit_code == 0 and "excluded 10 GWAS sample(s)" in excl.output
     assert not (tmp_path / "x.qq.png").exists()

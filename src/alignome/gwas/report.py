@@ -313,7 +313,8 @@ def report_gwas(
     Multi mode writes ``{out}.manhattan.png``, ``{out}.qq.png``, ``{out}.loci.tsv``;
     single mode the same per trait (``{out}.{trait}.…``; loci in one table with
     a ``PHENO`` column); ``{out}.summary.json`` holds λGC per trait (or the
-    joint test), the number of loci, the clumping settings and the recovery.
+    joint test), the number of loci, the clumping settings and the recovery;
+    ``{out}.report.html`` shows all of it, plots inlined, on one page.
     With ``known_loci`` also ``{out}.known_loci.tsv`` (per known locus).
     """
     out = Path(out)
@@ -358,5 +359,10 @@ def report_gwas(
         summary["known_loci"] = {"source": known.attrs.get("source", str(known_loci)), "window_kb": window_kb}
         summary["recovery"] = recov
         summary["files"].append(str(path))
+    from alignome.gwas.report_page import write_gwas_page
+
+    figures = [Path(f) for f in summary["files"] if str(f).endswith(".png")]
+    page = write_gwas_page(summary, loci_table if loci else None, figures, out)
+    summary["files"].append(str(page))
     write_summary(out.parent / f"{out.name}.summary.json", summary)
     return summary

@@ -14,7 +14,7 @@ from alignome.report.rundir import RunFiles
 #: Lines of run.log shown at the end of the page.
 LOG_TAIL_LINES = 80
 
-_CSS = """
+PAGE_CSS = """
 :root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#ffffff; --soft:#f6f8fa; --accent:#0b5cad; }
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--fg);
@@ -150,7 +150,8 @@ def markdown_to_html(markdown: str, table_class: str = "summary") -> str:
     return "\n".join(out)
 
 
-def _png_data_uri(path: Path) -> str:
+def png_data_uri(path: Path) -> str:
+    """A PNG file as a ``data:`` URI, so a page embeds it without a second file."""
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
@@ -285,11 +286,7 @@ def render_html(
     if not figures:
         body.append('<p class="note">No figure could be drawn from this run directory.</p>')
     for fig in figures:
-        alt = html.escape(fig.title, quote=True)
-        body.append(
-            f'<figure><img alt="{alt}" src="{_png_data_uri(fig.path)}">'
-            f"<figcaption><b>{html.escape(fig.title)}.</b> {html.escape(fig.caption)}</figcaption></figure>"
-        )
+        body.append(figure_html(fig.path, fig.title, fig.caption))
 
     body.append("<h2>Timings</h2>")
     body.append(_timings_html(metrics.get("timings_s")))
@@ -311,9 +308,21 @@ def render_html(
         label = "Log tail"
     body.append(_details(label, log_tail, "run.log is absent."))
 
+    return html_document(title, body)
+
+
+def html_document(title: str, body: list[str]) -> str:
+    """A self-contained HTML page (inline CSS, no scripts, no external resources) around ``body``."""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
+        f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head>"
         "<body><main>\n" + "\n".join(body) + "\n</main></body></html>\n"
     )
+
+
+def figure_html(path: Path, title: str, caption: str) -> str:
+    """One embedded figure with its title and caption."""
+    alt = html.escape(title, quote=True)
+    return (f'<figure><img alt="{alt}" src="{png_data_uri(path)}">'
+            f"<figcaption><b>{html.escape(title)}.</b> {html.escape(caption)}</figcaption></figure>")
