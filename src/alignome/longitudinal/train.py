@@ -113,9 +113,12 @@ def train_encoders(
     settings = contrastive_settings(recipe)
     out = TrainedEncoders(models={}, curves=pd.DataFrame())
     t0 = time.perf_counter()
+    strategy = recipe.method.strategy
+    if strategy == "auto" and recipe.method.devices > 1 and not torch.cuda.is_available():
+        strategy = "ddp_spawn"  # Lightning's "ddp" launcher would re-run the whole command in each process
     fit = fit_contrastive(
         volumes, scans, rows["train"], rows["val"], settings, ckpt_dir / "contrastive",
-        resume=True, progress=True, devices=recipe.method.devices, strategy=recipe.method.strategy,
+        resume=True, progress=True, devices=recipe.method.devices, strategy=strategy,
     )
     out.timings_s["pretrain_contrastive"] = time.perf_counter() - t0
     out.models[CONTRASTIVE] = fit.model
