@@ -29,8 +29,13 @@ METHODS = (
 )
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A recipe section: unknown keys are errors (a typo must not pass silently)."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+_Strict = StrictModel
 
 
 # ----------------------------------------------------------------------------- data

@@ -5,17 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from alignome.config import StrictModel as _Strict
 from alignome.imaging.augment import AugmentSettings
 from alignome.imaging.settings import PreprocessSettings
 
 #: Reference encoders the contrastive encoder is compared with.
 REFERENCES = ("untrained", "supervised")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ManifestSource(_Strict):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from alignome.longitudinal import ORACLE
 from alignome.evaluation.longitudinal import linear_probes, reidentification, temporal_consistency
 from alignome.training.volume_batches import embed_volumes
 
@@ -34,8 +35,6 @@ def _rows(method: str, task: str, values: dict, fold: str = "test") -> list[tupl
 
 #: Ground-truth volumes of a simulated cohort that the oracle probes see.
 TRUTH_FEATURES = ("ventricle_ml", "hippocampus_ml", "brain_ml")
-#: Method name of the probes on ground truth.
-ORACLE = "oracle"
 
 
 def oracle_probe_rows(truth: pd.DataFrame, scans: pd.DataFrame, rows: dict[str, np.ndarray], seed: int) -> list[tuple]:

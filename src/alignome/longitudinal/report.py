@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignome.longitudinal import CONTRASTIVE, ORACLE
 from alignome.report.html import FigureEntry, render_html
 from alignome.report.rundir import RunFiles
 
@@ -29,9 +30,9 @@ ROWS = (
     ("age probe", "r2", "Age probe R² ↑", True),
 )
 #: Methods in display order; others follow.
-METHOD_ORDER = ("clinimcl", "clinimcl:features", "supervised", "untrained", "untrained:features", "oracle")
+METHOD_ORDER = (CONTRASTIVE, f"{CONTRASTIVE}:features", "supervised", "untrained", "untrained:features", ORACLE)
 #: Encoders whose trajectories are drawn (the ``:features`` views would repeat them).
-TRAJECTORY_METHODS = ("clinimcl", "supervised", "untrained")
+TRAJECTORY_METHODS = (CONTRASTIVE, "supervised", "untrained")
 #: Figures this report writes under ``figures/`` (stale ones are removed first).
 FIGURE_FILES = ("training_curves.png", "distances.png") + tuple(f"trajectories_{m}.png" for m in TRAJECTORY_METHODS)
 
@@ -61,14 +62,14 @@ def comparison_markdown(results: pd.DataFrame) -> str:
         values = {m: cells.get((task, metric, m), math.nan) for m in methods}
         finite = {m: round(v, 3) for m, v in values.items() if np.isfinite(v)}
         best = None
-        finite.pop("oracle", None)  # the oracle sees ground truth: a ceiling, not a contender
+        finite.pop(ORACLE, None)  # the oracle sees ground truth: a ceiling, not a contender
         if higher is not None and len(finite) > 1:
             best = (max if higher else min)(finite.values())
         shown = []
         for m in methods:
             v = values[m]
             text = "–" if not np.isfinite(v) else f"{v:.3f}"
-            bold = best is not None and m != "oracle" and np.isfinite(v) and round(v, 3) == best
+            bold = best is not None and m != ORACLE and np.isfinite(v) and round(v, 3) == best
             shown.append(f"**{text}**" if bold else text)
         lines.append(f"| {label} | " + " | ".join(shown) + " |")
     note = (

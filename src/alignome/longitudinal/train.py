@@ -15,12 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from alignome.longitudinal import CONTRASTIVE
 from alignome.longitudinal.config import LongitudinalMRIRecipe
 from alignome.training.lightning_io import quiet_lightning
 from alignome.training.longitudinal import ContrastiveTrainSettings, fit_contrastive
 
-#: Name of the contrastive encoder in results tables (the method of paper 004).
-CONTRASTIVE = "clinimcl"
 FORM_TEXT = {
     "standard": "standard InfoNCE (positive in the denominator), symmetric over the two visits",
     "decoupled": "decoupled InfoNCE (positive not in the denominator), symmetric over the two visits",
