@@ -6,8 +6,9 @@ The names below are imported on first use (PEP 562), so ``alignome.cohort.genoty
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from alignome._lazy import lazy_exports
 
 _EXPORTS = {
     "ImageCohort": "image_cohort", "read_bids_folder": "image_cohort", "read_image_manifest": "image_cohort",
@@ -31,14 +32,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from alignome.cohort.pairing import final_visits, pair_scans
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -7,12 +7,27 @@
 * :func:`genetic_pcs` — streamed randomised PCA of the genotypes (covariates).
 * :func:`report_gwas` — λGC, Manhattan/QQ plots, clumped loci, recovery of known loci.
 * :mod:`alignome.gwas.blocks` — local or Dask (``--scheduler``) execution of variant blocks.
+
+Names are imported on first use, so a command pays only for the modules it needs.
 """
 
-from alignome.gwas.multitrait import MultiTraitResult, multitrait_assoc
-from alignome.gwas.pca import GeneticPCs, genetic_pcs
-from alignome.gwas.report import Recovery, independent_loci, lambda_gc, recovery, report_gwas
-from alignome.gwas.singletrait import SingleTraitResult, linear_assoc
+from __future__ import annotations
 
-__all__ = ["GeneticPCs", "MultiTraitResult", "Recovery", "SingleTraitResult", "genetic_pcs", "independent_loci",
-           "lambda_gc", "linear_assoc", "multitrait_assoc", "recovery", "report_gwas"]
+from typing import TYPE_CHECKING
+
+from alignome._lazy import lazy_exports
+
+_EXPORTS = {
+    "MultiTraitResult": "multitrait", "multitrait_assoc": "multitrait", "GeneticPCs": "pca", "genetic_pcs": "pca",
+    "Recovery": "report", "independent_loci": "report", "lambda_gc": "report", "recovery": "report",
+    "report_gwas": "report", "SingleTraitResult": "singletrait", "linear_assoc": "singletrait",
+}
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from alignome.gwas.multitrait import MultiTraitResult, multitrait_assoc
+    from alignome.gwas.pca import GeneticPCs, genetic_pcs
+    from alignome.gwas.report import Recovery, independent_loci, lambda_gc, recovery, report_gwas
+    from alignome.gwas.singletrait import SingleTraitResult, linear_assoc
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

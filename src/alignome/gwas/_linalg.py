@@ -9,6 +9,7 @@ import numpy as np
 from scipy import linalg
 
 from alignome.errors import DataError
+from alignome.gwas.packed import PackedBlock, kernel_available
 
 
 def as_2d(name: str, array: np.ndarray, n: int | None = None) -> np.ndarray:
@@ -80,9 +81,7 @@ def mean_impute(g: np.ndarray) -> np.ndarray:
 
 
 def _is_packed(g) -> bool:
-    """Whether ``g`` is a :class:`alignome.gwas.blocks.PackedBlock` (still-packed ``.bed`` genotypes)."""
-    from alignome.gwas.blocks import PackedBlock
-
+    """Whether ``g`` is a :class:`alignome.gwas.packed.PackedBlock` (still-packed ``.bed`` genotypes)."""
     return isinstance(g, PackedBlock)
 
 
@@ -93,9 +92,10 @@ def association_inputs(
 
     ``missing="mean"`` mean-imputes genotypes (all-missing variants stay NaN);
     ``"drop"`` leaves NaN for the per-variant drop.  A packed block
-    (:class:`~alignome.gwas.blocks.PackedBlock`) is decoded, except with
-    ``keep_packed`` when it has no missing call: then it is returned as is,
-    for :func:`drop_downdate` to multiply chunk by chunk.
+    (:class:`~alignome.gwas.packed.PackedBlock`) is decoded, except with
+    ``keep_packed`` when it has no missing call, or with ``missing="drop"``
+    where the compiled kernel runs: then it is returned as is, for
+    :func:`drop_downdate` to take its products from the bytes.
     """
     if missing not in ("drop", "mean"):
         raise ValueError(f"missing must be 'drop' or 'mean', got {missing!r}")
@@ -104,7 +104,8 @@ def association_inputs(
     if _is_packed(g):
         if g.shape[0] != n:
             raise ValueError(f"g has {g.shape[0]} rows but the phenotypes have {n} samples")
-        if not (keep_packed and g.complete()):  # complete: nothing to impute or drop, stays packed
+        # stays packed for the downdate, which reads products and missing calls from the bytes
+        if not (keep_packed and (g.complete() or (missing == "drop" and kernel_available()))):
             g = g.dense()
     g = g if _is_packed(g) else as_2d("g", g, n)
     cov = None if covariates is None else as_2d("covariates", covariates, n)
@@ -181,8 +182,9 @@ def drop_downdate(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None,
         ``yy`` (m, D, D) or ``yy_diag`` (m, D), ``yg`` (m, D), ``gg`` (m,),
         ``n`` (m,) kept samples, ``scale`` (m,) max |g| over kept samples (exact
         wherever ``gg ≤ 1e-12·max(scale, 1)²·n`` could hold, else the upper bound √Σg²),
-        ``ok`` (m,) bool, ``p`` rank.  Entries of variants that are not ``ok``
-        are NaN.
+        ``ok`` (m,) bool, ``p`` rank, ``complete`` (m,) bool (no missing call:
+        the variant's ỸᵀỸ|K is ``yy_full``, the full-sample ỸᵀỸ).  Entries of
+        variants that are not ``ok`` are NaN.
     """
     if yy not in ("full", "diag"):
         raise ValueError(f"yy must be 'full' or 'diag', got {yy!r}")
@@ -191,17 +193,18 @@ def drop_downdate(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None,
     q = covariate_basis(covariates, n)
     p = q.shape[1]
     yt = residualise(q, residualise(q, y))  # twice: Ỹ ⊥ Q to rounding, so Ỹᵀg₁ = Ỹᵀg₀
-    if _is_packed(g):  # a complete packed block: decoded and multiplied a cache-sized chunk at a time
-        nan = None
+    # one pass over the genotypes: [Q Ỹ]ᵀ g₀; the residual g₁ = g₀ − QQᵀg₀ is never formed
+    if _is_packed(g):  # products and missing calls straight from the .bed bytes
+        g0 = g
         cross, sumsq = g.cross(np.concatenate([q, yt], axis=1).T)
+        cols, rows = g.missing_entries()
     else:
         nan = np.isnan(g)
-        if not nan.any():
-            nan = None
-        g0 = g if nan is None else np.where(nan, 0.0, g)
-        # one pass over the genotypes: [Q Ỹ]ᵀ g₀; the residual g₁ = g₀ − QQᵀg₀ is never formed
+        g0 = np.where(nan, 0.0, g) if nan.any() else g
         cross = np.concatenate([q, yt], axis=1).T @ g0  # (p + D)×m
         sumsq = np.einsum("ij,ij->j", g0, g0)
+        # missing entries, grouped by variant (no copy for a column-major block)
+        cols, rows = np.divmod(np.flatnonzero(nan.T.ravel()), n)
     c = cross[:p]
     yy_full = yt.T @ yt
     yg_full = cross[p:].T  # m×D, = Ỹᵀg₁
@@ -209,21 +212,20 @@ def drop_downdate(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None,
     full = yy == "full"
     out = {"yy" if full else "yy_diag": np.full((m, d, d) if full else (m, d), np.nan),
            "yg": np.full((m, d), np.nan), "gg": np.full(m, np.nan), "n": np.full(m, n, dtype=np.int64),
-           "scale": np.sqrt(sumsq), "ok": np.zeros(m, dtype=bool), "p": p}
+           "scale": np.sqrt(sumsq), "ok": np.zeros(m, dtype=bool), "p": p,
+           "complete": np.ones(m, dtype=bool), "yy_full": yy_full}
     if m == 0:
         return out
-    if nan is None:  # no missing genotype in the block: every variant takes the full-sample fit
+    if not cols.size:  # no missing genotype in the block: every variant takes the full-sample fit
         out["yy" if full else "yy_diag"][:] = yy_full if full else np.diag(yy_full)
         out["yg"][:] = yg_full
         out["gg"][:] = gg_full
         out["ok"][:] = True
-        _exact_scale(out, g, sumsq, n)
+        _exact_scale(out, g0, sumsq, n)
         return out
-    flat = np.flatnonzero(nan.T.ravel())  # missing entries, grouped by variant (no copy for a column-major block)
-    cols, rows = np.divmod(flat, n)
     n_miss = np.bincount(cols, minlength=m)
     out["n"] = n - n_miss
-    complete = n_miss == 0
+    complete = out["complete"] = n_miss == 0
     if full:
         out["yy"][complete] = yy_full
     else:
@@ -287,5 +289,5 @@ def _exact_scale(out: dict, g0, sumsq: np.ndarray, n: int) -> None:
     with np.errstate(invalid="ignore"):
         near = ~(out["gg"] > 1e-12 * np.maximum(sumsq, 1.0) * n)
     if near.any():
-        sub = (g0.dense() if _is_packed(g0) else g0)[:, near]
+        sub = g0.zero_filled(near) if _is_packed(g0) else g0[:, near]
         out["scale"][near] = np.maximum(sub.max(axis=0), -sub.min(axis=0)) if n else 0.0

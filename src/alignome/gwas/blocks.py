@@ -27,13 +27,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from functools import lru_cache
-from itertools import islice, pairwise
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from alignome.errors import DataError
+from alignome.gwas.packed import PackedBlock, decode_packed
 
 LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
 
@@ -49,23 +50,7 @@ def _stream_cached(bed: str, mtime_ns: int):
     return open_bed_stream(Path(bed).with_suffix(""))
 
 
-# .bed 2-bit codes (SNP-major, bed-reader's default count_A1=True): 00 → 2, 01 → missing, 10 → 1, 11 → 0
 _BED_MAGIC = b"\x6c\x1b\x01"
-_CODE_VALUES = np.array([2.0, np.nan, 1.0, 0.0])
-
-
-@lru_cache(maxsize=1)
-def _byte_table() -> np.ndarray:
-    """The four float64 genotypes of every .bed byte (samples 4i … 4i+3), as 32-byte records for ``np.take``."""
-    codes = (np.arange(256)[:, None] >> (2 * np.arange(4))[None, :]) & 3
-    return np.ascontiguousarray(_CODE_VALUES[codes]).view("V32").ravel()
-
-
-@lru_cache(maxsize=8)
-def _square_table(samples: int = 4) -> np.ndarray:
-    """Σ g² (uint8) over the first ``samples`` calls of every .bed byte, for complete data."""
-    codes = (np.arange(256)[:, None] >> (2 * np.arange(samples))[None, :]) & 3
-    return (np.nan_to_num(_CODE_VALUES[codes]) ** 2).sum(axis=1).astype(np.uint8)
 
 
 @lru_cache(maxsize=8)
@@ -91,112 +76,6 @@ def read_packed(bed: str | Path, start: int, stop: int) -> np.ndarray | None:
         raise DataError(f"the .bed file is truncated: variants {start}:{stop} are not all there", file=stream.bed,
                         fix="re-export the fileset (the .bed must hold ⌈samples/4⌉ bytes per .bim variant)")
     return raw.reshape(stop - start, width)
-
-
-def decode_packed(raw: np.ndarray, n: int, rows: np.ndarray | None = None) -> np.ndarray:
-    """Genotypes (float64, NaN missing; column-major n×m, or rows×m) of packed ``.bed`` bytes (m, ⌈n/4⌉).
-
-    Equal to bed-reader's float64 decoding (A1 counted), one table lookup per byte.
-    """
-    m, width = raw.shape
-    if rows is not None and not (rows.size == n and (rows == np.arange(n)).all()):
-        # a subset (or reordering) of samples: gather their bytes, then one lookup per 2-bit code
-        rows = np.asarray(rows, dtype=np.intp)
-        codes = (np.take(raw, rows >> 2, axis=1) >> (2 * (rows & 3)).astype(np.uint8)) & 3
-        return np.take(_CODE_VALUES, codes).T  # (m, rows) C order → F order, as bed-reader gives it
-    full = np.take(_byte_table(), raw).view(np.float64).reshape(m, 4 * width)  # (m, 4·width), C order
-    if 4 * width != n:
-        full = np.ascontiguousarray(full[:, :n])
-    return full.T
-
-
-_SMALL_GEMM = 1_000_000  # chunks stay above OpenBLAS's small-matrix threshold (M·N·K ≤ 100³), as whole blocks do
-
-
-class PackedBlock:
-    """Variants ``start:stop`` of a ``.bed`` kept packed (2 bits per call) until a consumer needs them.
-
-    Consumers that only need ``W @ G`` and the column sums of squares of a
-    complete block (:func:`alignome.gwas._linalg.drop_downdate`) get them
-    from :meth:`cross`, which decodes a few dozen variants at a time into a
-    cache-sized buffer and multiplies them there, instead of writing the whole
-    float64 block to memory and reading it back (about twice as fast); anything
-    else calls :meth:`dense` (or ``np.asarray``), which is :func:`read_block`'s
-    array.  The sums of squares of 0/1/2 calls are exact; the products are the
-    same BLAS dot products over the same samples, which BLAS may round
-    differently for a narrower set of columns (≲1e-12 relative, as changing
-    ``block_size`` does).  A block's result does not depend on the scheduler.
-    """
-
-    def __init__(self, raw: np.ndarray, n: int, rows: np.ndarray | None = None):
-        if rows is not None and rows.size == n and (rows == np.arange(n)).all():
-            rows = None
-        self.raw, self.n = raw, n
-        self.rows = None if rows is None else np.asarray(rows, dtype=np.intp)
-        self.shape = (n if self.rows is None else self.rows.size, raw.shape[0])
-        self._dense: np.ndarray | None = None
-        self._complete: bool | None = None
-
-    def dense(self) -> np.ndarray:
-        """The decoded block (float64, NaN missing, column-major), as :func:`read_block` returns it."""
-        if self._dense is None:
-            self._dense = decode_packed(self.raw, self.n, self.rows)
-        return self._dense
-
-    def __array__(self, dtype=None, copy=None):
-        out = self.dense()
-        return out if dtype is None else out.astype(dtype, copy=False)
-
-    def complete(self) -> bool:
-        """True when no selected sample has a missing call (code 01) in this block."""
-        if self._complete is None:
-            self._complete = self._has_no_missing()
-        return self._complete
-
-    def _has_no_missing(self) -> bool:
-        raw = self.raw
-        if self.rows is not None:
-            codes = (np.take(raw, self.rows >> 2, axis=1) >> (2 * (self.rows & 3)).astype(np.uint8)) & 3
-            return not (codes == 1).any()
-        miss = (raw & ~(raw >> 1)) & 0x55  # low bit set, high bit clear
-        if self.n % 4 and miss.size:
-            miss[:, -1] &= (1 << (2 * (self.n % 4))) - 1  # padding calls of the last byte are not samples
-        return not miss.any()
-
-    def cross(self, w: np.ndarray, chunk_bytes: int = 1 << 21) -> tuple[np.ndarray, np.ndarray]:
-        """``(w @ G, Σ G²)`` per column, for a complete block, decoded a cache-sized chunk at a time."""
-        n_rows, m = self.shape
-        out = np.empty((w.shape[0], m))
-        sumsq = np.empty(m)
-        # Chunks of ~chunk_bytes of float64, never so thin that BLAS switches to its small-matrix kernel
-        # (OpenBLAS: M·N·K ≤ 100³); a short tail joins the chunk before it.
-        thin = _SMALL_GEMM // max(w.shape[0] * n_rows, 1) + 1
-        step = max(8, thin, chunk_bytes // (8 * max(n_rows, 1)))
-        bounds = list(range(0, m, step))
-        if len(bounds) > 1 and m - bounds[-1] < step:
-            bounds.pop()
-        bounds.append(m)
-        width = self.raw.shape[1]
-        table = _byte_table()
-        longest = max((e - s for s, e in pairwise(bounds)), default=0)
-        buf = np.empty((longest, width), dtype=table.dtype) if self.rows is None else None
-        for s, e in pairwise(bounds):
-            if buf is not None:
-                part = np.take(table, self.raw[s:e], out=buf[: e - s], mode="clip").view(np.float64)  # unbuffered
-                g = part.reshape(e - s, 4 * width)[:, : self.n].T
-                if 4 * width != self.n:
-                    g = np.asfortranarray(g)
-            else:
-                g = decode_packed(self.raw[s:e], self.n, self.rows)
-            out[:, s:e] = w @ g
-            if buf is None:
-                sumsq[s:e] = np.einsum("ij,ij->j", g, g)
-        if buf is not None and m:
-            # Σ g² of 0/1/2 calls from the bytes (an exact integer, as the float sum is): no pass over the floats
-            tail = self.n - 4 * (width - 1)  # calls in the last byte (the rest is padding)
-            sumsq[:] = np.take(_square_table(), self.raw[:, : width - 1], mode="clip").sum(axis=1, dtype=np.uint32)
-            sumsq += _square_table(tail)[self.raw[:, width - 1]]
-        return out, sumsq
 
 
 def read_block(bed: str | Path, rows: np.ndarray | None, start: int, stop: int) -> np.ndarray:

@@ -149,6 +149,20 @@ def _downdate(y, g, cov, cols, beta, q, obs, p_cov) -> np.ndarray:
         mono = cand & (gg <= 1e-12 * np.maximum(dd["scale"], 1.0) ** 2 * n_j)
     p_cov[cols[mono]] = dd["p"]
     idx = np.flatnonzero(cand & ~mono)
+    shared = idx[dd["complete"][idx]]  # no missing call: they all share the full-sample ỸᵀỸ, factored once
+    if shared.size:
+        idx = idx[~dd["complete"][idx]]
+        try:
+            chol = linalg.cholesky(dd["yy_full"], lower=True)
+        except linalg.LinAlgError:
+            refit.append(cols[shared])
+        else:
+            v = dd["yg"][shared]
+            z = linalg.solve_triangular(chol, v.T, lower=True)
+            j = cols[shared]
+            q[j] = n_j[shared] * np.einsum("dm,dm->m", z, z) / gg[shared]
+            beta[:, j] = (v / gg[shared, None]).T
+            p_cov[j] = dd["p"]
     if idx.size:
         yy = dd["yy"][idx]
         _, ok = batched_cholesky(yy)

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from alignome.errors import DataError
-from alignome.gwas.blocks import PackedBlock, _stream, map_blocks
+from alignome.gwas.blocks import _stream, map_blocks
+from alignome.gwas.packed import PackedBlock
 from alignome.gwas.multitrait import METHODS, multitrait_assoc
 from alignome.gwas.singletrait import linear_assoc
 from alignome.gwas.stream import open_bed_stream
@@ -86,15 +87,15 @@ def _assoc_block(g: np.ndarray, start: int, stop: int, y: np.ndarray, x: np.ndar
         if keep.all():
             r = linear_assoc(y[:, ks], g, x, missing=missing)
         else:
-            dense = g.dense() if isinstance(g, PackedBlock) else g
-            r = linear_assoc(y[keep][:, ks], dense[keep], None if x is None else x[keep], missing=missing)
+            sub = g.take_rows(keep) if isinstance(g, PackedBlock) else g[keep]
+            r = linear_assoc(y[keep][:, ks], sub, None if x is None else x[keep], missing=missing)
         for i, k in enumerate(ks):
             parts[k] = {"PHENO": traits[k], "OBS_CT": r.obs_ct, "BETA": r.beta[i], "SE": r.se[i], "T_STAT": r.t[i],
                         "P": r.p[i]}
     return parts
 
 
-_assoc_block.accepts_packed = True  # map_blocks hands it a PackedBlock: complete blocks are never fully decoded
+_assoc_block.accepts_packed = True  # map_blocks hands it a PackedBlock: products come from the .bed bytes
 
 
 def _open_stream(bfile: str | Path):

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from alignome.cohort.genotypes import open_plink
+from alignome.cohort.genotypes import read_plink_fileset
+from alignome.cohort.tables import as_id
 from alignome.errors import DataError
 
 
@@ -53,7 +55,14 @@ class BedStream:
     bed: Path
     samples: pd.Index
     variants: pd.DataFrame
-    _handle: object
+
+    @cached_property
+    def _handle(self):
+        """A bed-reader handle on the fileset (opened on first use)."""
+        from bed_reader import open_bed
+
+        return open_bed(self.bed, fam_filepath=self.bed.with_suffix(".fam"), bim_filepath=self.bed.with_suffix(".bim"),
+                        iid_count=len(self.samples), sid_count=len(self.variants), num_threads=1)
 
     def blocks(self, sample_index: np.ndarray | None = None, block_size: int = 1000) -> Iterator[Block]:
         """Yield consecutive variant blocks for the samples at ``sample_index``."""
@@ -71,15 +80,11 @@ class BedStream:
 
 
 def open_bed_stream(prefix: str | Path) -> BedStream:
-    """Open ``prefix.bed/.bim/.fam`` (validated as in :func:`alignome.cohort.genotypes.open_plink`)."""
-    from bed_reader import open_bed
+    """Open ``prefix.bed/.bim/.fam`` (validated as in :func:`alignome.cohort.genotypes.read_plink_fileset`).
 
-    source = open_plink(Path(prefix))
-    bed = source.path
-    fam, bim = bed.with_suffix(".fam"), bed.with_suffix(".bim")
-    handle = open_bed(bed, fam_filepath=fam, bim_filepath=bim,
-                      iid_count=len(source.subjects), sid_count=len(source.variants), num_threads=1)
-    v = source.variants
+    bed-reader is opened on first use only: the association scans read the packed bytes themselves.
+    """
+    bed, fam_frame, v = read_plink_fileset(Path(prefix))
     variants = pd.DataFrame({
         "chrom": v["chrom"].to_numpy(),
         "pos": v["pos"].to_numpy(),
@@ -87,4 +92,4 @@ def open_bed_stream(prefix: str | Path) -> BedStream:
         "ref": v["a2"].to_numpy(),
         "alt": v["a1"].to_numpy(),
     })
-    return BedStream(bed=bed, samples=pd.Index(source.subjects.astype(str)), variants=variants, _handle=handle)
+    return BedStream(bed=bed, samples=pd.Index(as_id(fam_frame[1]).astype(str)), variants=variants)

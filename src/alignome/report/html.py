@@ -7,9 +7,10 @@ import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alignome.report.rundir import RunFiles
+if TYPE_CHECKING:  # pragma: no cover - the GWAS page imports this module without the run-report stack
+    from alignome.report.rundir import RunFiles
 
 #: Lines of run.log shown at the end of the page.
 LOG_TAIL_LINES = 80
