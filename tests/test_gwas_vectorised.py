@@ -8,7 +8,8 @@ import pytest
 
 from alignome.gwas._linalg import drop_downdate
 from alignome.gwas.multitrait import multitrait_assoc
-from alignome.gwas.run import _write_tsv, run_gwas
+from alignome.gwas.run import run_gwas
+from alignome.gwas.writer import ResultWriter, annotation_columns
 from alignome.gwas.singletrait import linear_assoc
 from alignome.simulate.genotypes import simulate_genotypes, write_plink
 
@@ -109,13 +110,26 @@ def test_grouped_single_traits_equal_one_at_a_time(fileset):
             np.testing.assert_allclose(mine[col], alone[col], rtol=1e-10, equal_nan=True)
 
 
-def test_tsv_writer(tmp_path):
-    frame = pd.DataFrame({"#CHROM": ["1", "X"], "POS": [5, 6], "ID": ["a", "b"], "OBS_CT": [10, 9],
-                          "P": [1.25e-300, np.nan], "METHOD": ["lrt", "lrt"]})
-    _write_tsv(frame, tmp_path / "t.tsv")
-    text = (tmp_path / "t.tsv").read_text().splitlines()
-    assert text[0] == "#CHROM\tPOS\tID\tOBS_CT\tP\tMETHOD"
-    assert text[2].split("\t")[4] == "NA"
-    back = pd.read_csv(tmp_path / "t.tsv", sep="\t", na_values=["NA"])
-    assert back["P"].iloc[0] == 1.25e-300 and np.isnan(back["P"].iloc[1])
-    assert list(back["POS"]) == [5, 6]
+def test_result_writer_streams_blocks_into_tsv_and_parquet(tmp_path):
+    variants = pd.DataFrame({"chrom": ["1", "1", "X"], "pos": [5, 6, 7], "id": ["a", "b", "c"],
+                             "ref": ["A", "C", "G"], "alt": ["T", "G", "A"]})
+    ann = annotation_columns(variants)
+    blocks = [(0, 2, {"OBS_CT": np.array([10, 9]), "P": np.array([1.25e-300, np.nan])}),
+              (2, 3, {"OBS_CT": np.array([8]), "P": np.array([0.5])})]
+    with ResultWriter(tmp_path / "o", "single", ["t1", "t2"], ann, rows_per_write=2) as writer:
+        for start, stop, cols in blocks:
+            writer.add(start, stop, [cols, {**cols, "P": cols["P"] / 2}])
+        assert not (tmp_path / "o.t1.glm.linear").exists()  # written under .partial until complete
+    text = (tmp_path / "o.t1.glm.linear").read_text().splitlines()
+    assert text[0] == "#CHROM\tPOS\tID\tREF\tALT\tA1\tOBS_CT\tP"
+    assert len(text) == 4 and text[2].split("\t")[-1] == "NA" and text[3].startswith("X\t7\tc\tG\tA\tA\t8")
+    back = pd.read_csv(tmp_path / "o.t2.glm.linear", sep="\t", na_values=["NA"])
+    assert back["P"].iloc[0] == 1.25e-300 / 2 and np.isnan(back["P"].iloc[1]) and list(back["POS"]) == [5, 6, 7]
+    table = pd.read_parquet(tmp_path / "o.single.parquet")
+    assert len(table) == 6 and sorted(table["PHENO"].unique()) == ["t1", "t2"]
+    assert table[table["PHENO"] == "t2"]["P"].iloc[2] == 0.25
+    with pytest.raises(RuntimeError), ResultWriter(tmp_path / "f", "multi", ["t"], ann) as writer:
+        start, stop, cols = blocks[0]
+        writer.add(start, stop, [cols])
+        raise RuntimeError("a block failed")
+    assert not list(tmp_path.glob("f.*"))  # no partial result left behind

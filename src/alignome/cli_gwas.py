@@ -18,13 +18,15 @@ def _read_table(path: Path, what: str, columns: list[str] | None = None):
     """Read a Parquet or whitespace/tab/comma table with an IID (or #IID) column."""
     import pandas as pd
 
+    from alignome.cohort.tables import read_delimited
+
     if not path.is_file():
         raise DataError("file not found", file=path, fix=f"give an existing {what} file")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, sep=None, engine="python", na_values=["NA", "NaN", "nan", ""])
+            frame = read_delimited(path, na_values=["NA", "NaN", "nan", ""])
     except (pd.errors.EmptyDataError, pd.errors.ParserError, OSError, ValueError) as exc:
         raise DataError(f"cannot parse the {what} table: {exc}", file=path,
                         fix="write a header line with IID and one column per value") from None
@@ -50,7 +52,7 @@ def _read_table(path: Path, what: str, columns: list[str] | None = None):
 
 def _read_ids(path: Path) -> list[str]:
     """Sample IDs: one per line, or a table with an IID column (FID/IID pairs use IID)."""
-    import pandas as pd
+    from alignome.cohort.tables import read_delimited
 
     if not path.is_file():
         raise DataError("file not found", file=path, fix="give a file of sample IDs")
@@ -59,7 +61,7 @@ def _read_ids(path: Path) -> list[str]:
         return []
     head = [h.lstrip("#") for h in lines[0]]
     if "IID" in head:
-        frame = pd.read_csv(path, sep=None, engine="python", dtype=str)
+        frame = read_delimited(path, dtype=str)
         col = next(c for c in frame.columns if c.lstrip("#") == "IID")
         return frame[col].dropna().astype(str).tolist()
     return [parts[1] if len(parts) == 2 else parts[0] for parts in lines]
@@ -100,9 +102,11 @@ def gwas(
 
     Example: alignome gwas --bfile data/sim/genotypes --pheno emb.tsv --embedding-pcs 4 --covar covar.tsv --out runs/gwas/emb
     """
+    import numpy as np
+
     from alignome.gwas.phenotypes import embedding_phenotypes
-    from alignome.gwas.report import report_gwas
-    from alignome.gwas.run import run_gwas
+    from alignome.gwas.report import read_known_loci, report_gwas
+    from alignome.gwas.run import scan_gwas
 
     if mode not in ("multi", "single"):
         exit_with_error(f"--mode must be multi or single, got {mode!r}")
@@ -118,20 +122,21 @@ def gwas(
         if exclude_trained and train is None:
             raise DataError("--exclude-trained needs --trained-on FILE", field="trained-on",
                             fix="give the file of training sample IDs")
+        known = None if known_loci is None else read_known_loci(known_loci, bfile, p1=clump_p1, r2=clump_r2,
+                                                                kb=clump_kb)  # bad files fail before the scan
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the overlap is reported below
-            result = run_gwas(bfile, ph, cv, mode=mode, method=method, block_size=block_size, missing=missing,
-                              genetic_pcs=genetic_pcs, pca_seed=pca_seed, trained_on=train,
-                              exclude_trained=exclude_trained, scheduler=scheduler, threads=threads, out=out)
-        report = report_gwas(result, bfile, out, plots=plots, loci=loci, p1=clump_p1, r2=clump_r2, kb=clump_kb,
-                             known_loci=known_loci, window_kb=known_window_kb)
+            scan = scan_gwas(bfile, ph, cv, mode=mode, method=method, block_size=block_size, missing=missing,
+                             genetic_pcs=genetic_pcs, pca_seed=pca_seed, trained_on=train,
+                             exclude_trained=exclude_trained, scheduler=scheduler, threads=threads, out=out)
+        report = report_gwas(scan, bfile, out, plots=plots, loci=loci, p1=clump_p1, r2=clump_r2, kb=clump_kb,
+                             known_loci=known, window_kb=known_window_kb)
     except AlignomeError as exc:
         exit_with_error(exc)
-    match = result.attrs["samples"]
-    typer.echo(f"{match.describe()}")
-    if result.attrs.get("trained") is not None:
-        typer.echo(result.attrs["trained"].describe())
-    pcs = result.attrs.get("genetic_pcs")
+    typer.echo(scan.samples.describe())
+    if scan.trained is not None:
+        typer.echo(scan.trained.describe())
+    pcs = scan.genetic_pcs
     if pcs is not None:
         typer.echo(f"{genetic_pcs} genetic PCs (randomised PCA on {pcs.n_variants} variants, seed {pca_seed}) "
                    f"added as covariates GPC1..GPC{genetic_pcs}; written to {out}.eigenvec")
@@ -144,7 +149,7 @@ def gwas(
         typer.echo(f"known loci recovered ({name}, ±{known_window_kb:g} kb): genome-wide {rec.recovered_genome_wide}/"
                    f"{rec.n_known} ({rec.fraction_genome_wide:.1%}), Bonferroni P < {rec.bonferroni_threshold:.3g} "
                    f"{rec.recovered_bonferroni}/{rec.n_known} ({rec.fraction_bonferroni:.1%})")
-    n_var = result["ID"].nunique()
-    best = result.nsmallest(1, "P")
-    top = "" if best.empty else f"; smallest P {best['P'].iloc[0]:.3g} at {best['ID'].iloc[0]}"
-    typer.echo(f"{mode}-trait GWAS of {ph.shape[1]} trait(s) on {n_var} variants written to {out}.*{top}")
+    best = min(((p[i], scan.variants["ID"].iloc[i]) for p in scan.p.values() if np.isfinite(p).any()
+                for i in [int(np.nanargmin(p))]), default=None)
+    top = "" if best is None else f"; smallest P {best[0]:.3g} at {best[1]}"
+    typer.echo(f"{mode}-trait GWAS of {ph.shape[1]} trait(s) on {len(scan.variants)} variants written to {out}.*{top}")

@@ -68,6 +68,15 @@ def _sniff_separator(path: Path) -> str:
     return r"\s+"
 
 
+def read_delimited(path: str | Path, **read_csv_args) -> pd.DataFrame:
+    """A tab-, comma- or whitespace-separated text table (separator sniffed from the first line), C parser.
+
+    Unlike pandas' own sniffing (``sep=None``), a one-column file stays one column.
+    """
+    path = Path(path)
+    return pd.read_csv(path, sep=_sniff_separator(path), **read_csv_args)
+
+
 def read_raw(path: Path, section: str) -> pd.DataFrame:
     """Read a table file as it is (text values as strings).
 

@@ -2,7 +2,8 @@
 
 * :func:`multitrait_assoc` — paper 003's joint D-trait test (LRT / full ML / Wilks F).
 * :func:`linear_assoc` — per-trait OLS t-test equal to ``plink2 --glm``.
-* :func:`run_gwas` — stream a PLINK ``.bed`` in variant blocks and write results.
+* :func:`run_gwas` — stream a PLINK ``.bed`` in variant blocks; the whole result table.
+* :func:`scan_gwas` — the same scan for any size: results written block by block, P kept.
 * :func:`embedding_phenotypes` — embeddings → top-D PCs → inverse-normal transform.
 * :func:`genetic_pcs` — streamed randomised PCA of the genotypes (covariates).
 * :func:`report_gwas` — λGC, Manhattan/QQ plots, clumped loci, recovery of known loci.

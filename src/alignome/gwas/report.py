@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from alignome.cohort.tables import read_delimited
 from alignome.errors import DataError
 
 GENOME_WIDE = 5e-8
@@ -162,7 +164,7 @@ def read_known_loci(path: str | Path, bfile: str | Path | None = None, *, p1: fl
     path = Path(path)
     if not path.is_file():
         raise DataError("file not found", file=path, fix="give a table of known loci or disease summary statistics")
-    frame = pd.read_csv(path, sep=None, engine="python")
+    frame = read_delimited(path)
     cols = [str(c) for c in frame.columns]
     frame.columns = cols
     c_id, c_chrom, c_pos, c_p = (_find(cols, k) for k in ("id", "chrom", "pos", "p"))
@@ -295,8 +297,24 @@ def write_summary(path: str | Path, payload: dict) -> Path:
     return Path(path)
 
 
+def _tests(result) -> tuple[bool, list[tuple[str, str, Callable[[], pd.DataFrame]]], int]:
+    """``(single, [(name, label, rows of that test)], variants)`` of a ``run_gwas`` frame or a ``GwasScan``."""
+    if isinstance(result, pd.DataFrame):
+        if "PHENO" not in result.columns:
+            label = (f"multi-trait ({result['METHOD'].iloc[0]}, D={result['D'].iloc[0]})" if len(result)
+                     else "multi-trait")
+            return False, [("multi", label, lambda: result)], int(result["ID"].nunique())
+        return True, [(str(k), f"{k} (single-trait)", lambda g=g: g)
+                      for k, g in result.groupby("PHENO", sort=False)], int(result["ID"].nunique())
+    if result.mode == "multi":
+        tests = [("multi", f"multi-trait ({result.method}, D={len(result.traits)})", lambda: result.test_frame("multi"))]
+    else:
+        tests = [(t, f"{t} (single-trait)", lambda t=t: result.test_frame(t)) for t in result.traits]
+    return result.mode == "single", tests, len(result.variants)
+
+
 def report_gwas(
-    result: pd.DataFrame,
+    result,
     bfile: str | Path,
     out: str | Path,
     *,
@@ -305,32 +323,35 @@ def report_gwas(
     p1: float = GENOME_WIDE,
     r2: float = 0.05,
     kb: float = 5000,
-    known_loci: str | Path | None = None,
+    known_loci: str | Path | pd.DataFrame | None = None,
     window_kb: float = 250.0,
 ) -> dict:
-    """Write λGC, plots, independent loci and recovery of known loci for a :func:`run_gwas` result.
+    """Write λGC, plots, independent loci and recovery of known loci for a scan.
+
+    ``result`` is a :func:`~alignome.gwas.run.run_gwas` frame or a
+    :func:`~alignome.gwas.run.scan_gwas` :class:`~alignome.gwas.run.GwasScan`.
 
     Multi mode writes ``{out}.manhattan.png``, ``{out}.qq.png``, ``{out}.loci.tsv``;
     single mode the same per trait (``{out}.{trait}.…``; loci in one table with
     a ``PHENO`` column); ``{out}.summary.json`` holds λGC per trait (or the
     joint test), the number of loci, the clumping settings and the recovery;
     ``{out}.report.html`` shows all of it, plots inlined, on one page.
-    With ``known_loci`` also ``{out}.known_loci.tsv`` (per known locus).
+    With ``known_loci`` (a file for :func:`read_known_loci`, or its result) also
+    ``{out}.known_loci.tsv`` (per known locus).
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    groups = ([("multi", result)] if "PHENO" not in result.columns
-              else [(str(k), g) for k, g in result.groupby("PHENO", sort=False)])
-    single = "PHENO" in result.columns
-    summary: dict = {"lambda_gc": {}, "n_variants": int(result["ID"].nunique()),
+    single, groups, n_variants = _tests(result)
+    summary: dict = {"lambda_gc": {}, "n_variants": n_variants,
                      "clump": {"p1": p1, "r2": r2, "kb": kb}, "files": []}
     loci_frames, recov = [], {}
-    known = None if known_loci is None else read_known_loci(known_loci, bfile, p1=p1, r2=r2, kb=kb)
-    for name, frame in groups:
+    known = (known_loci if known_loci is None or isinstance(known_loci, pd.DataFrame)
+             else read_known_loci(known_loci, bfile, p1=p1, r2=r2, kb=kb))
+    for name, label, test_frame in groups:
+        frame = test_frame()  # one test's rows at a time
         stem = out.parent / (f"{out.name}.{name}" if single else out.name)
         lam = lambda_gc(frame["P"].to_numpy(float))
         summary["lambda_gc"][name] = lam
-        label = f"{name} (single-trait)" if single else f"multi-trait ({frame['METHOD'].iloc[0]}, D={frame['D'].iloc[0]})"
         if plots:
             summary["files"] += [str(manhattan_plot(frame, f"{stem}.manhattan.png", title=f"{label}, λGC = {lam:.3f}")),
                                  str(qq_plot(frame["P"].to_numpy(float), f"{stem}.qq.png", title=label))]
@@ -350,7 +371,7 @@ def report_gwas(
         path = out.parent / f"{out.name}.loci.tsv"
         loci_table.to_csv(path, sep="\t", index=False, float_format="%.6g")
         summary["n_loci"] = {name: int((loci_table["PHENO"] == name).sum()) if single else len(loci_table)
-                             for name, _ in groups}
+                             for name, _, _ in groups}
         summary["files"].append(str(path))
     if known is not None:
         tables = recov.pop("_tables")

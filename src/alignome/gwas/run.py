@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from alignome.errors import DataError
-from alignome.gwas.blocks import _stream, map_blocks
+from alignome.gwas.blocks import _stream, block_ranges, map_blocks
 from alignome.gwas.packed import PackedBlock
 from alignome.gwas.multitrait import METHODS, multitrait_assoc
 from alignome.gwas.singletrait import linear_assoc
 from alignome.gwas.stream import open_bed_stream
+from alignome.gwas.writer import ResultWriter, annotation_columns
 
 SINGLE_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "A1", "OBS_CT", "BETA", "SE", "T_STAT", "P"]
 MULTI_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "A1", "OBS_CT", "D", "LRT", "P", "METHOD"]
@@ -129,6 +131,99 @@ class TrainedOverlap:
         return f"no GWAS sample is among the {self.trained} training IDs"
 
 
+@dataclass
+class _ScanSetup:
+    """Everything a scan needs once the samples are matched: the fileset, Y, X and their .fam rows."""
+
+    stream: Any
+    rows: np.ndarray
+    y: np.ndarray
+    x: np.ndarray | None
+    traits: list[str]
+    samples: SampleMatch
+    trained: TrainedOverlap | None
+    pcs: Any
+
+
+def _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on, exclude_trained, block_size,
+           scheduler) -> _ScanSetup:
+    """Check the arguments, match samples across .fam, phenotypes and covariates, add genetic PCs."""
+    if mode not in ("multi", "single"):
+        raise ValueError(f"mode must be 'multi' or 'single', got {mode!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if genetic_pcs < 0:
+        raise ValueError(f"genetic_pcs must be ≥ 0, got {genetic_pcs}")
+    stream = _open_stream(bfile)
+    ph = _keyed(pheno, "phenotype")
+    cv = None if covar is None else _keyed(covar, "covariate")
+    common = stream.samples[stream.samples.isin(ph.index)]
+    if cv is not None:
+        common = common[common.isin(cv.index)]
+    if len(common) == 0:
+        raise DataError(
+            f"no sample IID of the .fam file is in the phenotype{'/covariate' if cv is not None else ''} table "
+            f"(.fam: {list(stream.samples[:3])}…, phenotypes: {list(ph.index[:3])}…)",
+            file=stream.bed.with_suffix(".fam"), field="IID",
+            fix="key the phenotype (and covariate) table by the .fam IIDs (column 2)")
+    ok = np.ones(len(common), dtype=bool)
+    if cv is not None:
+        ok &= np.isfinite(cv.loc[common].to_numpy()).all(axis=1)
+    ymat = ph.loc[common].to_numpy()
+    if mode == "multi":
+        ok &= np.isfinite(ymat).all(axis=1)
+    else:
+        ok &= np.isfinite(ymat).any(axis=1)
+    used = common[ok]
+    trained = None
+    if trained_on is not None:
+        train_ids = pd.Index(pd.unique(pd.Index([str(t) for t in trained_on])))
+        overlap = int(used.isin(train_ids).sum())
+        if exclude_trained:
+            used = used[~used.isin(train_ids)]
+        trained = TrainedOverlap(trained=len(train_ids), overlap=overlap, excluded=overlap if exclude_trained else 0)
+        if overlap and not exclude_trained:
+            warnings.warn(trained.describe(), UserWarning, stacklevel=2)
+    elif exclude_trained:
+        raise ValueError("exclude_trained needs trained_on (the training sample IDs)")
+    match = SampleMatch(fam=len(stream.samples), pheno=len(ph), covar=None if cv is None else len(cv),
+                        overlap=len(common), used=len(used))
+    if len(used) == 0:
+        raise DataError("no sample has complete phenotypes and covariates"
+                        + (" outside the training set" if trained and trained.excluded else ""), field="IID",
+                        fix="check for missing values (NaN) in the phenotype/covariate tables")
+    rows = stream.samples.get_indexer(used)
+    y = ph.loc[used].to_numpy()
+    x = None if cv is None else cv.loc[used].to_numpy()
+    pcs = None
+    if genetic_pcs:
+        from alignome.gwas.pca import genetic_pcs as compute_pcs
+
+        pcs = compute_pcs(bfile, genetic_pcs, used, seed=pca_seed, block_size=block_size, scheduler=scheduler)
+        gpc = pcs.scores.to_numpy()
+        x = gpc if x is None else np.hstack([x, gpc])
+    return _ScanSetup(stream=stream, rows=rows, y=y, x=x, traits=[str(c) for c in ph.columns], samples=match,
+                      trained=trained, pcs=pcs)
+
+
+def _scan_blocks(setup: _ScanSetup, mode: str, method: str, missing: str, block_size: int, scheduler: Any,
+                 threads: int | None):
+    """``(start, stop, parts)`` of every variant block, in block order (parts: one dict, or one per trait)."""
+    m = len(setup.stream.variants)
+    results = map_blocks(_assoc_block, setup.stream.bed, setup.rows, m, block_size, setup.y, setup.x, mode, method,
+                         missing, setup.traits, scheduler=scheduler, threads=threads)
+    for (start, stop), parts in zip(block_ranges(m, block_size), results):
+        yield start, stop, parts
+
+
+def _write_eigenvec(pcs, out: str | Path) -> Path:
+    outp = Path(out)
+    path = outp.parent / f"{outp.name}.eigenvec"
+    frame = pcs.scores.reset_index().rename(columns={"IID": "#IID"})
+    frame.to_csv(path, sep="\t", index=False, float_format="%.8g")
+    return path
+
+
 def run_gwas(
     bfile: str | Path,
     pheno: pd.DataFrame,
@@ -184,7 +279,8 @@ def run_gwas(
         ``$ALIGNOME_THREADS``, else every usable core); BLAS is held to one
         thread meanwhile.  Results do not depend on it.
     out
-        Output prefix.  Single: ``{out}.{pheno}.glm.linear`` per trait and
+        Output prefix, written block by block as the scan goes (:class:`~alignome.gwas.writer.ResultWriter`).
+        Single: ``{out}.{pheno}.glm.linear`` per trait and
         ``{out}.single.parquet``; multi: ``{out}.multi.tsv`` and
         ``{out}.multi.parquet``; with genetic PCs also ``{out}.eigenvec``.
 
@@ -197,72 +293,21 @@ def run_gwas(
         (or None), ``attrs["genetic_pcs"]`` the :class:`~alignome.gwas.pca.GeneticPCs`
         (or None).  A1 is the ``.bim`` column-5 allele (ALT).
     """
-    if mode not in ("multi", "single"):
-        raise ValueError(f"mode must be 'multi' or 'single', got {mode!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if genetic_pcs < 0:
-        raise ValueError(f"genetic_pcs must be ≥ 0, got {genetic_pcs}")
-    stream = _open_stream(bfile)
-    ph = _keyed(pheno, "phenotype")
-    cv = None if covar is None else _keyed(covar, "covariate")
-    common = stream.samples[stream.samples.isin(ph.index)]
-    if cv is not None:
-        common = common[common.isin(cv.index)]
-    if len(common) == 0:
-        raise DataError(
-            f"no sample IID of the .fam file is in the phenotype{'/covariate' if cv is not None else ''} table "
-            f"(.fam: {list(stream.samples[:3])}…, phenotypes: {list(ph.index[:3])}…)",
-            file=stream.bed.with_suffix(".fam"), field="IID",
-            fix="key the phenotype (and covariate) table by the .fam IIDs (column 2)")
-    ok = np.ones(len(common), dtype=bool)
-    if cv is not None:
-        ok &= np.isfinite(cv.loc[common].to_numpy()).all(axis=1)
-    ymat = ph.loc[common].to_numpy()
-    if mode == "multi":
-        ok &= np.isfinite(ymat).all(axis=1)
-    else:
-        ok &= np.isfinite(ymat).any(axis=1)
-    used = common[ok]
-    trained = None
-    if trained_on is not None:
-        train_ids = pd.Index(pd.unique(pd.Index([str(t) for t in trained_on])))
-        overlap = int(used.isin(train_ids).sum())
-        if exclude_trained:
-            used = used[~used.isin(train_ids)]
-        trained = TrainedOverlap(trained=len(train_ids), overlap=overlap, excluded=overlap if exclude_trained else 0)
-        if overlap and not exclude_trained:
-            warnings.warn(trained.describe(), UserWarning, stacklevel=2)
-    elif exclude_trained:
-        raise ValueError("exclude_trained needs trained_on (the training sample IDs)")
-    match = SampleMatch(fam=len(stream.samples), pheno=len(ph), covar=None if cv is None else len(cv),
-                        overlap=len(common), used=len(used))
-    if len(used) == 0:
-        raise DataError("no sample has complete phenotypes and covariates"
-                        + (" outside the training set" if trained and trained.excluded else ""), field="IID",
-                        fix="check for missing values (NaN) in the phenotype/covariate tables")
-    rows = stream.samples.get_indexer(used)
-    y = ph.loc[used].to_numpy()
-    x = None if cv is None else cv.loc[used].to_numpy()
-    pcs = None
-    if genetic_pcs:
-        from alignome.gwas.pca import genetic_pcs as compute_pcs
-
-        pcs = compute_pcs(bfile, genetic_pcs, used, seed=pca_seed, block_size=block_size, scheduler=scheduler)
-        gpc = pcs.scores.to_numpy()
-        x = gpc if x is None else np.hstack([x, gpc])
-    traits = [str(c) for c in ph.columns]
-    m = len(stream.variants)
-    results = map_blocks(_assoc_block, stream.bed, rows, m, block_size, y, x, mode, method, missing, traits,
-                         scheduler=scheduler, threads=threads)
-    # gather the per-block columns (block order), then build one frame per trait: no per-block DataFrames
+    setup = _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on, exclude_trained,
+                   block_size, scheduler)
+    stream, traits, m = setup.stream, setup.traits, len(setup.stream.variants)
+    writer = None if out is None else ResultWriter(out, mode, traits, annotation_columns(stream.variants))
+    # gather the per-block columns (block order), then build one frame for all traits: no per-block DataFrames
     columns: list[dict[str, list]] = []
-    for cols_list in results:
-        if not columns:
-            columns = [{k: [] for k in cols if k != "PHENO"} for cols in cols_list]
-        for store, cols in zip(columns, cols_list):
-            for k, v in store.items():
-                v.append(cols[k])
+    with writer or nullcontext():
+        for start, stop, cols_list in _scan_blocks(setup, mode, method, missing, block_size, scheduler, threads):
+            if writer is not None:
+                writer.add(start, stop, cols_list)
+            if not columns:
+                columns = [{k: [] for k in cols if k != "PHENO"} for cols in cols_list]
+            for store, cols in zip(columns, cols_list):
+                for k, v in store.items():
+                    v.append(cols[k])
     # string annotation converted to pandas' str dtype once, not once per trait frame
     ann = {k: pd.array(v, dtype="str") if v.dtype == object else v
            for k, v in _annotation(stream.variants, slice(0, m)).items()}
@@ -287,78 +332,73 @@ def run_gwas(
             **{k: repeat(v) for k, v in ann.items()},
             **{k: np.concatenate([np.concatenate(store[k]) for store in columns]) for k in columns[0]},
         })
-    result.attrs["samples"] = match
-    result.attrs["trained"] = trained
-    result.attrs["genetic_pcs"] = pcs
-    if out is not None:
-        write_results(result, out, mode)
-        if pcs is not None:
-            outp = Path(out)
-            frame = pcs.scores.reset_index().rename(columns={"IID": "#IID"})
-            frame.to_csv(outp.parent / f"{outp.name}.eigenvec", sep="\t", index=False, float_format="%.8g")
+    result.attrs["samples"] = setup.samples
+    result.attrs["trained"] = setup.trained
+    result.attrs["genetic_pcs"] = setup.pcs
+    if out is not None and setup.pcs is not None:
+        _write_eigenvec(setup.pcs, out)
     return result
 
 
-def _write_tsv(frame: pd.DataFrame, path: Path) -> None:
-    """Tab-separated, unquoted, ``NA`` for missing, floats in shortest round-trip form (pyarrow's writer)."""
-    import pyarrow as pa
-    from pyarrow import csv
+@dataclass
+class GwasScan:
+    """A scan written to files by :func:`scan_gwas`: what the report needs, memory O(variants · tests).
 
-    arrays = []
-    for name in frame.columns:
-        column = frame[name]
-        try:
-            arr = pa.array(column, from_pandas=True)  # NaN → null → "NA"
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            arr = pa.array([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in column],
-                           type=pa.string())
-        arrays.append(arr)
-    table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
-    options = csv.WriteOptions(include_header=True, delimiter="\t", quoting_style="none", quoting_header="none",
-                               null_string="NA")
-    csv.write_csv(table, str(path), write_options=options)
-
-
-def _trait_frames(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """``result.groupby("PHENO", sort=False)`` without the grouping pass when each trait is one contiguous run
-    of rows (as :func:`run_gwas` builds it): the same frames, sliced."""
-    pheno = result["PHENO"].to_numpy()
-    if len(pheno):
-        cuts = np.flatnonzero(pheno[1:] != pheno[:-1]) + 1
-        starts = np.concatenate([[0], cuts])
-        names = pheno[starts]
-        if len(set(names.tolist())) == len(names):
-            stops = np.concatenate([cuts, [len(pheno)]])
-            return [(name, result.iloc[a:b]) for name, a, b in zip(names, starts, stops)]
-    return list(result.groupby("PHENO", sort=False))
-
-
-def write_results(result: pd.DataFrame, out: str | Path, mode: str) -> list[Path]:
-    """Write ``result`` as TSV (plink2-like) and Parquet; return the paths written.
-
-    The files are written concurrently (pyarrow formats and compresses outside the GIL).
+    Attributes
+    ----------
+    mode, method, traits
+        As passed to :func:`scan_gwas`.
+    variants
+        ``#CHROM``, ``POS``, ``ID`` of every variant (``.bim`` order).
+    p
+        P of every variant per test: the key "multi" (multi mode) or each trait (single mode).
+    samples, trained, genetic_pcs
+        As ``run_gwas``'s ``attrs``.
+    files
+        The result files written.
     """
-    from concurrent.futures import ThreadPoolExecutor
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    jobs: list[tuple[pd.DataFrame, Path]] = []
-    if mode == "single":
-        for name, frame in _trait_frames(result):
-            jobs.append((frame.drop(columns="PHENO"), out.parent / f"{out.name}.{name}.glm.linear"))
-        parquet = out.parent / f"{out.name}.single.parquet"
-    else:
-        jobs.append((result, out.parent / f"{out.name}.multi.tsv"))
-        parquet = out.parent / f"{out.name}.multi.parquet"
+    mode: str
+    method: str
+    traits: list[str]
+    variants: pd.DataFrame
+    p: dict[str, np.ndarray]
+    samples: SampleMatch
+    trained: TrainedOverlap | None
+    genetic_pcs: Any
+    files: list[Path]
 
-    def write_parquet() -> None:
-        frame = result.copy(deep=False)  # copy-on-write: the column set below does not touch ``result``
-        frame["#CHROM"] = frame["#CHROM"].astype(str)
-        frame.attrs = {}
-        frame.to_parquet(parquet, index=False)
+    def test_frame(self, name: str) -> pd.DataFrame:
+        """``#CHROM POS ID P`` of one test (a trait, or "multi"), one row per variant."""
+        return self.variants.assign(P=self.p[name])
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="alignome-write") as pool:
-        futures = [pool.submit(write_parquet)] + [pool.submit(_write_tsv, frame, path) for frame, path in jobs]
-        for fut in futures:
-            fut.result()
-    return [path for _, path in jobs] + [parquet]
+
+def scan_gwas(bfile: str | Path, pheno: pd.DataFrame, covar: pd.DataFrame | None = None, *, out: str | Path,
+              mode: str = "multi", method: str = "lrt", block_size: int = 1000, missing: str = "drop",
+              genetic_pcs: int = 0, pca_seed: int = 0, trained_on: Iterable[str] | None = None,
+              exclude_trained: bool = False, scheduler: Any = None, threads: int | None = None) -> GwasScan:
+    """:func:`run_gwas` for scans of any size: results go to the files of ``out`` as blocks finish.
+
+    Same arguments, tests and files as :func:`run_gwas`; instead of the whole result
+    table it keeps only each test's P per variant (8 bytes per variant and test), for
+    λGC, plots, loci and recovery (:func:`alignome.gwas.report.report_gwas`).
+    """
+    setup = _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on, exclude_trained,
+                   block_size, scheduler)
+    names = ["multi"] if mode == "multi" else setup.traits
+    chunks: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    with ResultWriter(out, mode, setup.traits, annotation_columns(setup.stream.variants)) as writer:
+        for start, stop, parts in _scan_blocks(setup, mode, method, missing, block_size, scheduler, threads):
+            writer.add(start, stop, parts)
+            for name, cols in zip(names, parts):
+                chunks[name].append(np.asarray(cols["P"], dtype=np.float64))
+    files = writer.paths
+    if setup.pcs is not None:
+        files.append(_write_eigenvec(setup.pcs, out))
+    v = setup.stream.variants
+    variants = pd.DataFrame({"#CHROM": v["chrom"].to_numpy(), "POS": v["pos"].to_numpy(), "ID": v["id"].to_numpy()})
+    p = {name: np.concatenate(c) if c else np.zeros(0) for name, c in chunks.items()}
+    return GwasScan(mode=mode, method=method, traits=setup.traits, variants=variants, p=p, samples=setup.samples,
+                    trained=setup.trained, genetic_pcs=setup.pcs, files=files)
+
+

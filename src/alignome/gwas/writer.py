@@ -1,0 +1,177 @@
+"""Write a genome scan's results block by block: plink2-style TSV and Parquet, memory flat in variants.
+
+:class:`ResultWriter` takes each variant block's result columns as the scan yields
+them (in block order) and appends them to the output files, a few tens of thousands
+of rows at a time: one ``{out}.multi.tsv`` (multi mode) or one
+``{out}.{trait}.glm.linear`` per trait (single mode), plus ``{out}.multi.parquet`` /
+``{out}.single.parquet`` (single: a ``PHENO`` column; rows in block order, every
+trait of a block before the next block).  pyarrow formats and compresses outside the
+GIL on two writing threads, so writing overlaps the block workers' computing.  Missing values are written as
+``NA`` (TSV) / null (Parquet); floats in shortest round-trip form.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyarrow import csv
+
+#: Rows buffered per output file before they are written (one Parquet row group per write).
+ROWS_PER_WRITE = 1 << 16
+
+_TSV_OPTIONS = dict(include_header=True, delimiter="\t", quoting_style="none", quoting_header="none",
+                    null_string="NA")
+
+
+def annotation_columns(variants: pd.DataFrame) -> dict[str, pa.Array]:
+    """The variant columns of every result row (``#CHROM POS ID REF ALT A1``), as whole-``.bim`` Arrow arrays.
+
+    Converted once and sliced per block (zero-copy), not rebuilt from Python strings per block and trait.
+    """
+    alt = pa.array(variants["alt"].to_numpy(), type=pa.string())
+    return {"#CHROM": pa.array(variants["chrom"].astype(str).to_numpy(), type=pa.string()),
+            "POS": pa.array(variants["pos"].to_numpy()),
+            "ID": pa.array(variants["id"].to_numpy(), type=pa.string()),
+            "REF": pa.array(variants["ref"].to_numpy(), type=pa.string()),
+            "ALT": alt, "A1": alt}
+
+
+#: Parquet columns with few distinct values, dictionary-encoded (a variant ID column is not worth it).
+_FEW_VALUES = ("PHENO", "#CHROM", "REF", "ALT", "A1", "METHOD", "D")
+
+
+def _repeated(text: str, n: int) -> pa.Array:
+    """``n`` copies of ``text`` as an Arrow string array, without ``n`` Python strings."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([text])).cast(pa.string())
+
+
+def _arrow(values) -> pa.Array:
+    """One result column as Arrow: NaN → null (written ``NA``), object columns as strings."""
+    values = np.asarray(values)
+    if values.dtype == object:
+        return pa.array(values, type=pa.string())
+    return pa.array(values, from_pandas=True)
+
+
+class ResultWriter:
+    """Append per-block results of a scan to its TSV and Parquet files (see the module docstring).
+
+    Use as a context manager; :meth:`add` once per block in block order.  Files are
+    written under a ``.partial`` suffix and renamed when the writer closes after a
+    complete scan; a scan that fails leaves no result file behind.
+    """
+
+    def __init__(self, out: str | Path, mode: str, traits: list[str], annotation: dict[str, pa.Array],
+                 rows_per_write: int = ROWS_PER_WRITE):
+        if mode not in ("multi", "single"):
+            raise ValueError(f"mode must be 'multi' or 'single', got {mode!r}")
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.mode, self.traits, self.annotation = mode, list(traits), annotation
+        self.rows_per_write = rows_per_write
+        if mode == "multi":
+            self.tsv_paths = [out.parent / f"{out.name}.multi.tsv"]
+            self.parquet_path = out.parent / f"{out.name}.multi.parquet"
+        else:
+            self.tsv_paths = [out.parent / f"{out.name}.{t}.glm.linear" for t in self.traits]
+            self.parquet_path = out.parent / f"{out.name}.single.parquet"
+        self._pending: list[list[dict[str, np.ndarray]]] = [[] for _ in self.tsv_paths]
+        self._span: tuple[int, int] | None = None  # variants queued
+        self._tsv: list[csv.CSVWriter | None] = [None] * len(self.tsv_paths)
+        self._parquet: pq.ParquetWriter | None = None
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alignome-write")
+        self._writing: list[Future] = []
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every file this writer writes."""
+        return [*self.tsv_paths, self.parquet_path]
+
+    def add(self, start: int, stop: int, parts: list[dict[str, np.ndarray]]) -> None:
+        """Queue the result columns of variants ``start:stop``: one dict (multi) or one per trait (single).
+
+        Blocks must come in order, each starting where the previous one stopped.
+        """
+        if len(parts) != len(self.tsv_paths):
+            raise ValueError(f"expected {len(self.tsv_paths)} result part(s) per block, got {len(parts)}")
+        if self._span is not None and start != self._span[1]:
+            raise ValueError(f"blocks must come in order: variants {start}:{stop} after …:{self._span[1]}")
+        self._span = (start if self._span is None else self._span[0], stop)
+        for pending, cols in zip(self._pending, parts):
+            pending.append({k: v for k, v in cols.items() if k != "PHENO"})
+        if self._span[1] - self._span[0] >= self.rows_per_write:
+            self.flush()
+
+    def _tables(self) -> list[pa.Table]:
+        """The queued rows of each file as one Arrow table (each column converted once)."""
+        start, stop = self._span
+        ann = {k: a.slice(start, stop - start) for k, a in self.annotation.items()}
+        tables = []
+        for pending in self._pending:
+            cols = {k: _arrow(np.concatenate([c[k] for c in pending])) for k in pending[0]}
+            tables.append(pa.table({**ann, **cols}))
+            pending.clear()
+        self._span = None
+        return tables
+
+    def flush(self) -> None:
+        """Hand the queued rows to the writing threads (after the previous hand-over has been written)."""
+        self._wait()
+        if self._span is None:
+            return
+        tables = self._tables()
+        for i, table in enumerate(tables):
+            if self._tsv[i] is None:
+                self._tsv[i] = csv.CSVWriter(str(_partial(self.tsv_paths[i])), table.schema,
+                                             write_options=csv.WriteOptions(**_TSV_OPTIONS))
+        if self.mode == "single":
+            parquet_tables = [t.add_column(0, "PHENO", _repeated(name, t.num_rows)) for t, name in zip(tables, self.traits)]
+        else:
+            parquet_tables = tables
+        if self._parquet is None:
+            schema = parquet_tables[0].schema
+            self._parquet = pq.ParquetWriter(str(_partial(self.parquet_path)), schema,
+                                             use_dictionary=[c for c in _FEW_VALUES if c in schema.names])
+        # one task per TSV and one for the Parquet file (its row groups in order): formatting and compression
+        # run outside the GIL, beside each other and beside the block workers
+        self._writing = [self._pool.submit(w.write_table, t) for w, t in zip(self._tsv, tables)]
+        self._writing.append(self._pool.submit(lambda: [self._parquet.write_table(t) for t in parquet_tables]))
+
+    def _wait(self) -> None:
+        for future in self._writing:
+            future.result()
+        self._writing = []
+
+    def close(self, complete: bool = True) -> None:
+        """Write what is queued, close the files and give them their names (``complete``) or remove them."""
+        try:
+            if complete:
+                self.flush()
+            self._wait()
+        finally:
+            self._pool.shutdown()
+        for writer in [*self._tsv, self._parquet]:
+            if writer is not None:
+                writer.close()
+        for path in self.paths:
+            if _partial(path).exists():
+                if complete:
+                    os.replace(_partial(path), path)
+                else:
+                    _partial(path).unlink()
+
+    def __enter__(self) -> ResultWriter:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(complete=exc_type is None)
+
+
+def _partial(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
