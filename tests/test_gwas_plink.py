@@ -77,3 +77,48 @@ def test_missing_plink_skips_or_fails(monkeypatch):
     monkeypatch.setenv(plink_tools.REQUIRE_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match="ALIGNOME_REQUIRE_PLINK=1"):
         plink_tools.require_plink2()
+
+
+@pytest.mark.parametrize("sexes", ["both", "females and unknown"])
+def test_sex_chromosomes_are_treated_as_plink2_does(tmp_path, sexes):
+    """chrX: sex covariate and known-sex samples when both sexes are present; chrY: males only; Y/MT haploid."""
+    from bed_reader import to_bed
+
+    exe = require_plink2()
+    rng = np.random.default_rng(11)
+    n, chroms = 300, ["1", "1", "X", "X", "X", "Y", "Y", "XY", "MT", "MT"]
+    sex = rng.integers(1, 3, n) if sexes == "both" else np.full(n, 2)
+    sex[:12] = 0  # unknown sex
+    g = rng.binomial(2, 0.3, size=(n, len(chroms))).astype(np.float32)
+    for j, c in enumerate(chroms):
+        if c == "X":  # males hemizygous, stored 0/2
+            g[sex == 1, j] = 2 * rng.binomial(1, 0.3, (sex == 1).sum())
+        if c in ("Y", "MT"):  # haploid, stored 0/2, a few heterozygous calls (plink2 counts them ½)
+            g[:, j] = 2 * rng.binomial(1, 0.3, n)
+            g[rng.choice(n, 4, replace=False), j] = 1
+    g[sex == 2, 5] = np.nan  # females have no chrY call at one variant, a call (noise) at the other
+    g[rng.random(g.shape) < 0.01] = np.nan
+    iids = [f"s{i}" for i in range(n)]
+    to_bed(tmp_path / "x.bed", g, count_A1=True, num_threads=1, properties={
+        "fid": iids, "iid": iids, "sex": sex, "chromosome": chroms, "sid": [f"v{j}" for j in range(len(chroms))],
+        "bp_position": [100 * (j + 1) for j in range(len(chroms))], "allele_1": ["A"] * len(chroms),
+        "allele_2": ["G"] * len(chroms)})
+    male = (sex == 1).astype(float)
+    pheno = pd.DataFrame({"FID": iids, "IID": iids, "T": rng.normal(size=n) + 0.5 * male + 0.3 * np.nan_to_num(g[:, 2])})
+    covar = pd.DataFrame({"FID": iids, "IID": iids, "AGE": rng.normal(size=n)})
+    pheno.to_csv(tmp_path / "p.txt", sep="\t", index=False)
+    covar.to_csv(tmp_path / "c.txt", sep="\t", index=False)
+    run_plink(exe, ["--bfile", "x", "--pheno", "p.txt", "--covar", "c.txt", "--glm", "hide-covar", "omit-ref",
+                    "--out", "ref"], cwd=tmp_path)
+    ref = _read_plink(tmp_path / "ref.T.glm.linear").set_index("ID")
+    ours = run_gwas(tmp_path / "x", pheno, covar, mode="single").set_index("ID")
+    assert set(ref.index) <= set(ours.index)
+    untested = ours.index.difference(ref.index)  # plink2 leaves out variants it cannot test (chrY without males)
+    assert list(untested) == ([] if sexes == "both" else ["v5", "v6"])
+    assert (ours.loc[untested, "OBS_CT"] == 0).all() and ours.loc[untested, "P"].isna().all()
+    mine = ours.loc[ref.index]
+    np.testing.assert_array_equal(mine["OBS_CT"], ref["OBS_CT"])
+    for col in ("BETA", "SE", "T_STAT", "P"):
+        np.testing.assert_allclose(mine[col], ref[col], rtol=6e-6, atol=0, err_msg=col)
+    if sexes == "both":  # the rules made a difference: X without unknown-sex samples, Y males only
+        assert ref.loc["v2", "OBS_CT"] < ref.loc["v0", "OBS_CT"] and ref.loc["v6", "OBS_CT"] <= (sex == 1).sum()

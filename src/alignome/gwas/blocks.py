@@ -103,11 +103,11 @@ def _task(func: Callable, bed: str, rows, start: int, stop: int, args: tuple, kw
     return func(read_block(bed, rows, start, stop), start, stop, *args, **kwargs)
 
 
-def block_ranges(n_variants: int, block_size: int) -> list[tuple[int, int]]:
-    """``(start, stop)`` of consecutive blocks of at most ``block_size`` variants."""
+def block_ranges(n_variants: int, block_size: int, first: int = 0) -> list[tuple[int, int]]:
+    """``(start, stop)`` of consecutive blocks of at most ``block_size`` variants over ``first:n_variants``."""
     if block_size < 1:
         raise ValueError(f"block_size must be ≥ 1, got {block_size}")
-    return [(s, min(s + block_size, n_variants)) for s in range(0, n_variants, block_size)]
+    return [(s, min(s + block_size, n_variants)) for s in range(first, n_variants, block_size)]
 
 
 def local_threads(threads: int | None = None) -> int:
@@ -164,9 +164,10 @@ def map_blocks(
     scheduler: Any = None,
     threads: int | None = None,
     in_flight: int | None = None,
+    first: int = 0,
     **kwargs,
 ) -> Iterator:
-    """``func(genotypes, start, stop, *args, **kwargs)`` for every block, in block order.
+    """``func(genotypes, start, stop, *args, **kwargs)`` for every block of variants ``first:n_variants``, in order.
 
     ``func`` must be a module-level (picklable) function for process/cluster
     schedulers.  With ``scheduler=None`` blocks run on ``threads`` threads
@@ -178,7 +179,7 @@ def map_blocks(
     depend on the thread, worker or scheduler that computed it.
     """
     bed = str(bed)
-    ranges = block_ranges(n_variants, block_size)
+    ranges = block_ranges(n_variants, block_size, first)
     if scheduler is None:
         workers = min(local_threads(threads), max(len(ranges), 1))
         with _blas_limit():

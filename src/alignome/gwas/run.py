@@ -17,6 +17,7 @@ from alignome.gwas.blocks import _stream, block_ranges, map_blocks
 from alignome.gwas.packed import PackedBlock
 from alignome.gwas.multitrait import METHODS, multitrait_assoc
 from alignome.gwas.singletrait import linear_assoc
+from alignome.gwas.sex_chromosomes import HAPLOID, chromosome_runs, samples_tested
 from alignome.gwas.stream import open_bed_stream
 from alignome.gwas.writer import ResultWriter, annotation_columns
 
@@ -140,6 +141,7 @@ class _ScanSetup:
     y: np.ndarray
     x: np.ndarray | None
     traits: list[str]
+    sex: np.ndarray
     samples: SampleMatch
     trained: TrainedOverlap | None
     pcs: Any
@@ -202,18 +204,45 @@ def _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on,
         pcs = compute_pcs(bfile, genetic_pcs, used, seed=pca_seed, block_size=block_size, scheduler=scheduler)
         gpc = pcs.scores.to_numpy()
         x = gpc if x is None else np.hstack([x, gpc])
-    return _ScanSetup(stream=stream, rows=rows, y=y, x=x, traits=[str(c) for c in ph.columns], samples=match,
-                      trained=trained, pcs=pcs)
+    return _ScanSetup(stream=stream, rows=rows, y=y, x=x, traits=[str(c) for c in ph.columns], sex=stream.sex[rows],
+                      samples=match, trained=trained, pcs=pcs)
 
 
 def _scan_blocks(setup: _ScanSetup, mode: str, method: str, missing: str, block_size: int, scheduler: Any,
                  threads: int | None):
-    """``(start, stop, parts)`` of every variant block, in block order (parts: one dict, or one per trait)."""
-    m = len(setup.stream.variants)
-    results = map_blocks(_assoc_block, setup.stream.bed, setup.rows, m, block_size, setup.y, setup.x, mode, method,
-                         missing, setup.traits, scheduler=scheduler, threads=threads)
-    for (start, stop), parts in zip(block_ranges(m, block_size), results):
-        yield start, stop, parts
+    """``(start, stop, parts)`` of every variant block, in block order (parts: one dict, or one per trait).
+
+    The sex chromosomes are scanned with their own samples and covariates (:mod:`alignome.gwas.sex_chromosomes`).
+    """
+    stream = setup.stream
+    for first, last, kind in chromosome_runs(stream.variants["chrom"].to_numpy()):
+        keep, sex_covariate = samples_tested(kind, setup.sex)
+        if keep is None:  # e.g. chrY without males: no test
+            for start, stop in block_ranges(last, block_size, first):
+                yield start, stop, _untested(mode, method, setup.traits, stop - start)
+            continue
+        y, x = setup.y[keep], None if setup.x is None else setup.x[keep]
+        if sex_covariate is not None:
+            x = sex_covariate[:, None] if x is None else np.column_stack([x, sex_covariate])
+        results = map_blocks(_assoc_block, stream.bed, setup.rows[keep], last, block_size, y, x, mode, method,
+                             missing, setup.traits, scheduler=scheduler, threads=threads, first=first)
+        for (start, stop), parts in zip(block_ranges(last, block_size, first), results):
+            yield start, stop, (_per_haploid_copy(parts) if kind in HAPLOID else parts)
+
+
+def _per_haploid_copy(parts: list[dict]) -> list[dict]:
+    """Effects per copy of a haploid call (0/1, as plink2 counts chrY/chrMT) from those per stored count (0/2)."""
+    return [{k: 2.0 * v if k in ("BETA", "SE") or k.startswith("BETA_") else v for k, v in cols.items()}
+            for cols in parts]
+
+
+def _untested(mode: str, method: str, traits: list[str], k: int) -> list[dict]:
+    """Result columns of ``k`` variants that have no sample to test."""
+    nan, zero = np.full(k, np.nan), np.zeros(k, dtype=np.int64)
+    if mode == "multi":
+        return [{"OBS_CT": zero, "D": np.full(k, len(traits)), "LRT": nan, "P": nan,
+                 "METHOD": np.full(k, method, dtype=object), **{f"BETA_{t}": nan for t in traits}}]
+    return [{"PHENO": t, "OBS_CT": zero, "BETA": nan, "SE": nan, "T_STAT": nan, "P": nan} for t in traits]
 
 
 def _write_eigenvec(pcs, out: str | Path) -> Path:

@@ -47,6 +47,8 @@ class BedStream:
         Path of the ``.bed`` file.
     samples
         IIDs (str) in ``.fam`` order.
+    sex
+        ``.fam`` column 5 per sample: 1 male, 2 female, 0 unknown (anything else counts as unknown).
     variants
         One row per variant, ``.bim`` order; columns ``chrom``, ``pos``,
         ``id``, ``alt`` (``.bim`` column 5, counted), ``ref`` (column 6).
@@ -55,6 +57,7 @@ class BedStream:
     bed: Path
     samples: pd.Index
     variants: pd.DataFrame
+    sex: np.ndarray
 
     @cached_property
     def _handle(self):
@@ -92,4 +95,6 @@ def open_bed_stream(prefix: str | Path) -> BedStream:
         "ref": v["a2"].to_numpy(),
         "alt": v["a1"].to_numpy(),
     })
-    return BedStream(bed=bed, samples=pd.Index(as_id(fam_frame[1]).astype(str)), variants=variants)
+    sex = pd.to_numeric(fam_frame[4], errors="coerce").to_numpy()
+    sex = np.where(np.isin(sex, (1, 2)), sex, 0).astype(np.int8)
+    return BedStream(bed=bed, samples=pd.Index(as_id(fam_frame[1]).astype(str)), variants=variants, sex=sex)
