@@ -17,9 +17,8 @@ stores them (males' hemizygous calls 0/2, plink2's ``xchr-model`` 2), and
 
 from __future__ import annotations
 
-from itertools import groupby
-
 import numpy as np
+import pandas as pd
 
 _CODES = {"X": "X", "23": "X", "Y": "Y", "24": "Y", "MT": "MT", "M": "MT", "26": "MT"}
 
@@ -35,13 +34,10 @@ def sex_chromosome(code: object) -> str:
 
 def chromosome_runs(chroms) -> list[tuple[int, int, str]]:
     """``(start, stop, kind)`` of the consecutive variants of the same kind (see :func:`sex_chromosome`)."""
-    kinds = {c: sex_chromosome(c) for c in set(chroms)}
-    runs, start = [], 0
-    for kind, group in groupby(kinds[c] for c in chroms):
-        length = sum(1 for _ in group)
-        runs.append((start, start + length, kind))
-        start += length
-    return runs
+    codes, uniques = pd.factorize(np.asarray(chroms, dtype=object))
+    kinds = np.array([sex_chromosome(u) for u in uniques], dtype=object)[codes]
+    bounds = [0, *(np.flatnonzero(kinds[1:] != kinds[:-1]) + 1).tolist(), len(kinds)]
+    return [(a, b, kinds[a]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
 def samples_tested(kind: str, sex: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
