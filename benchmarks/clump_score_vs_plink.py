@@ -17,8 +17,9 @@ What it does
    paper 003 settings (p1 1e-5, p2 1e-2, r2 0.05, kb 5000) and PLINK's defaults
    (p1 1e-4, p2 1e-2, r2 0.5, kb 250); ``plink1.9 --score`` and ``alignome prs``
    (average and ``sum``). Each pair runs with ``--threads N`` for plink and
-   ``OMP/OPENBLAS/MKL/NUM_THREADS=N`` for alignome, for every N in ``--threads``;
-   also the library call alone (after start-up and imports) in a fresh process.
+   alignome's single-threaded commands as they are, for every N in ``--threads``;
+   also the library call alone (after start-up and imports) in a fresh process, and the start-up
+   alone (``alignome prs`` on a missing file: everything up to its first check).
    A second, smaller data set (``--memory-variants``) shows how peak memory scales.
 3. Checks the outputs: ``.clumped`` byte for byte; ``.profile`` CNT and CNT2
    exactly and the score within half a unit of PLINK's sixth printed digit
@@ -181,10 +182,26 @@ def library_call(ext: str, argv: list[str], cwd: Path, env: dict) -> float:
     return round(float(proc.stdout.strip().splitlines()[-1]), 3)
 
 
+def startup_seconds(repeats: int) -> float:
+    """Best wall time of ``alignome prs`` on a missing score file: start-up, argument parsing and every
+    import the command needs (numpy, pandas, ...), stopping at its first check: the floor of each command."""
+    script = Path(sys.executable).parent / "alignome"
+    alignome = [str(script)] if script.is_file() else [sys.executable, "-m", "alignome.cli"]
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([*alignome, "prs", "--bfile", "missing", "--score", "missing.txt", "--out", "missing"],
+                       env=thread_env(1), capture_output=True)
+        best = min(best, time.perf_counter() - start)
+    return round(best, 3)
+
+
 def thread_env(threads: int) -> dict:
+    """The environment of both tools' runs: no BLAS thread settings (alignome's clump and prs start OpenBLAS
+    with one thread unless the user sets OPENBLAS_NUM_THREADS; plink takes ``--threads``)."""
     env = dict(os.environ)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUM_THREADS", "PST_NUM_THREADS"):
-        env[name] = str(threads)
+        env.pop(name, None)
     return env
 
 
@@ -307,7 +324,8 @@ def main() -> None:
     result = {
         "data": data, "plink": subprocess.run([args.plink, "--version"], capture_output=True, text=True).stdout.strip(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "clump_settings": CLUMP_SETTINGS, "repeats": args.repeats, "rows": rows,
+        "clump_settings": CLUMP_SETTINGS, "repeats": args.repeats, "startup_s": startup_seconds(args.repeats),
+        "rows": rows,
     }
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "clump_score_vs_plink.json").write_text(json.dumps(result, indent=1))
@@ -331,8 +349,9 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
         ]
     lines += [
         f"Each command runs as a child process (wall clock includes start-up and file reading; peak RSS from "
-        f"GNU `time -f %M`), best of {result['repeats']}. plink gets `--threads N`; alignome runs with OMP/OPENBLAS/MKL/"
-        "NUM_THREADS = N (its clumping and scoring are single-threaded numpy either way). "
+        f"GNU `time -f %M`), best of {result['repeats']}. plink gets `--threads N`; alignome's clumping and "
+        "scoring are single-threaded either way (both commands start OpenBLAS with one thread unless "
+        "OPENBLAS_NUM_THREADS is set, since they make no BLAS call that threads would speed up). "
         f"Machine: {result['machine']['cpus']} CPUs, {result['machine']['platform']}; {result['plink']}.",
         "",
         "Identical: `.clumped` byte for byte; `.profile` same FID/IID, CNT and CNT2, and every SCORE within half a "
@@ -343,6 +362,9 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
         "of typer, pandas and numpy, reading, computing, writing); `call s` is the library call alone "
         "(`clump(...)` + `write_clumped`, `polygenic_score(...)` + `write_profile`) timed inside a fresh process.",
         "",
+        *([f"Start-up alone (`alignome prs` on a missing file: Python, argument parsing, the imports of typer, "
+           f"numpy and pandas, up to the first check) takes {result['startup_s']:.2f} s: every alignome command "
+           "pays it before reading anything.", ""] if "startup_s" in result else []),
         "| variants | task | threads | plink1.9 s | alignome s | ratio (alignome ÷ plink) | call s | ratio (call ÷ plink) "
         "| plink peak RSS MiB | alignome peak RSS MiB | identical |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -368,12 +390,17 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
     lines += [
         "",
         "How alignome computes it: clumping streams the `.bed` in blocks into four bit planes per variant "
-        "(homozygous A1, heterozygous, called, carrier; 64 founders per word) through a 16-bit look-up table, "
-        "keeps converted blocks in a least-recently-used cache of at most 64 MiB, works one chromosome at a time, "
-        "and gets each index variant's EM inputs against all its not-yet-clumped window candidates from three "
-        "AND+popcount products per pair; PLINK's cubic EM runs only where bounds on the EM solution cannot decide "
-        "r² against the threshold, and for SP2 members. Scoring decodes blocks of 32 variants with a byte "
-        "look-up table and folds them into per-sample sums with small matrix products.",
+        "(homozygous A1, heterozygous, called, carrier; 64 founders per word), keeps converted blocks in a "
+        "least-recently-used cache of at most 64 MiB, works one chromosome at a time, and gets each index "
+        "variant's EM inputs against all its not-yet-clumped window candidates from three AND+popcount products "
+        "per pair; PLINK's cubic EM runs only where bounds on the EM solution cannot decide r² against the "
+        "threshold, and for SP2 members. Scoring sums straight from the packed bytes: a fixed 256-row table "
+        "gives each byte's four calls as one vector of four doubles, so a variant adds weight × table row to the "
+        "sums of four samples per byte (16 variants × 4 bytes at a time in registers); rows with a missing call "
+        "also add the mean-imputed 2·f·w, f from popcounts over the founders. The plane conversion (bit "
+        "unshuffles, four words at a time), the popcount products and the score sums run in the optional C "
+        "extension `alignome.genetics._bedscore` (AVX2 where the CPU has it); without a compiler NumPy does the "
+        "same (16-bit look-up table; byte look-up table and small matrix products) with the same results.",
         "",
         "Peak memory: alignome's is about 130–150 MiB of interpreter, numpy and pandas before any data, plus the "
         "variant tables (a few hundred bytes per variant, as plink also keeps its `.bim` in memory), plus the "

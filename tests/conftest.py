@@ -10,3 +10,17 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(params=["kernel", "numpy"])
+def bed_backend(request, monkeypatch):
+    """Run a test with the C kernel on .bed bytes (scores, LD bit planes) and again with the NumPy fallbacks."""
+    from alignome.genetics import ld, score
+
+    if request.param == "kernel":
+        if ld.bed_kernel() is None:
+            pytest.skip("the C kernel alignome.genetics._bedscore is not built")
+    else:
+        monkeypatch.setattr(score, "bed_kernel", lambda: None)
+        monkeypatch.setattr(ld, "bed_kernel", lambda: None)
+    return request.param

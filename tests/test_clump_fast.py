@@ -30,7 +30,7 @@ def _write_bed(prefix: Path, dosage: np.ndarray, fathers: list[str] | None = Non
 
 
 @pytest.mark.parametrize("n", [1, 63, 64, 203])
-def test_pair_tables_equal_genotype_table(tmp_path, n):
+def test_pair_tables_equal_genotype_table(tmp_path, n, bed_backend):
     rng = np.random.default_rng(n)
     m = 37
     dosage = rng.integers(0, 3, size=(n, m)).astype(np.float64)
@@ -50,6 +50,30 @@ def test_pair_tables_equal_genotype_table(tmp_path, n):
             ours = pair_tables(a[:, :, 0], ac[:, 0], b, bc, planes.n_kept)
             expected = genotype_table(dosage[keep, i], dosage[keep][:, cand])
             np.testing.assert_array_equal(ours, expected)
+
+
+@pytest.mark.parametrize("n", [3, 256, 257, 1000])  # one word; whole 4-word vectors; a partial one; several
+def test_kernel_bit_planes_equal_the_numpy_ones(tmp_path, n):
+    from alignome.genetics.ld import bed_kernel
+
+    kernel = bed_kernel()
+    if kernel is None:
+        pytest.skip("the C kernel alignome.genetics._bedscore is not built")
+    rng = np.random.default_rng(n)
+    m, width = 21, (n + 3) // 4
+    raw = rng.integers(0, 256, size=(m, width), dtype=np.uint8)  # every code, missing calls included
+    (tmp_path / "x.bed").write_bytes(b"\x6c\x1b\x01" + raw.tobytes())
+    with BedBitPlanes(tmp_path / "x.bed", n, m, keep=rng.random(n) < 0.8) as planes:
+        size = m + 3
+        ours, ours_counts = np.zeros((planes.words, 4, size), np.uint64), np.zeros((3, size), np.int64)
+        kernel.bitplanes(raw[:7].tobytes(), 7, width, planes._kept, ours, ours_counts, size, 2)
+        kernel.bitplanes(raw[7:].tobytes(), m - 7, width, planes._kept, ours, ours_counts, size, 9)
+        expected, expected_counts = np.zeros_like(ours), np.zeros_like(ours_counts)
+        planes._convert_numpy(raw, expected, expected_counts, 2)
+        np.testing.assert_array_equal(ours, expected)
+        np.testing.assert_array_equal(ours_counts, expected_counts)
+        with pytest.raises(ValueError, match="buffer sizes"):
+            kernel.bitplanes(raw.tobytes(), m, width, planes._kept, ours, ours_counts, size, 4)
 
 
 def test_r2_screen_never_contradicts_the_em():
@@ -110,7 +134,8 @@ def family_data(tmp_path_factory):
     (1e-2, 0.5, 0.1, 1000, 64, 1),  # streaming: blocks of 64 variants, nothing cached
     (1.0, 1.0, 0.3, 30, 300, 2**20),
 ])
-def test_clump_with_non_founders_and_small_cache_equals_plink19(family_data, tmp_path, p1, p2, r2, kb, block, cache):
+def test_clump_with_non_founders_and_small_cache_equals_plink19(family_data, tmp_path, p1, p2, r2, kb, block, cache,
+                                                                bed_backend):
     exe = require_plink19()
     run_plink(exe, ["--bfile", str(family_data["prefix"]), "--clump", str(family_data["sumstats"]),
                     "--clump-p1", str(p1), "--clump-p2", str(p2), "--clump-r2", str(r2), "--clump-kb", str(kb),
@@ -122,7 +147,7 @@ def test_clump_with_non_founders_and_small_cache_equals_plink19(family_data, tmp
 
 
 @pytest.mark.parametrize("n", [1, 64, 203])
-def test_haplotype_tables_give_the_same_r2(tmp_path, n):
+def test_haplotype_tables_give_the_same_r2(tmp_path, n, bed_backend):
     """The 3-popcount tables carry the same k11, k12, k21, k22, n11 as the full 3×3 tables."""
     from alignome.genetics.ld import pair_haplotype_tables
 

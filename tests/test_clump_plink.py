@@ -55,7 +55,7 @@ PARAMS = [
 
 
 @pytest.mark.parametrize("p1,p2,r2,kb", PARAMS)
-def test_clumped_file_identical_to_plink19(data, tmp_path, p1, p2, r2, kb):
+def test_clumped_file_identical_to_plink19(data, tmp_path, p1, p2, r2, kb, bed_backend):
     exe = require_plink19()
     start = time.perf_counter()
     run_plink(exe, ["--bfile", str(data["prefix"]), "--clump", str(data["sumstats"]), "--clump-p1", str(p1),

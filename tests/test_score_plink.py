@@ -29,7 +29,7 @@ def data(tmp_path_factory):
 
 
 @pytest.mark.parametrize("modifiers", [[], ["sum"], ["no-mean-imputation"]])
-def test_score_equals_plink19(data, tmp_path, modifiers):
+def test_score_equals_plink19(data, tmp_path, modifiers, bed_backend):
     exe = require_plink19()
     run_plink(exe, ["--bfile", str(data["prefix"]), "--score", str(data["score"]), *modifiers, "--out", "plink"], tmp_path)
     expected = pd.read_csv(tmp_path / "plink.profile", sep=r"\s+", dtype={"FID": str, "IID": str})

@@ -22,6 +22,8 @@ genotype-pair tables against all its not-yet-absorbed window candidates come
 from popcounts of the planes (:func:`~alignome.genetics.ld.pair_haplotype_tables`), and
 the EM r² is computed only where the bounds of
 :func:`~alignome.genetics.ld.r2_screen` cannot decide, and for SP2 members.
+Conversion and popcounts run in the C kernel ``alignome.genetics._bedscore`` when
+it is built (NumPy otherwise).
 """
 
 from __future__ import annotations

@@ -21,13 +21,18 @@ products per pair when both are fully called, the rest from the margins;
 :func:`pair_tables` gives the full 3×3 tables); :func:`r2_screen` brackets r² from the bounds of
 the EM solution (the 1-1 haplotype frequency lies between the known 1-1
 haplotypes and those plus all double heterozygotes), so the cubic EM runs only
-for tables whose bracket straddles the threshold.
+for tables whose bracket straddles the threshold. The conversion to planes and the
+AND + popcount products run in the C kernel ``alignome.genetics._bedscore`` where it is
+built (:func:`bed_kernel`), else in NumPy, with the same results.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
+from alignome._native import optional_extension
 from alignome.cohort.genotypes import read_plink_fileset as read_fileset  # noqa: F401  (re-exported for clump/score)
 
 # PLINK 1.9 tolerances (plink_common.h)
@@ -309,6 +314,13 @@ def r2_pearson(index: np.ndarray, candidates: np.ndarray) -> np.ndarray:
 # Bit-packed genotype-pair tables (the fast path of clumping)
 # --------------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
+def bed_kernel():
+    """The compiled kernels on packed ``.bed`` bytes (``alignome.genetics._bedscore``: bit planes here,
+    score sums in :mod:`alignome.genetics.score`), or None where the optional extension was not built."""
+    return optional_extension("alignome.genetics._bedscore")
+
+
 _PLANE_TABLE: list[np.ndarray] = []
 
 
@@ -334,7 +346,8 @@ class BedBitPlanes:
     samples per ``uint64`` word: ``P0`` homozygous for A1 (the counted allele),
     ``P1`` heterozygous, ``C`` called and ``P0 | P1`` (carries A1). The
     ``.bed`` is read block by block (``block`` variants at a time) and
-    converted by a 16-bit table look-up (8 calls to one byte of each plane);
+    converted by the C kernel (bit unshuffles, four words at a time) or else by
+    a 16-bit table look-up (8 calls to one byte of each plane);
     converted blocks are kept in a least-recently-used
     cache of at most ``cache_bytes``, so memory does not grow with the number
     of variants.
@@ -388,27 +401,36 @@ class BedBitPlanes:
         size = min(self.block, self.n_variants - start)
         out = np.empty((self.words, 4, size), dtype=np.uint64)
         counts = np.empty((3, size), dtype=np.int64)
+        kernel = bed_kernel()
         step = 512  # rows converted at a time: temporaries stay small whatever the block
-        rows = np.zeros((min(step, size), self.words * 16), dtype=np.uint8)
         for lo in range(0, size, step):
             k = min(step, size - lo)
             self._handle.seek(3 + (start + lo) * self.row_bytes)
-            raw = np.frombuffer(self._handle.read(k * self.row_bytes), dtype=np.uint8)
-            if raw.size != k * self.row_bytes:
+            raw = self._handle.read(k * self.row_bytes)
+            if len(raw) != k * self.row_bytes:
                 raise OSError(f"{self.path}: truncated .bed (block {b})")
-            # 16 bits of a row = 8 samples -> one byte of each plane, by table look-up
-            rows[:k, :self.row_bytes] = raw.reshape(k, self.row_bytes)
-            looked = np.take(_plane_table(), rows[:k].view(np.uint16), axis=0).view(np.uint8)
-            looked = looked.reshape(k, self.words * 8, 4)
-            packed = np.empty((4, k, self.words * 8), dtype=np.uint8)
-            for plane in range(3):
-                packed[plane] = looked[:, :, plane]
-            packed = packed.view(np.uint64)  # (4, k, words)
-            packed[:3] &= self._kept
-            np.bitwise_or(packed[0], packed[1], out=packed[3])  # carries A1
-            counts[:, lo:lo + k] = np.bitwise_count(packed[:3]).sum(axis=2, dtype=np.int64)
-            out[:, :, lo:lo + k] = packed.transpose(2, 0, 1)
+            if kernel is not None:
+                kernel.bitplanes(raw, k, self.row_bytes, self._kept, out, counts, size, lo)
+            else:
+                self._convert_numpy(np.frombuffer(raw, dtype=np.uint8).reshape(k, self.row_bytes), out, counts, lo)
         return out, counts
+
+    def _convert_numpy(self, raw: np.ndarray, out: np.ndarray, counts: np.ndarray, lo: int) -> None:
+        """NumPy twin of the kernel's ``bitplanes``: planes and counts of rows ``raw`` into columns ``lo:``."""
+        k = raw.shape[0]
+        rows = np.zeros((k, self.words * 16), dtype=np.uint8)
+        # 16 bits of a row = 8 samples -> one byte of each plane, by table look-up
+        rows[:, :self.row_bytes] = raw
+        looked = np.take(_plane_table(), rows.view(np.uint16), axis=0).view(np.uint8)
+        looked = looked.reshape(k, self.words * 8, 4)
+        packed = np.empty((4, k, self.words * 8), dtype=np.uint8)
+        for plane in range(3):
+            packed[plane] = looked[:, :, plane]
+        packed = packed.view(np.uint64)  # (4, k, words)
+        packed[:3] &= self._kept
+        np.bitwise_or(packed[0], packed[1], out=packed[3])  # carries A1
+        counts[:, lo:lo + k] = np.bitwise_count(packed[:3]).sum(axis=2, dtype=np.int64)
+        out[:, :, lo:lo + k] = packed.transpose(2, 0, 1)
 
     def _get(self, b: int) -> tuple[np.ndarray, np.ndarray]:
         hit = self._cache.get(b)
@@ -448,7 +470,7 @@ class BedBitPlanes:
                 parts.append(planes)
                 counts.append(cnt)
             else:
-                parts.append(planes[:, :, local])
+                parts.append(np.take(planes, local, axis=2))  # C order: unit stride along the variants
                 counts.append(cnt[:, local])
         if not parts:
             return np.zeros((self.words, 4, 0), dtype=np.uint64), np.zeros((3, 0), dtype=np.int64)
@@ -541,13 +563,20 @@ def pair_haplotype_tables(index_planes: np.ndarray, index_counts: np.ndarray, pl
         pairs += _COLS
         if not cand_complete:
             pairs += _BOTH
-    words = planes.shape[0]
-    acc = np.zeros((len(pairs), k), dtype=np.int64)
-    step = 16  # words per pass: partial popcount sums stay below 2^16
-    for w in range(0, words, step):
-        for j, (left, right) in enumerate(pairs):
-            both = planes[w:w + step, right, :] & index_planes[w:w + step, left, None]
-            acc[j] += np.bitwise_count(both).sum(axis=0, dtype=np.uint16)
+    acc = np.empty((len(pairs), k), dtype=np.int64)
+    kernel = bed_kernel()
+    if kernel is not None:
+        if k > 1 and planes.strides[2] != planes.itemsize:
+            planes = np.ascontiguousarray(planes)
+        kernel.pair_counts(np.ascontiguousarray(index_planes, dtype=np.uint64), planes, bytes(np.array(pairs, np.uint8)),
+                           acc)
+    else:
+        acc[:] = 0
+        step = 16  # words per pass: partial popcount sums stay below 2^16
+        for w in range(0, planes.shape[0], step):
+            for j, (left, right) in enumerate(pairs):
+                both = planes[w:w + step, right, :] & index_planes[w:w + step, left, None]
+                acc[j] += np.bitwise_count(both).sum(axis=0, dtype=np.uint16)
     k11 = acc[0] + acc[1]
     center = acc[2]
     q = 3

@@ -15,6 +15,8 @@ from itertools import pairwise
 
 import numpy as np
 
+from alignome._native import optional_extension
+
 CODE_VALUES = np.array([2.0, np.nan, 1.0, 0.0])
 _TILE = 16  # the C kernel's column tile (W's columns are padded to a multiple of it)
 
@@ -29,11 +31,7 @@ def _byte_table() -> np.ndarray:
 @lru_cache(maxsize=1)
 def _kernel():
     """The compiled kernel module, or None where the optional extension was not built."""
-    try:
-        from alignome.gwas import _packed
-    except ImportError:  # pragma: no cover - depends on the install having a C compiler
-        return None
-    return _packed
+    return optional_extension("alignome.gwas._packed")
 
 
 def kernel_available() -> bool:
