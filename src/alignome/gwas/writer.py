@@ -13,6 +13,7 @@ GIL on two writing threads, so writing overlaps the block workers' computing.  M
 from __future__ import annotations
 
 import os
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,8 +23,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import csv
 
-#: Rows buffered per output file before they are written (one Parquet row group per write).
-ROWS_PER_WRITE = 1 << 16
+#: Rows buffered per output file before they are handed to the writing threads (a Parquet row group each).
+ROWS_PER_WRITE = 1 << 15
+#: Hand-overs being written at a time; the scan waits beyond that (memory: this many × the rows of one).
+MAX_HANDOVERS = 3
+WRITING_THREADS = 3
 
 _TSV_OPTIONS = dict(include_header=True, delimiter="\t", quoting_style="none", quoting_header="none",
                     null_string="NA")
@@ -85,8 +89,9 @@ class ResultWriter:
         self._span: tuple[int, int] | None = None  # variants queued
         self._tsv: list[csv.CSVWriter | None] = [None] * len(self.tsv_paths)
         self._parquet: pq.ParquetWriter | None = None
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alignome-write")
-        self._writing: list[Future] = []
+        self._pool = ThreadPoolExecutor(max_workers=WRITING_THREADS, thread_name_prefix="alignome-write")
+        self._handovers: deque[list[Future]] = deque()  # futures of each hand-over not yet waited for
+        self._last: list[Future] = []  # each file's latest write
 
     @property
     def paths(self) -> list[Path]:
@@ -121,10 +126,12 @@ class ResultWriter:
         return tables
 
     def flush(self) -> None:
-        """Hand the queued rows to the writing threads (after the previous hand-over has been written)."""
-        self._wait()
+        """Hand the queued rows to the writing threads; waits only while ``MAX_HANDOVERS`` are being written."""
         if self._span is None:
             return
+        while len(self._handovers) >= MAX_HANDOVERS:  # bounds the rows held in memory
+            for future in self._handovers.popleft():
+                future.result()
         tables = self._tables()
         for i, table in enumerate(tables):
             if self._tsv[i] is None:
@@ -138,15 +145,21 @@ class ResultWriter:
             schema = parquet_tables[0].schema
             self._parquet = pq.ParquetWriter(str(_partial(self.parquet_path)), schema,
                                              use_dictionary=[c for c in _FEW_VALUES if c in schema.names])
-        # one task per TSV and one for the Parquet file (its row groups in order): formatting and compression
-        # run outside the GIL, beside each other and beside the block workers
-        self._writing = [self._pool.submit(w.write_table, t) for w, t in zip(self._tsv, tables)]
-        self._writing.append(self._pool.submit(lambda: [self._parquet.write_table(t) for t in parquet_tables]))
+        # one task per file (formatting and compression run outside the GIL, beside the block workers); a file's
+        # task first waits for that file's previous task, which the pool (first in, first out) has already started
+        jobs = [(w.write_table, [t]) for w, t in zip(self._tsv, tables)]
+        jobs.append((lambda ts: [self._parquet.write_table(t) for t in ts], [parquet_tables]))
+        futures = []
+        for i, (write, args) in enumerate(jobs):
+            previous = self._last[i] if i < len(self._last) else None
+            futures.append(self._pool.submit(_after, previous, write, *args))
+        self._last = futures
+        self._handovers.append(futures)
 
     def _wait(self) -> None:
-        for future in self._writing:
-            future.result()
-        self._writing = []
+        while self._handovers:
+            for future in self._handovers.popleft():
+                future.result()
 
     def close(self, complete: bool = True) -> None:
         """Write what is queued, close the files and give them their names (``complete``) or remove them."""
@@ -171,6 +184,13 @@ class ResultWriter:
 
     def __exit__(self, exc_type, *exc) -> None:
         self.close(complete=exc_type is None)
+
+
+def _after(previous: Future | None, write, *args) -> None:
+    """``write(*args)`` once ``previous`` (the same file's earlier write) is done."""
+    if previous is not None:
+        previous.result()
+    write(*args)
 
 
 def _partial(path: Path) -> Path:
