@@ -64,10 +64,11 @@ def write_gwas_page(summary: dict, loci: pd.DataFrame | None, figures: list[Path
             body.append('<p class="note">No variant passed the clumping threshold.</p>')
         else:
             shown = loci.head(MAX_LOCI_SHOWN)
-            body.append(markdown_to_html(_markdown_table(shown)))
-            if len(loci) > len(shown):
-                body.append(f'<p class="note">{len(shown)} of {len(loci)} loci shown; all are in '
-                            f"{html.escape(out.name)}.loci.tsv.</p>")
+            body.append(markdown_to_html(_markdown_table(shown.drop(columns=["SP2"], errors="ignore"))))
+            tsv = f"{html.escape(out.name)}.loci.tsv"
+            body.append(f'<p class="note">{len(shown)} of {len(loci)} loci shown; all, with their clump members '
+                        f"(SP2), are in {tsv}.</p>" if len(loci) > len(shown) else
+                        f'<p class="note">The clump members (SP2) of each locus are in {tsv}.</p>')
     if figures:
         body.append("<h2>Figures</h2>")
         for path in figures:
