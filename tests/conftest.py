@@ -14,8 +14,9 @@ def _one_torch_thread():
 
 @pytest.fixture(params=["kernel", "numpy"])
 def bed_backend(request, monkeypatch):
-    """Run a test with the C kernel on .bed bytes (scores, LD bit planes) and again with the NumPy fallbacks."""
-    from alignome.genetics import ld, score
+    """Run a test with the C kernel on .bed bytes (scores, LD bit planes, QC counts) and again with the NumPy
+    fallbacks."""
+    from alignome.genetics import ld, qc, score
 
     if request.param == "kernel":
         if ld.bed_kernel() is None:
@@ -23,4 +24,5 @@ def bed_backend(request, monkeypatch):
     else:
         monkeypatch.setattr(score, "bed_kernel", lambda: None)
         monkeypatch.setattr(ld, "bed_kernel", lambda: None)
+        monkeypatch.setattr(qc, "bed_kernel", lambda: None)
     return request.param

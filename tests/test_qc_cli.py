@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from alignome.cli import app
+
+# Every test runs with the C kernels of alignome.genetics._bedscore and again with the NumPy paths.
+pytestmark = pytest.mark.usefixtures("bed_backend")
 
 runner = CliRunner()
 
@@ -41,3 +45,28 @@ def test_errors_exit_2(tmp_path):
     assert res.exit_code == 2 and "error:" in res.output and "fix:" in res.output
     res = runner.invoke(app, ["variants", "qc", "--bfile", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "error:" in res.output
+
+
+def test_allow_no_sex(tmp_path):
+    """--allow-no-sex (the default, as plink --make-bed) counts unknown-sex controls in --hwe;
+    --no-allow-no-sex ignores them, as a plink --write-snplist run without --allow-no-sex."""
+    from plink_tools import require_plink19, run_plink
+    from test_qc_sexchrom_plink import make_sexchrom_dataset
+
+    from alignome.genetics.qc import run_qc
+
+    prefix = make_sexchrom_dataset(tmp_path)
+    kept = {}
+    for flag in ("--allow-no-sex", "--no-allow-no-sex", None):
+        out = tmp_path / f"ours{flag}"
+        res = runner.invoke(app, ["variants", "qc", "--bfile", str(prefix), "--hwe", "1e-3", "--out", str(out)]
+                            + ([flag] if flag else []))
+        assert res.exit_code == 0, res.output
+        kept[flag] = (tmp_path / f"ours{flag}.snplist").read_text().split()
+    assert kept[None] == kept["--allow-no-sex"] == run_qc(prefix, hwe=1e-3, allow_no_sex=True).kept_variants
+    assert kept["--no-allow-no-sex"] == run_qc(prefix, hwe=1e-3, allow_no_sex=False).kept_variants
+    assert kept["--no-allow-no-sex"] != kept["--allow-no-sex"]  # the data tell the two apart
+    exe = require_plink19()
+    for flag, extra in (("--allow-no-sex", ["--allow-no-sex"]), ("--no-allow-no-sex", [])):
+        run_plink(exe, ["--bfile", str(prefix), "--hwe", "1e-3", *extra, "--write-snplist", "--out", "p"], tmp_path)
+        assert kept[flag] == (tmp_path / "p.snplist").read_text().split()

@@ -14,6 +14,9 @@ from alignome.genetics.hwe import hwe_exact
 from alignome.genetics.qc import read_fam, run_qc, variant_stats, write_qc
 from plink_tools import require_plink19, run_plink
 
+# Every test runs with the C kernels of alignome.genetics._bedscore and again with the NumPy paths.
+pytestmark = pytest.mark.usefixtures("bed_backend")
+
 
 def make_qc_dataset(directory: Path, seed: int = 11) -> Path:
     """msprime genotypes (300 × ~800 SNPs incl. rare ones) with varied missingness,

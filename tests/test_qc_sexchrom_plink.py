@@ -12,6 +12,9 @@ import pytest
 from alignome.genetics.qc import read_fam, run_qc, sample_missingness, variant_kinds, variant_stats
 from plink_tools import require_plink19, run_plink
 
+# Every test runs with the C kernels of alignome.genetics._bedscore and again with the NumPy paths.
+pytestmark = pytest.mark.usefixtures("bed_backend")
+
 # Chromosome blocks in PLINK's order (it refuses split chromosomes and reports in this
 # order); X, Y, XY and MT written with both letter and number codes.
 LAYOUT = (("1", 160), ("2", 80), ("X", 160), ("24", 50), ("25", 50), ("MT", 50))

@@ -17,7 +17,7 @@ variants_app = typer.Typer(no_args_is_help=True, help="Variant-level tools that 
 def _one_blas_thread() -> None:
     """Have OpenBLAS start one thread when numpy loads (unless it is loaded already).
 
-    Clumping and scoring make no BLAS call that threads would speed up, and OpenBLAS starts its
+    Clumping, scoring and QC make no BLAS call that threads would speed up, and OpenBLAS starts its
     whole thread pool at import: about 40 ms per run with 2 threads on 2 cores.
     """
     if "numpy" not in sys.modules:  # a value the user set is kept
@@ -121,12 +121,17 @@ def qc_command(
     maf: float = typer.Option(None, "--maf", help="Remove variants with minor allele frequency < this (plink --maf)."),
     hwe: float = typer.Option(None, "--hwe", help="Remove variants with HWE exact-test p < this (plink --hwe)."),
     hwe_midp: bool = typer.Option(False, "--hwe-midp", help="Mid-p exact test (plink --hwe P midp)."),
+    allow_no_sex: bool = typer.Option(
+        True, "--allow-no-sex/--no-allow-no-sex",
+        help="--hwe counts the case/control phenotypes of samples of unknown sex, as plink --allow-no-sex and "
+             "plink --make-bed do (default); --no-allow-no-sex ignores them, as a plink run that only writes "
+             "--write-snplist does."),
 ) -> None:
     """Genotype QC with the same answers as PLINK 1.9 (--mind, then --geno, --hwe, --maf).
 
     Writes the kept variants as PREFIX.snplist (plink --write-snplist), removed samples as
     PREFIX.irem, every removed variant with its reason in PREFIX.removed.tsv, and the
-    --missing/--freq/--hardy style reports.
+    --missing/--freq/--hardy style reports. X, Y, XY and MT follow PLINK 1.9's rules.
 
     Examples:
 
@@ -134,10 +139,11 @@ def qc_command(
 
       plink --bfile cohort --extract cohort_qc.snplist --keep cohort_qc.keep --make-bed --out cohort_clean
     """
+    _one_blas_thread()
     from alignome.genetics.qc import run_qc, write_qc
 
     try:
-        result = run_qc(bfile, geno=geno, mind=mind, maf=maf, hwe=hwe, hwe_midp=hwe_midp)
+        result = run_qc(bfile, geno=geno, mind=mind, maf=maf, hwe=hwe, hwe_midp=hwe_midp, allow_no_sex=allow_no_sex)
         paths = write_qc(result, out)
     except AlignomeError as exc:
         exit_with_error(exc)

@@ -59,26 +59,65 @@ plink1.9 v1.90b6.26 (``--freq --missing --hardy``, ``--mind/--geno/--hwe/--maf
 PLINK 1.9 only *reports* heterozygous haploid calls (``.hh``); without
 ``--set-hh-missing`` they stay in its ``--make-bed`` output, and
 :func:`run_qc` likewise writes nothing to the genotypes.
-The ``.bed`` is read ``block`` variants at a time, so memory does not grow
-with the number of variants.
+
+How it is computed: every statistic is a count of 2-bit calls, so the packed
+``.bed`` bytes are counted as they are, never decoded to numbers. The ``.bed``
+is read ``block`` variants at a time (memory does not grow with the number of
+variants) for each sample's missing calls (Y rows masked to males) and, over
+the samples ``--mind`` keeps (a second read when ``--mind`` is given), each
+variant's missing, heterozygous and homozygous-A2 calls in six sample groups
+(all, males, non-male and male founders, non-male and male founder controls):
+an AND with the group's bit mask and a popcount each. The C kernels of
+``alignome.genetics._bedscore`` count (vertical 4- and 8-bit counters for the
+per-sample counts, vector popcounts where the CPU has them), run the
+Hardy-Weinberg exact test (the ``--hwe`` filter's mostly settled from a bound,
+without the p-value), read the ``.bim``/``.fam`` and write the reports; where
+that optional extension is not built, NumPy counts the same
+(``np.bitwise_count``), :func:`alignome.genetics.hwe.hwe_exact` tests and
+Python reads and writes, with the same results (p-values equal to about 1e-10
+relative or better: the kernel's are the more accurate, and print the same).
+Neither pandas nor SciPy is imported unless a table is asked for
+(:attr:`QCStats.variants` and the like) or the NumPy test runs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from alignome.cohort.genotypes import open_plink
+from alignome._native import optional_extension
 from alignome.errors import ConfigError, DataError
-from alignome.genetics.hwe import hwe_exact
-from alignome.genetics.sumstats_io import normalise_chrom
 
 SMALL_EPSILON = 2.0**-44
 
 FILTER_ORDER = ("geno", "hwe", "maf")
+
+_PLINK_FIX = "give the prefix of a complete PLINK fileset (.bed/.bim/.fam written together, e.g. by `plink --make-bed`)"
+
+#: Chromosome codes of PLINK's human set that are not diploid autosomes (after ``chr`` and leading zeros go).
+_SPECIAL = {"23": "X", "24": "Y", "26": "MT", "X": "X", "Y": "Y", "M": "MT", "MT": "MT"}
+
+#: The bytes that separate the fields of a PLINK text file (ASCII whitespace).
+_BLANK = np.zeros(256, dtype=bool)
+_BLANK[[9, 10, 11, 12, 13, 32]] = True
+
+#: The low bit of every 2-bit call of a uint64 word.
+_ODD = np.uint64(0x5555555555555555)
+
+
+@lru_cache(maxsize=1)
+def _extension():
+    return optional_extension("alignome.genetics._bedscore")
+
+
+def bed_kernel():
+    """The C kernels on packed ``.bed`` bytes (``alignome.genetics._bedscore``), or None where the optional
+    extension was not built (tests replace this function to run the NumPy paths)."""
+    return _extension()
 
 
 def chromosome_kind(code: object) -> str:
@@ -86,19 +125,252 @@ def chromosome_kind(code: object) -> str:
 
     ``""``: diploid, autosomal rules (1–22, XY, and codes PLINK's human set does not know).
     """
-    try:
-        chrom = normalise_chrom(code)
-    except DataError:
-        return ""
-    return chrom if chrom in ("X", "Y", "MT") else ""
+    text = str(code).strip().upper().removeprefix("CHR")
+    if text.isdigit():
+        try:
+            text = str(int(text))
+        except ValueError:  # digits int() does not read (e.g. superscripts)
+            return ""
+    return _SPECIAL.get(text, "")
 
 
 def variant_kinds(chroms) -> np.ndarray:
     """:func:`chromosome_kind` of every ``.bim`` chromosome code (object array)."""
-    values = pd.Series(chroms, dtype=object).astype(str)
-    kinds = {code: chromosome_kind(code) for code in values.unique()}
-    return values.map(kinds).to_numpy(dtype=object)
+    values = [str(c) for c in chroms]
+    kinds = {code: chromosome_kind(code) for code in set(values)}
+    return np.array([kinds[c] for c in values], dtype=object)
 
+
+# --------------------------------------------------------------------------
+# The fileset, without pandas
+# --------------------------------------------------------------------------
+
+def _columns(path: Path, count: int, what: str) -> list[list[str]]:
+    """The ``count`` whitespace-separated columns of a PLINK text file (blank lines skipped), as lists of str.
+
+    The kernel's ``text_columns`` splits plain ASCII text; anything else (or a row of another width, to
+    name it) is split here, as ``str.split`` does.
+    """
+    data = path.read_bytes()
+    kernel = bed_kernel()
+    columns = kernel.text_columns(data, count) if kernel is not None else None
+    if columns is not None and columns[0]:
+        return columns
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc})", file=path, fix=_PLINK_FIX) from None
+    tokens = text.split()
+    if not tokens:
+        raise DataError(f"empty {what} file", file=path, fix=_PLINK_FIX)
+    if len(tokens) % count == 0:
+        # Tokens per line from the bytes (a token starts at a non-blank byte after a blank or a line start).
+        b = np.frombuffer(data, dtype=np.uint8)
+        blank = np.concatenate(([True], _BLANK[b]))
+        start = blank[:-1] > blank[1:]  # a token starts at byte i
+        lines = np.flatnonzero(b == 10) + 1
+        lines = np.concatenate(([0], lines[lines < b.size]))  # first byte of each line
+        per_line = np.add.reduceat(start.view(np.uint8), lines, dtype=np.int64)
+        if int(per_line.sum()) == len(tokens) and ((per_line == 0) | (per_line == count)).all():
+            return [tokens[i::count] for i in range(count)]
+    rows = [line.split() for line in text.splitlines()]  # something is off: find the row to name
+    for number, row in enumerate((r for r in rows if r), start=1):
+        if len(row) != count:
+            raise DataError(f"expected {count} whitespace-separated columns, found {len(row)}", file=path,
+                            row=number, fix=_PLINK_FIX)
+    rows = [r for r in rows if r]
+    return [list(column) for column in zip(*rows)]
+
+
+def _check_unique(ids: list[str], path: Path, what: str, fix: str) -> None:
+    if len(set(ids)) == len(ids):
+        return
+    seen: dict[str, int] = {}
+    for i, value in enumerate(ids):
+        if value in seen:
+            rows = [j + 1 for j, v in enumerate(ids) if v == value]
+            raise DataError(f"duplicated {what} '{value}' in rows {rows[:5]}", file=path, row=rows[0], fix=fix)
+        seen[value] = i
+
+
+@dataclass
+class _Fileset:
+    """A PLINK 1 binary fileset's ``.bed`` path, ``.fam`` and ``.bim`` columns (str lists)."""
+
+    bed: Path
+    fam: list[list[str]]
+    chrom: list[str]
+    ids: list[str]
+    pos: list[str]
+    a1: list[str]
+    a2: list[str]
+
+    @property
+    def n(self) -> int:
+        return len(self.fam[1])
+
+    @property
+    def m(self) -> int:
+        return len(self.ids)
+
+    @property
+    def width(self) -> int:
+        return (self.n + 3) // 4
+
+    def kinds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boolean X, Y and MT masks over the variants."""
+        number = {"X": 0, "Y": 1, "MT": 2}
+        codes = {code: number.get(chromosome_kind(code), -1) for code in set(self.chrom)}
+        kind = np.fromiter(map(codes.__getitem__, self.chrom), dtype=np.int8, count=len(self.chrom))
+        return kind == 0, kind == 1, kind == 2
+
+    def positions(self) -> np.ndarray:
+        try:
+            return np.fromiter(map(int, self.pos), dtype=np.int64, count=len(self.pos))
+        except ValueError:
+            import pandas as pd
+
+            return pd.to_numeric(pd.Series(self.pos, dtype=object), errors="coerce").to_numpy()
+
+
+def _open_fileset(prefix: str | Path) -> _Fileset:
+    """Read and check a fileset as :func:`alignome.cohort.genotypes.read_plink_fileset` does (files present,
+    six columns, unique sample and variant ids, SNP-major magic bytes, ``.bed`` size)."""
+    prefix = Path(prefix)
+    if prefix.suffix in (".bed", ".bim", ".fam"):
+        prefix = prefix.with_suffix("")
+    bed, bim, fam = (Path(f"{prefix}.{ext}") for ext in ("bed", "bim", "fam"))
+    for path in (bed, bim, fam):
+        if not path.is_file():
+            raise DataError("file not found", file=path, field="bfile", fix=_PLINK_FIX)
+    fam_cols = _columns(fam, 6, ".fam")
+    chrom, ids, _, pos, a1, a2 = _columns(bim, 6, ".bim")
+    _check_unique(fam_cols[1], fam, "subject (IID)", "give each sample one row in the .fam file (e.g. `plink --keep`)")
+    _check_unique(ids, bim, "variant id", "give each variant a unique id (e.g. `plink2 --set-all-var-ids` or `--rm-dup`)")
+    n, m = len(fam_cols[1]), len(ids)
+    expected = 3 + ((n + 3) // 4) * m
+    with open(bed, "rb") as handle:
+        magic = handle.read(3)
+    if magic != b"\x6c\x1b\x01":
+        raise DataError("not a SNP-major PLINK .bed file (wrong magic bytes)", file=bed, fix=_PLINK_FIX)
+    size = bed.stat().st_size
+    if size != expected:
+        raise DataError(f"the .bed file has {size} bytes but {n} samples (.fam) × {m} variants (.bim) need "
+                        f"{expected}: the file is truncated or does not belong to this .bim/.fam", file=bed,
+                        fix=_PLINK_FIX)
+    return _Fileset(bed=bed, fam=fam_cols, chrom=chrom, ids=ids, pos=pos, a1=a1, a2=a2)
+
+
+def _bed_blocks(fs: _Fileset, block: int):
+    """Yield ``(start, raw)``: the ``.bed`` rows of variants ``start:start + k`` as a (k, width) uint8 array
+    (one buffer, reused: consume each block before the next)."""
+    width, m = fs.width, fs.m
+    block = max(1, int(block))
+    buffer = np.empty(min(block, max(m, 1)) * width, dtype=np.uint8)
+    with open(fs.bed, "rb", buffering=0) as handle:
+        handle.seek(3)
+        for start in range(0, m, block):
+            k = min(block, m - start)
+            view = memoryview(buffer)[:k * width]
+            got = 0
+            while got < view.nbytes:
+                read = handle.readinto(view[got:])
+                if not read:
+                    raise DataError(f"the .bed file ended early (variant {start + 1 + got // width})",
+                                    file=fs.bed, fix=_PLINK_FIX)
+                got += read
+            yield start, buffer[:k * width].reshape(k, width)
+
+
+def _masks(groups, n: int) -> np.ndarray:
+    """Sample groups (boolean arrays over the ``.fam``) as uint64 words in the layout of a ``.bed`` row:
+    bit 2k of word w set for sample 32w + k of the group; shape (groups, ⌈n/32⌉)."""
+    words = (n + 31) // 32
+    bits = np.zeros((len(groups), words * 32), dtype=np.uint64)
+    for g, group in enumerate(groups):
+        bits[g, :n] = np.asarray(group, dtype=bool)
+    shifts = (2 * np.arange(32, dtype=np.uint64)).astype(np.uint64)
+    return np.ascontiguousarray(np.bitwise_or.reduce(bits.reshape(len(groups), words, 32) << shifts, axis=2))
+
+
+def _missing_counts_numpy(raw: np.ndarray, masks: np.ndarray, which: np.ndarray, counts: np.ndarray) -> None:
+    """NumPy twin of the kernel's ``missing_counts``."""
+    width = raw.shape[1]
+    mask_bytes = masks.view(np.uint8).reshape(masks.shape[0], -1)[:, :width]
+    miss = raw & ~(raw >> 1) & mask_bytes[which]  # code 01 of the rows' groups, low bit of each call
+    per_sample = counts.reshape(-1, 4)
+    for c in range(4):
+        per_sample[:width, c] += ((miss >> (2 * c)) & 1).sum(axis=0, dtype=np.int64)
+
+
+def _group_counts_numpy(raw: np.ndarray, masks: np.ndarray, out: np.ndarray) -> None:
+    """NumPy twin of the kernel's ``group_counts``: out[g, :, v] = missing, het, hom A2 calls of group g."""
+    k, width = raw.shape
+    words = masks.shape[1]
+    padded = np.zeros((k, words * 8), dtype=np.uint8)
+    padded[:, :width] = raw
+    x = padded.view(np.uint64)
+    lo, hi = x & _ODD, (x >> np.uint64(1)) & _ODD
+    for c, calls in enumerate((lo & ~hi, hi & ~lo, lo & hi)):
+        for g in range(masks.shape[0]):
+            out[g, c] = np.bitwise_count(calls & masks[g]).sum(axis=1, dtype=np.int64)
+
+
+def _groups(fam: Samples, keep: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The sample groups of the variant counts: kept samples, kept males, then founders and founder controls
+    (the ``--hwe`` set), each split into non-males and males (X and Y count males differently)."""
+    male = fam.male & keep
+    founders = fam.founder & keep
+    controls = founders & fam.control
+    return keep, male, founders & ~male, founders & male, controls & ~male, controls & male
+
+
+def _scan(fs: _Fileset, block: int, is_y: np.ndarray | None = None, male: np.ndarray | None = None,
+          groups: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """One read of the ``.bed``: each sample's missing calls (when ``is_y`` is given; non-males' calls on Y
+    left out), and each variant's missing, heterozygous and homozygous-A2 calls in each of ``groups``
+    (int64 (groups, 3, m); when given)."""
+    n, width = fs.n, fs.width
+    kernel = bed_kernel()
+    missing = out = None
+    if is_y is not None:
+        sample_masks = _masks([np.ones(n, dtype=bool), male], n)
+        which = is_y.astype(np.uint8)  # Y rows count the males only
+        missing = np.zeros(sample_masks.shape[1] * 32, dtype=np.int64)
+    if groups is not None:
+        group_masks = _masks(groups, n)
+        out = np.empty((len(groups), 3, fs.m), dtype=np.int64)
+    for start, raw in _bed_blocks(fs, block):
+        k = raw.shape[0]
+        if missing is not None:
+            if kernel is not None:
+                kernel.missing_counts(raw, k, width, sample_masks, which[start:start + k], missing)
+            else:
+                _missing_counts_numpy(raw, sample_masks, which[start:start + k], missing)
+        if out is not None:
+            if kernel is not None:
+                kernel.group_counts(raw, k, width, group_masks, out, fs.m, start)
+            else:
+                _group_counts_numpy(raw, group_masks, out[:, :, start:start + k])
+    return (None if missing is None else missing[:n]), out
+
+
+def _hwe(het: np.ndarray, hom1: np.ndarray, hom2: np.ndarray, midp: bool) -> np.ndarray:
+    """Exact-test p-values: the kernel's, else :func:`alignome.genetics.hwe.hwe_exact` (SciPy)."""
+    kernel = bed_kernel()
+    if kernel is None:
+        from alignome.genetics.hwe import hwe_exact
+
+        return hwe_exact(het, hom1, hom2, midp=midp)
+    het, hom1, hom2 = (np.ascontiguousarray(a, dtype=np.int64).ravel() for a in (het, hom1, hom2))
+    out = np.empty(het.size)
+    kernel.hwe(het, hom1, hom2, bool(midp), out)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Samples (.fam)
+# --------------------------------------------------------------------------
 
 @dataclass
 class Samples:
@@ -116,6 +388,26 @@ class Samples:
         return self.sex == 1
 
 
+def _number(text: str) -> float:
+    if "_" in text:  # float() reads 1_0 as 10; a phenotype column does not
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def _samples(fam: list[list[str]], allow_no_sex: bool) -> Samples:
+    fid, iid, pat, mat, sexcode = (np.array(column, dtype=object) for column in fam[:5])
+    founder = (pat == "0") & (mat == "0")
+    sex = np.select([sexcode == "1", sexcode == "2"], [1, 2], 0).astype(np.int8)
+    values = np.array([_number(v) for v in fam[5]], dtype=np.float64)
+    coded = np.isin(values, [1, 2, 0, -9])
+    case_control = bool(coded.all()) and bool(np.isin(values, [1, 2]).any())
+    control = ((values == 1) & (allow_no_sex | (sex != 0))) if case_control else np.ones(len(fid), dtype=bool)
+    return Samples(fid=fid, iid=iid, founder=founder, control=control, case_control=case_control, sex=sex)
+
+
 def read_fam(prefix: str | Path, allow_no_sex: bool = False) -> Samples:
     """Read ``PREFIX.fam`` (6 columns) and classify founders, sex and controls as PLINK 1.9 does.
 
@@ -128,18 +420,43 @@ def read_fam(prefix: str | Path, allow_no_sex: bool = False) -> Samples:
     with ``--allow-no-sex`` or in a run that writes data such as ``--make-bed``).
     """
     prefix = Path(prefix)
-    fam = pd.read_csv(f"{prefix}.fam", sep=r"\s+", header=None, dtype=str, engine="python")
-    fid, iid, pat, mat, sexcode, pheno = (fam[i].to_numpy(dtype=object) for i in (0, 1, 2, 3, 4, 5))
-    founder = (pat == "0") & (mat == "0")
-    sex = np.select([sexcode == "1", sexcode == "2"], [1, 2], 0).astype(np.int8)
-    values = pd.to_numeric(pd.Series(pheno), errors="coerce").to_numpy()
-    coded = np.isin(values, [1, 2, 0, -9])
-    case_control = bool(coded.all()) and bool(np.isin(values, [1, 2]).any())
-    control = ((values == 1) & (allow_no_sex | (sex != 0))) if case_control else np.ones(len(fam), dtype=bool)
-    return Samples(fid=fid, iid=iid, founder=founder, control=control, case_control=case_control, sex=sex)
+    if prefix.suffix in (".bed", ".bim", ".fam"):
+        prefix = prefix.with_suffix("")
+    path = Path(f"{prefix}.fam")
+    if not path.is_file():
+        raise DataError("file not found", file=path, field="bfile", fix=_PLINK_FIX)
+    return _samples(_columns(path, 6, ".fam"), allow_no_sex)
 
 
-@dataclass
+# --------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------
+
+def _data_frame(columns: dict, text: bool = False):
+    """A pandas DataFrame of NumPy columns (callables are called); ``text``: object columns as pandas'
+    ``str`` dtype even when empty (as a slice of a table's ``str`` column is)."""
+    import pandas as pd
+
+    data = {}
+    for name, values in columns.items():
+        values = values() if callable(values) else values
+        data[name] = pd.Series(values, dtype="str") if text and getattr(values, "dtype", None) == object else values
+    return pd.DataFrame(data)
+
+
+class _Table:
+    """Columns (name → array) of a table, turned into a pandas DataFrame only when asked."""
+
+    def __init__(self, columns: dict[str, np.ndarray]) -> None:
+        self.columns = columns
+        self._frame = None
+
+    def frame(self):
+        if self._frame is None:
+            self._frame = _data_frame(self.columns)
+        return self._frame
+
+
 class QCStats:
     """Per-variant and per-sample statistics (PLINK ``--missing``, ``--freq``, ``--hardy`` ALL rows).
 
@@ -158,15 +475,21 @@ class QCStats:
     samples
         ``fid``, ``iid``, ``n_miss``, ``n_geno``, ``f_miss`` over all variants
         (Y variants only for males).
+
+    Both are pandas DataFrames, built on first access.
     """
 
-    variants: pd.DataFrame
-    samples: pd.DataFrame
+    def __init__(self, variants: _Table, samples: _Table) -> None:
+        self._variants = variants
+        self._samples = samples
 
+    @property
+    def variants(self):
+        return self._variants.frame()
 
-def _blocks(m: int, block: int):
-    for start in range(0, m, block):
-        yield np.arange(start, min(m, start + block), dtype=np.intp)
+    @property
+    def samples(self):
+        return self._samples.frame()
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -175,47 +498,135 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.maximum(den, 1), np.nan)
 
 
-def sample_missingness(prefix: str | Path, block: int = 2048) -> pd.DataFrame:
-    """Per-sample missing-call counts (PLINK ``.imiss``), streamed.
+def _sample_table(fs: _Fileset, fam: Samples, is_y: np.ndarray, missing: np.ndarray) -> _Table:
+    m = fs.m
+    n_geno = np.where(fam.male, m, m - int(is_y.sum()))
+    return _Table({"fid": fam.fid, "iid": fam.iid, "n_miss": missing, "n_geno": n_geno,
+                   "f_miss": _ratio(missing, n_geno)})
+
+
+def sample_missingness(prefix: str | Path, block: int = 2048):
+    """Per-sample missing-call counts (PLINK ``.imiss``), streamed: a pandas DataFrame.
 
     Y variants count only for males: a non-male's ``n_geno`` leaves them out.
     """
-    gf = open_plink(Path(prefix))
-    fam = read_fam(gf.path.with_suffix(""))
-    kinds = variant_kinds(gf.variants["chrom"])
-    nonmale = ~fam.male
-    m = len(gf.variants)
-    missing = np.zeros(len(gf.subjects), dtype=np.int64)
-    for positions in _blocks(m, block):
-        miss = np.isnan(gf.reader(positions))
-        on_y = kinds[positions] == "Y"
-        if on_y.any():
-            miss[np.ix_(nonmale, on_y)] = False
-        missing += miss.sum(axis=1)
-    n_geno = np.where(fam.male, m, m - int((kinds == "Y").sum()))
-    return pd.DataFrame({"fid": fam.fid, "iid": fam.iid, "n_miss": missing, "n_geno": n_geno,
-                         "f_miss": _ratio(missing, n_geno)})
+    fs = _open_fileset(prefix)
+    fam = _samples(fs.fam, False)
+    _, is_y, _ = fs.kinds()
+    missing, _ = _scan(fs, block, is_y=is_y, male=fam.male)
+    return _sample_table(fs, fam, is_y, missing).frame()
 
 
-def _group_counts(g: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per group (rows of the 0/1 matrix ``groups``) and column of ``g`` (calls 0/1/2, NaN missing):
-    called, A1/A1, het and A2/A2 counts, each ``(n_groups, n_columns)`` int64.
+class _FilterTest:
+    """The ``--hwe`` filter's p-values (the founder controls' counts), computed when asked for: all of them
+    (for the tables), at some variants, or whether each is below a threshold (the kernel settles most of those
+    without computing the p-value). Counts equal to the founders' (all of them without case/control data) take
+    the founders' p-value; Y and MT have none (NaN: ``--hwe`` does not test them)."""
 
-    Three matrix products: with x the call (0 where missing), Σx = het + 2·hom1 and
-    Σx² = het + 4·hom1 give hom1 and het; exact while 4·n fits the float mantissa.
-    """
-    called = ~np.isnan(g)
-    x = np.where(called, g, 0).astype(groups.dtype, copy=False)
-    n_called = np.rint(groups @ called.astype(groups.dtype))
-    s1 = np.rint(groups @ x)
-    s2 = np.rint(groups @ (x * x))
-    hom1 = (s2 - s1) / 2
-    het = 2 * s1 - s2
-    return tuple(a.astype(np.int64) for a in (n_called, hom1, het, n_called - hom1 - het))
+    def __init__(self, counts: tuple[np.ndarray, ...], founders_p: np.ndarray, differ: np.ndarray,
+                 untested: np.ndarray, midp: bool) -> None:
+        self.counts = counts  # het, hom1, hom2
+        self.founders_p = founders_p
+        self.other = np.flatnonzero(differ & ~untested)
+        self.untested = untested
+        self.midp = midp
+        self._values: np.ndarray | None = None
+
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            p = self.founders_p.copy()
+            if self.other.size:
+                p[self.other] = _hwe(*(c[self.other] for c in self.counts), self.midp)
+            p[self.untested] = np.nan
+            self._values = p
+        return self._values
+
+    def below(self, threshold: float) -> np.ndarray:
+        """``values() < threshold``."""
+        kernel = bed_kernel()
+        if self._values is not None or kernel is None:
+            return self.values() < threshold
+        below = self.founders_p < threshold
+        if self.other.size:
+            het, hom1, hom2 = (np.ascontiguousarray(c[self.other], dtype=np.int64) for c in self.counts)
+            out = np.empty(self.other.size, dtype=np.uint8)
+            kernel.hwe(het, hom1, hom2, bool(self.midp), out, float(threshold))
+            below[self.other] = out.view(bool)
+        below[self.untested] = False
+        return below
+
+    def at(self, index: np.ndarray) -> np.ndarray:
+        """``values()[index]``."""
+        if self._values is not None or bed_kernel() is None:
+            return self.values()[index]
+        p = _hwe(*(c[index] for c in self.counts), self.midp)  # the kernel's p-value of a triple is always the same
+        p[self.untested[index]] = np.nan
+        return p
+
+
+def _variant_table(fs: _Fileset, kinds, groups: tuple[np.ndarray, ...], counts: np.ndarray,
+                   midp: bool) -> tuple[_Table, _FilterTest]:
+    """The statistics of :attr:`QCStats.variants` from the counts of :func:`_scan` over :func:`_groups`, and
+    the ``--hwe`` filter's test (its p-values are the table's ``p_hwe_filter``)."""
+    is_x, is_y, is_mt = kinds
+    sizes = [int(g.sum()) for g in groups]
+    miss_all, miss_male = counts[0, 0], counts[1, 0]  # counts: (group, [missing, het, hom A2], variant)
+    # hom A1 = the group's size less its missing, het and hom A2 calls
+    fn11, fm11, cn11, cm11 = (size - c[0] - c[1] - c[2] for size, c in zip(sizes[2:], counts[2:]))
+    fn12, fm12, cn12, cm12 = counts[2:, 1]
+    fn22, fm22, cn22, cm22 = counts[2:, 2]
+    haploid = is_x | is_y
+    zero = np.zeros(fs.m, dtype=np.int64)
+    # Diploid founder calls (the Hardy-Weinberg counts): non-males on X, nobody on Y, everyone elsewhere.
+    d11 = np.where(haploid, np.where(is_x, fn11, zero), fn11 + fm11)
+    d12 = np.where(haploid, np.where(is_x, fn12, zero), fn12 + fm12)
+    d22 = np.where(haploid, np.where(is_x, fn22, zero), fn22 + fm22)
+    # Haploid founder calls: males' homozygous calls on X and Y, one allele each (hets count nothing).
+    h1 = np.where(haploid, fm11, zero)
+    h2 = np.where(haploid, fm22, zero)
+    # Filter (--hwe) counts: founder controls, non-males only on X, none on Y.
+    c11 = np.where(haploid, np.where(is_x, cn11, zero), cn11 + cm11)
+    c12 = np.where(haploid, np.where(is_x, cn12, zero), cn12 + cm12)
+    c22 = np.where(haploid, np.where(is_x, cn22, zero), cn22 + cm22)
+    n_kept, n_male = int(sizes[0]), int(sizes[1])
+    n_miss = np.where(is_y, miss_male, miss_all)
+    n_geno = np.where(is_y, n_male, n_kept)
+    allele1 = 2 * d11 + d12 + h1
+    nchrobs = 2 * (d11 + d12 + d22) + h1 + h2
+    freq1 = _ratio(allele1, nchrobs)
+    # PLINK 1.9 reports the minor allele as A1 (it swaps alleles when A1 is major).
+    swap = freq1 > 0.5
+    bim_a1, bim_a2 = np.array(fs.a1, dtype=object), np.array(fs.a2, dtype=object)
+    a1 = np.where(swap, bim_a2, bim_a1)
+    a2 = np.where(swap, bim_a1, bim_a2)
+    maf = np.where(swap, 1 - freq1, freq1)
+    hom1_out = np.where(swap, d22, d11)
+    hom2_out = np.where(swap, d11, d22)
+    geno_ct = d11 + d12 + d22
+    o_het = _ratio(d12, geno_ct)
+    q = _ratio(2 * hom1_out + d12, 2 * geno_ct)
+    e_het = 2 * q * (1 - q)
+    o_het[is_mt] = np.nan
+    e_het[is_mt] = np.nan
+    p_hwe = _hwe(d12, d11, d22, midp)
+    p_filter = _FilterTest((c12, c11, c22), p_hwe.copy(), (c11 != d11) | (c12 != d12) | (c22 != d22),
+                           is_y | is_mt, midp)
+    p_hwe[is_mt] = 0.5 if midp else 1.0
+    return _Table({
+        "chrom": fs.chrom,  # a list: the reports take it as it is
+        "variant": np.array(fs.ids, dtype=object),
+        "pos": fs.positions,  # parsed only for the DataFrame
+        "a1": a1, "a2": a2,
+        "n_miss": n_miss, "n_geno": n_geno, "f_miss": _ratio(n_miss, n_geno),
+        "maf": maf, "nchrobs": nchrobs,
+        "hom1": hom1_out, "het": d12, "hom2": hom2_out, "o_het": o_het, "e_het": e_het,
+        "p_hwe": p_hwe,
+        "p_hwe_filter": p_filter.values,  # computed when the table is asked for
+    }), p_filter
 
 
 def variant_stats(prefix: str | Path, keep: np.ndarray | None = None, block: int = 2048,
-                  midp: bool = False, allow_no_sex: bool = False) -> pd.DataFrame:
+                  midp: bool = False, allow_no_sex: bool = False):
     """Per-variant call rate, MAF and Hardy–Weinberg test over the samples ``keep``, streamed.
 
     X, Y and MT follow PLINK 1.9's rules (module docstring).
@@ -233,83 +644,24 @@ def variant_stats(prefix: str | Path, keep: np.ndarray | None = None, block: int
     allow_no_sex
         Count controls of unknown sex in ``p_hwe_filter`` (PLINK ``--allow-no-sex``;
         the default matches ``plink --hardy``'s UNAFF rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :attr:`QCStats.variants`.
     """
-    prefix = Path(prefix)
-    gf = open_plink(prefix)
-    fam = read_fam(gf.path.with_suffix(""), allow_no_sex=allow_no_sex)
-    n = len(gf.subjects)
-    keep = np.ones(n, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
-    kinds = variant_kinds(gf.variants["chrom"])
-    male = fam.male[keep]
-    founders = fam.founder[keep]
-    filt = founders & fam.control[keep]
-    # Founders and filter samples split by sex: X and Y count males differently.
-    masks = (np.ones_like(male), male, founders & ~male, founders & male, filt & ~male, filt & male)
-    groups = np.stack(masks).astype(np.float32 if 4 * male.size < 2**24 else np.float64)
-    parts = []
-    everyone = bool(keep.all())
-    for positions in _blocks(len(gf.variants), block):
-        g = gf.reader(positions)
-        n_called, hom1, het, hom2 = _group_counts(g if everyone else g[keep], groups)
-        per_group = np.stack([hom1[2:], het[2:], hom2[2:]], axis=1).reshape(-1, len(positions))
-        parts.append(np.concatenate([n_called[:2], per_group]))  # called (all, males), then 3 counts per group
-    cols = np.concatenate(parts, axis=1) if parts else np.zeros((14, 0), dtype=np.int64)
-    called_all, called_male = cols[:2]
-    miss_all, miss_male = int(keep.sum()) - called_all, int(male.sum()) - called_male
-    fn11, fn12, fn22, fm11, fm12, fm22, cn11, cn12, cn22, cm11, cm12, cm22 = cols[2:]
-    is_x, is_y, is_mt = (kinds == "X"), (kinds == "Y"), (kinds == "MT")
-    haploid = is_x | is_y
-    zero = np.zeros_like(fn11)
-    # Diploid founder calls (the Hardy-Weinberg counts): non-males on X, nobody on Y, everyone elsewhere.
-    d11 = np.where(haploid, np.where(is_x, fn11, zero), fn11 + fm11)
-    d12 = np.where(haploid, np.where(is_x, fn12, zero), fn12 + fm12)
-    d22 = np.where(haploid, np.where(is_x, fn22, zero), fn22 + fm22)
-    # Haploid founder calls: males' homozygous calls on X and Y, one allele each (hets count nothing).
-    h1 = np.where(haploid, fm11, zero)
-    h2 = np.where(haploid, fm22, zero)
-    # Filter (--hwe) counts: founder controls, non-males only on X, none on Y.
-    c11 = np.where(haploid, np.where(is_x, cn11, zero), cn11 + cm11)
-    c12 = np.where(haploid, np.where(is_x, cn12, zero), cn12 + cm12)
-    c22 = np.where(haploid, np.where(is_x, cn22, zero), cn22 + cm22)
-    n_kept = int(keep.sum())
-    n_male = int(male.sum())
-    n_miss = np.where(is_y, miss_male, miss_all)
-    n_geno = np.where(is_y, n_male, n_kept)
-    allele1 = 2 * d11 + d12 + h1
-    nchrobs = 2 * (d11 + d12 + d22) + h1 + h2
-    freq1 = _ratio(allele1, nchrobs)
-    # PLINK 1.9 reports the minor allele as A1 (it swaps alleles when A1 is major).
-    swap = freq1 > 0.5
-    a1 = np.where(swap, gf.variants["a2"].to_numpy(dtype=object), gf.variants["a1"].to_numpy(dtype=object))
-    a2 = np.where(swap, gf.variants["a1"].to_numpy(dtype=object), gf.variants["a2"].to_numpy(dtype=object))
-    maf = np.where(swap, 1 - freq1, freq1)
-    hom1 = np.where(swap, d22, d11)
-    hom2 = np.where(swap, d11, d22)
-    geno_ct = d11 + d12 + d22
-    o_het = _ratio(d12, geno_ct)
-    q = _ratio(2 * hom1 + d12, 2 * geno_ct)
-    e_het = 2 * q * (1 - q)
-    o_het[is_mt] = np.nan
-    e_het[is_mt] = np.nan
-    # One call for both sample sets: identical counts (all of them without case/control data) are tested once.
-    p_both = hwe_exact(np.concatenate([d12, c12]), np.concatenate([d11, c11]), np.concatenate([d22, c22]), midp=midp)
-    p_hwe, p_filter = p_both[:d12.size].copy(), p_both[d12.size:].copy()
-    p_hwe[is_mt] = 0.5 if midp else 1.0
-    p_filter[is_y | is_mt] = np.nan  # --hwe does not test Y or MT
-    return pd.DataFrame({
-        "chrom": gf.variants["chrom"].to_numpy(dtype=object),
-        "variant": gf.variants.index.to_numpy(dtype=object),
-        "pos": gf.variants["pos"].to_numpy(),
-        "a1": a1, "a2": a2,
-        "n_miss": n_miss, "n_geno": n_geno, "f_miss": _ratio(n_miss, n_geno),
-        "maf": maf, "nchrobs": nchrobs,
-        "hom1": hom1, "het": d12, "hom2": hom2, "o_het": o_het, "e_het": e_het,
-        "p_hwe": p_hwe,
-        "p_hwe_filter": p_filter,
-    })
+    fs = _open_fileset(prefix)
+    fam = _samples(fs.fam, allow_no_sex)
+    keep = np.ones(fs.n, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    groups = _groups(fam, keep)
+    _, counts = _scan(fs, block, groups=groups)
+    return _variant_table(fs, fs.kinds(), groups, counts, midp)[0].frame()
 
 
-@dataclass
+# --------------------------------------------------------------------------
+# Filters
+# --------------------------------------------------------------------------
+
 class QCResult:
     """What :func:`run_qc` kept and removed, and why.
 
@@ -318,27 +670,64 @@ class QCResult:
     kept_variants
         Variant ids that pass, in ``.bim`` order (PLINK ``--write-snplist``).
     kept_samples
-        ``fid``, ``iid`` of samples that pass.
+        ``fid``, ``iid`` of samples that pass (DataFrame).
     removed_variants
         ``variant``, ``reason`` (``geno``/``hwe``/``maf``), ``value`` (the
-        statistic that failed), one row per removed variant.
+        statistic that failed), one row per removed variant (DataFrame).
     removed_samples
-        ``fid``, ``iid``, ``reason`` (``mind``), ``value`` (F_MISS).
+        ``fid``, ``iid``, ``reason`` (``mind``), ``value`` (F_MISS) (DataFrame).
     counts
         Number removed per reason, and ``variants_kept``/``samples_kept``.
     stats
         :class:`QCStats` the filters were applied to.
     thresholds
         The thresholds used (None: filter off).
+
+    The DataFrames are built on first access; :func:`write_qc` does not need them.
     """
 
-    kept_variants: list[str]
-    kept_samples: pd.DataFrame
-    removed_variants: pd.DataFrame
-    removed_samples: pd.DataFrame
-    counts: dict[str, int]
-    stats: QCStats
-    thresholds: dict[str, float | None] = field(default_factory=dict)
+    def __init__(self, kept_variants: list[str], keep: np.ndarray, removed: np.ndarray, reason: np.ndarray,
+                 value: np.ndarray, counts: dict[str, int], stats: QCStats,
+                 thresholds: dict[str, float | None]) -> None:
+        self.kept_variants = kept_variants
+        self.counts = counts
+        self.stats = stats
+        self.thresholds = thresholds
+        self._keep = keep
+        self._removed = removed
+        self._reason = reason
+        self._value = value
+        self._frames: dict[str, object] = {}
+
+    def _sample_ids(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = self.stats._samples.columns
+        return s["fid"][mask], s["iid"][mask]
+
+    def _removed_variant_columns(self) -> dict[str, np.ndarray]:
+        return {"variant": self.stats._variants.columns["variant"][self._removed],
+                "reason": self._reason[self._removed], "value": self._value[self._removed]}
+
+    def _frame(self, name: str, build, text: bool = True):
+        if name not in self._frames:
+            self._frames[name] = _data_frame(build(), text)
+        return self._frames[name]
+
+    @property
+    def kept_samples(self):
+        fid, iid = self._sample_ids(self._keep)
+        return self._frame("kept_samples", lambda: {"fid": fid, "iid": iid})
+
+    @property
+    def removed_samples(self):
+        fid, iid = self._sample_ids(~self._keep)
+        f_miss = self.stats._samples.columns["f_miss"][~self._keep]
+        return self._frame("removed_samples", lambda: {"fid": fid, "iid": iid,
+                                                       "reason": np.full(fid.size, "mind", dtype=object),
+                                                       "value": f_miss})
+
+    @property
+    def removed_variants(self):
+        return self._frame("removed_variants", self._removed_variant_columns, text=False)
 
 
 def _check(name: str, value: float | None) -> None:
@@ -384,54 +773,111 @@ def run_qc(
     """
     for name, value in (("geno", geno), ("mind", mind), ("maf", maf), ("hwe", hwe)):
         _check(name, value)
-    prefix = Path(prefix)
-    if prefix.suffix in (".bed", ".bim", ".fam"):
-        prefix = prefix.with_suffix("")
-    samples = sample_missingness(prefix, block=block)
-    keep = np.ones(len(samples), dtype=bool)
-    if mind is not None:
-        limit = np.floor(mind * samples["n_geno"].to_numpy() * (1 + SMALL_EPSILON))
-        keep = samples["n_miss"].to_numpy() <= limit
-    removed_samples = samples.loc[~keep, ["fid", "iid"]].assign(reason="mind", value=samples.loc[~keep, "f_miss"])
-    stats = variant_stats(prefix, keep=keep, block=block, midp=hwe_midp, allow_no_sex=allow_no_sex)
-    n_kept = int(keep.sum())
-    fails = {}
+    fs = _open_fileset(prefix)
+    fam = _samples(fs.fam, allow_no_sex)
+    kinds = fs.kinds()
+    is_y = kinds[1]
+    keep = np.ones(fs.n, dtype=bool)
+    if mind is None:  # every sample stays: one read counts both
+        groups = _groups(fam, keep)
+        missing, counts = _scan(fs, block, is_y=is_y, male=fam.male, groups=groups)
+        samples = _sample_table(fs, fam, is_y, missing)
+    else:  # the variant counts are over the samples --mind keeps: a second read
+        missing, _ = _scan(fs, block, is_y=is_y, male=fam.male)
+        samples = _sample_table(fs, fam, is_y, missing)
+        s = samples.columns
+        keep = s["n_miss"] <= np.floor(mind * s["n_geno"] * (1 + SMALL_EPSILON))
+        groups = _groups(fam, keep)
+        _, counts = _scan(fs, block, groups=groups)
+    stats, hwe_test = _variant_table(fs, kinds, groups, counts, hwe_midp)
+    v = stats.columns
+    fails = {}  # filter: (fails, the statistic at some variants)
     if geno is not None:
-        n_geno = stats["n_geno"].to_numpy()
+        n_geno = v["n_geno"]
         limit = np.floor(geno * n_geno * (1 + SMALL_EPSILON))
         # No sample to count on (Y without males): no call rate, and PLINK removes the variant.
-        fails["geno"] = ((stats["n_miss"].to_numpy() > limit) | (n_geno == 0), stats["f_miss"])
+        fails["geno"] = ((v["n_miss"] > limit) | (n_geno == 0), v["f_miss"].__getitem__)
     if hwe is not None:
-        fails["hwe"] = (stats["p_hwe_filter"].to_numpy() < hwe, stats["p_hwe_filter"])  # NaN (Y, MT): kept
+        fails["hwe"] = (hwe_test.below(hwe), hwe_test.at)  # no test (Y, MT): kept
     if maf is not None:
-        value = np.nan_to_num(stats["maf"].to_numpy(), nan=0.5)  # no observed allele: PLINK's 0.5
-        fails["maf"] = (value < maf * (1 - SMALL_EPSILON), stats["maf"])
-    reason = np.full(len(stats), "", dtype=object)
-    valuecol = np.full(len(stats), np.nan)
+        value = np.nan_to_num(v["maf"], nan=0.5)  # no observed allele: PLINK's 0.5
+        fails["maf"] = (value < maf * (1 - SMALL_EPSILON), v["maf"].__getitem__)
+    reason = np.full(fs.m, "", dtype=object)
+    valuecol = np.full(fs.m, np.nan)
     for name in FILTER_ORDER:
         if name in fails:
             mask, values = fails[name]
-            new = mask & (reason == "")
+            new = np.flatnonzero(mask & (reason == ""))
             reason[new] = name
-            valuecol[new] = values.to_numpy()[new]
+            valuecol[new] = values(new)
     removed = reason != ""
-    removed_variants = pd.DataFrame({"variant": stats["variant"][removed].to_numpy(), "reason": reason[removed],
-                                     "value": valuecol[removed]})
     counts = {"mind": int((~keep).sum()), **{k: int((reason == k).sum()) for k in FILTER_ORDER},
-              "variants_kept": int((~removed).sum()), "samples_kept": n_kept}
-    return QCResult(
-        kept_variants=[str(v) for v in stats["variant"][~removed]],
-        kept_samples=samples.loc[keep, ["fid", "iid"]].reset_index(drop=True),
-        removed_variants=removed_variants,
-        removed_samples=removed_samples.reset_index(drop=True),
-        counts=counts,
-        stats=QCStats(variants=stats, samples=samples),
-        thresholds={"geno": geno, "mind": mind, "maf": maf, "hwe": hwe},
-    )
+              "variants_kept": int((~removed).sum()), "samples_kept": int(keep.sum())}
+    ids = fs.ids
+    kept_variants = list(ids) if not removed.any() else [ids[i] for i in np.flatnonzero(~removed).tolist()]
+    return QCResult(kept_variants=kept_variants, keep=keep, removed=removed, reason=reason, value=valuecol,
+                    counts=counts, stats=QCStats(stats, samples),
+                    thresholds={"geno": geno, "mind": mind, "maf": maf, "hwe": hwe})
 
 
-def _g4(x: float) -> str:
-    return "NA" if not np.isfinite(x) else f"{x:.4g}"
+# --------------------------------------------------------------------------
+# Reports
+# --------------------------------------------------------------------------
+
+def _format_g(values: np.ndarray, precision: int, nan_text: str) -> list[str]:
+    """``format(x, '.Pg')`` of each value (``nan_text`` where not finite), each distinct value formatted once."""
+    values = np.asarray(values, dtype=np.float64)
+    spec = f".{precision}g"
+    if values.size == 0:
+        return []
+    if np.signbit(values[values == 0]).any():  # -0.0 prints as -0, but np.unique merges it with 0.0
+        return [format(x, spec) if math.isfinite(x) else nan_text for x in values.tolist()]
+    unique, inverse = np.unique(values, return_inverse=True)
+    text = np.array([format(x, spec) if math.isfinite(x) else nan_text for x in unique.tolist()], dtype=object)
+    return text[inverse.ravel()].tolist()
+
+
+def _rows(columns: list[tuple]) -> bytes:
+    """The rows of a text table: row r is, over ``columns``, prefix + cell, then a newline.
+
+    Each column is ``(prefix, kind, data)``: kind ``"s"`` (list of str), ``"c"`` (one str for every row),
+    ``"i"`` (integers), ``"g"`` (floats as ``%.4g``, ``NA`` where not finite) or ``"g6"`` (``%.6g``, empty
+    where not finite). The kernel's ``text_rows`` writes them where it is built, else Python, the same bytes.
+    """
+    spec = []
+    for prefix, kind, data in columns:
+        if kind in ("i", "g", "g6"):
+            data = np.ascontiguousarray(data, dtype=np.int64 if kind == "i" else np.float64)
+        precision, nan_text = {"g": (4, "NA"), "g6": (6, "")}.get(kind, (0, ""))
+        spec.append((prefix, kind[0], data, precision, nan_text))
+    kernel = bed_kernel()
+    if kernel is not None:
+        return kernel.text_rows(spec)
+    sizes = [len(data) for _, kind, data, _, _ in spec if kind != "c"]
+    n = sizes[0] if sizes else 0
+    cells = []
+    for _, kind, data, precision, nan_text in spec:
+        if kind == "s":
+            cells.append(data)
+        elif kind == "c":
+            cells.append([data] * n)
+        elif kind == "i":
+            cells.append(list(map(str, data.tolist())))
+        else:
+            cells.append(_format_g(data, precision, nan_text))
+    template = "".join(prefix.replace("%", "%%") + "%s" for prefix, *_ in spec) + "\n"
+    return "".join(map(template.__mod__, zip(*cells))).encode()
+
+
+def _write_table(path: Path, header: str | None, columns: list[tuple]) -> None:
+    with open(path, "wb") as handle:
+        if header is not None:
+            handle.write(f"{header}\n".encode())
+        handle.write(_rows(columns))
+
+
+def _texts(values) -> list[str]:
+    return values if isinstance(values, list) else np.asarray(values, dtype=object).tolist()
 
 
 def write_qc(result: QCResult, out: str | Path) -> dict[str, Path]:
@@ -449,28 +895,39 @@ def write_qc(result: QCResult, out: str | Path) -> dict[str, Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = {ext: Path(f"{out}.{ext}") for ext in ("snplist", "irem", "keep", "removed.tsv", "hwe", "frq",
                                                    "lmiss", "imiss", "qc.log")}
-    paths["snplist"].write_text("".join(f"{v}\n" for v in result.kept_variants))
-    paths["irem"].write_text("".join(f"{f}\t{i}\n" for f, i in zip(result.removed_samples["fid"],
-                                                                   result.removed_samples["iid"])))
-    paths["keep"].write_text("".join(f"{f}\t{i}\n" for f, i in zip(result.kept_samples["fid"],
-                                                                   result.kept_samples["iid"])))
-    result.removed_variants.to_csv(paths["removed.tsv"], sep="\t", index=False, float_format="%.6g")
-    v = result.stats.variants
-    lines = [" CHR SNP TEST A1 A2 GENO O(HET) E(HET) P"]
-    for row in v.itertuples(index=False):
-        lines.append(f"{row.chrom} {row.variant} ALL {row.a1} {row.a2} {row.hom1}/{row.het}/{row.hom2} "
-                     f"{_g4(row.o_het)} {_g4(row.e_het)} {_g4(row.p_hwe)}")
-    paths["hwe"].write_text("\n".join(lines) + "\n")
-    lines = [" CHR SNP A1 A2 MAF NCHROBS"]
-    lines += [f"{r.chrom} {r.variant} {r.a1} {r.a2} {_g4(r.maf)} {r.nchrobs}" for r in v.itertuples(index=False)]
-    paths["frq"].write_text("\n".join(lines) + "\n")
-    lines = [" CHR SNP N_MISS N_GENO F_MISS"]
-    lines += [f"{r.chrom} {r.variant} {r.n_miss} {r.n_geno} {_g4(r.f_miss)}" for r in v.itertuples(index=False)]
-    paths["lmiss"].write_text("\n".join(lines) + "\n")
-    s = result.stats.samples
-    lines = [" FID IID MISS_PHENO N_MISS N_GENO F_MISS"]
-    lines += [f"{r.fid} {r.iid} N {r.n_miss} {r.n_geno} {_g4(r.f_miss)}" for r in s.itertuples(index=False)]
-    paths["imiss"].write_text("\n".join(lines) + "\n")
+    _write_table(paths["snplist"], None, [("", "s", list(result.kept_variants))])
+    for name, mask in (("irem", ~result._keep), ("keep", result._keep)):
+        fid, iid = result._sample_ids(mask)
+        _write_table(paths[name], None, [("", "s", _texts(fid)), ("\t", "s", _texts(iid))])
+    removed = result._removed_variant_columns()
+    ids, reasons, values = _texts(removed["variant"]), _texts(removed["reason"]), removed["value"]
+    joined = "\n".join(ids)
+    if any(c in joined for c in '\t"\r') or joined.count("\n") != max(len(ids) - 1, 0) or np.isinf(values).any():
+        import csv  # quoting (and inf) exactly as pandas' to_csv(sep="\t", float_format="%.6g") writes them
+
+        with open(paths["removed.tsv"], "w", newline="") as handle:
+            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+            writer.writerow(["variant", "reason", "value"])
+            writer.writerows(zip(ids, reasons, [format(x, ".6g") if not math.isnan(x) else "" for x in values.tolist()]))
+    else:
+        _write_table(paths["removed.tsv"], "variant\treason\tvalue",
+                     [("", "s", ids), ("\t", "s", reasons), ("\t", "g6", values)])
+    v = result.stats._variants.columns
+    chrom, variant, a1, a2 = _texts(v["chrom"]), _texts(v["variant"]), _texts(v["a1"]), _texts(v["a2"])
+    _write_table(paths["hwe"], " CHR SNP TEST A1 A2 GENO O(HET) E(HET) P",
+                 [("", "s", chrom), (" ", "s", variant), (" ", "c", "ALL"), (" ", "s", a1), (" ", "s", a2),
+                  (" ", "i", v["hom1"]), ("/", "i", v["het"]), ("/", "i", v["hom2"]), (" ", "g", v["o_het"]),
+                  (" ", "g", v["e_het"]), (" ", "g", v["p_hwe"])])
+    _write_table(paths["frq"], " CHR SNP A1 A2 MAF NCHROBS",
+                 [("", "s", chrom), (" ", "s", variant), (" ", "s", a1), (" ", "s", a2), (" ", "g", v["maf"]),
+                  (" ", "i", v["nchrobs"])])
+    _write_table(paths["lmiss"], " CHR SNP N_MISS N_GENO F_MISS",
+                 [("", "s", chrom), (" ", "s", variant), (" ", "i", v["n_miss"]), (" ", "i", v["n_geno"]),
+                  (" ", "g", v["f_miss"])])
+    s = result.stats._samples.columns
+    _write_table(paths["imiss"], " FID IID MISS_PHENO N_MISS N_GENO F_MISS",
+                 [("", "s", _texts(s["fid"])), (" ", "s", _texts(s["iid"])), (" ", "c", "N"),
+                  (" ", "i", s["n_miss"]), (" ", "i", s["n_geno"]), (" ", "g", s["f_miss"])])
     c = result.counts
     log = [f"{c['mind']} people removed due to missing genotype data (--mind).",
            f"{c['geno']} variants removed due to missing genotype data (--geno).",
