@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from alignome.cohort.plink_files import PLINK_FIX, check_bed, fileset_paths
 from alignome.cohort.tables import Table, as_id, numeric, read_raw
 from alignome.errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover - annotation only (pydantic costs ~0.1 s of import time)
     from alignome.config import GenotypesSource
 
-_PLINK_FIX = "give the prefix of a complete PLINK fileset (.bed/.bim/.fam written together, e.g. by `plink --make-bed`)"
 
 
 @dataclass
@@ -71,11 +71,11 @@ def _read_plink_text(path: Path, columns: int, what: str, dtype: dict | None = N
     try:
         frame = pd.read_csv(path, sep=r"\s+", header=None, dtype=object, na_filter=False)
     except pd.errors.EmptyDataError:
-        raise DataError(f"empty {what} file", file=path, fix=_PLINK_FIX) from None
+        raise DataError(f"empty {what} file", file=path, fix=PLINK_FIX) from None
     except pd.errors.ParserError as exc:
-        raise DataError(f"expected {columns} whitespace-separated columns ({exc})", file=path, fix=_PLINK_FIX) from None
+        raise DataError(f"expected {columns} whitespace-separated columns ({exc})", file=path, fix=PLINK_FIX) from None
     if frame.shape[1] != columns:
-        raise DataError(f"expected {columns} whitespace-separated columns, found {frame.shape[1]}", file=path, fix=_PLINK_FIX)
+        raise DataError(f"expected {columns} whitespace-separated columns, found {frame.shape[1]}", file=path, fix=PLINK_FIX)
     return frame
 
 
@@ -91,31 +91,12 @@ def read_plink_fileset(prefix: Path) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
         Path of the ``.bed``; the ``.fam`` as six string columns; the variants
         indexed by id with columns ``chrom``, ``pos``, ``a1``, ``a2``.
     """
-    prefix = Path(prefix)
-    if prefix.suffix in (".bed", ".bim", ".fam"):
-        prefix = prefix.with_suffix("")
-    bed, bim, fam = (Path(f"{prefix}.{ext}") for ext in ("bed", "bim", "fam"))
-    for path in (bed, bim, fam):
-        if not path.is_file():
-            raise DataError("file not found", file=path, field="genotypes.bfile", fix=_PLINK_FIX)
+    bed, bim, fam = fileset_paths(prefix, field="genotypes.bfile")
     fam_frame = _read_plink_text(fam, 6, ".fam")
     bim_frame = _read_plink_text(bim, 6, ".bim", dtype={0: object, 1: object, 2: object, 3: np.int64, 4: object, 5: object})
     _unique(fam_frame[1], fam, "subject (IID)", "give each sample one row in the .fam file (e.g. `plink --keep`)")
     _unique(bim_frame[1], bim, "variant id", "give each variant a unique id (e.g. `plink2 --set-all-var-ids` or `--rm-dup`)")
-    n, m = len(fam_frame), len(bim_frame)
-    expected = 3 + ((n + 3) // 4) * m
-    with open(bed, "rb") as handle:
-        magic = handle.read(3)
-    if magic != b"\x6c\x1b\x01":
-        raise DataError("not a SNP-major PLINK .bed file (wrong magic bytes)", file=bed, fix=_PLINK_FIX)
-    size = bed.stat().st_size
-    if size != expected:
-        raise DataError(
-            f"the .bed file has {size} bytes but {n} samples (.fam) × {m} variants (.bim) need {expected}:"
-            " the file is truncated or does not belong to this .bim/.fam",
-            file=bed,
-            fix=_PLINK_FIX,
-        )
+    check_bed(bed, len(fam_frame), len(bim_frame))
     pos = bim_frame[3].to_numpy() if bim_frame[3].dtype == np.int64 else pd.to_numeric(bim_frame[3], errors="coerce").to_numpy()
     variants = pd.DataFrame(
         {
@@ -143,7 +124,7 @@ def open_plink(prefix: Path) -> GenotypeFile:
         try:
             return handle.read(index=np.s_[:, positions], dtype="float32")
         except (ValueError, OSError) as exc:
-            raise DataError(f"bed-reader could not read the genotypes: {exc}", file=bed, fix=_PLINK_FIX) from None
+            raise DataError(f"bed-reader could not read the genotypes: {exc}", file=bed, fix=PLINK_FIX) from None
 
     return GenotypeFile(path=bed, subjects=pd.Index(subjects.to_numpy(), dtype=object), variants=variants, reader=reader)
 

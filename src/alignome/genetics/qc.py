@@ -90,13 +90,13 @@ from pathlib import Path
 import numpy as np
 
 from alignome._native import optional_extension
+from alignome.cohort.plink_files import PLINK_FIX, check_bed, fileset_paths
 from alignome.errors import ConfigError, DataError
 
 SMALL_EPSILON = 2.0**-44
 
 FILTER_ORDER = ("geno", "hwe", "maf")
 
-_PLINK_FIX = "give the prefix of a complete PLINK fileset (.bed/.bim/.fam written together, e.g. by `plink --make-bed`)"
 
 #: Chromosome codes of PLINK's human set that are not diploid autosomes (after ``chr`` and leading zeros go).
 _SPECIAL = {"23": "X", "24": "Y", "26": "MT", "X": "X", "Y": "Y", "M": "MT", "MT": "MT"}
@@ -159,10 +159,10 @@ def _columns(path: Path, count: int, what: str) -> list[list[str]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc})", file=path, fix=_PLINK_FIX) from None
+        raise DataError(f"not UTF-8 text ({exc})", file=path, fix=PLINK_FIX) from None
     tokens = text.split()
     if not tokens:
-        raise DataError(f"empty {what} file", file=path, fix=_PLINK_FIX)
+        raise DataError(f"empty {what} file", file=path, fix=PLINK_FIX)
     if len(tokens) % count == 0:
         # Tokens per line from the bytes (a token starts at a non-blank byte after a blank or a line start).
         b = np.frombuffer(data, dtype=np.uint8)
@@ -177,7 +177,7 @@ def _columns(path: Path, count: int, what: str) -> list[list[str]]:
     for number, row in enumerate((r for r in rows if r), start=1):
         if len(row) != count:
             raise DataError(f"expected {count} whitespace-separated columns, found {len(row)}", file=path,
-                            row=number, fix=_PLINK_FIX)
+                            row=number, fix=PLINK_FIX)
     rows = [r for r in rows if r]
     return [list(column) for column in zip(*rows)]
 
@@ -236,28 +236,12 @@ class _Fileset:
 def _open_fileset(prefix: str | Path) -> _Fileset:
     """Read and check a fileset as :func:`alignome.cohort.genotypes.read_plink_fileset` does (files present,
     six columns, unique sample and variant ids, SNP-major magic bytes, ``.bed`` size)."""
-    prefix = Path(prefix)
-    if prefix.suffix in (".bed", ".bim", ".fam"):
-        prefix = prefix.with_suffix("")
-    bed, bim, fam = (Path(f"{prefix}.{ext}") for ext in ("bed", "bim", "fam"))
-    for path in (bed, bim, fam):
-        if not path.is_file():
-            raise DataError("file not found", file=path, field="bfile", fix=_PLINK_FIX)
+    bed, bim, fam = fileset_paths(prefix)
     fam_cols = _columns(fam, 6, ".fam")
     chrom, ids, _, pos, a1, a2 = _columns(bim, 6, ".bim")
     _check_unique(fam_cols[1], fam, "subject (IID)", "give each sample one row in the .fam file (e.g. `plink --keep`)")
     _check_unique(ids, bim, "variant id", "give each variant a unique id (e.g. `plink2 --set-all-var-ids` or `--rm-dup`)")
-    n, m = len(fam_cols[1]), len(ids)
-    expected = 3 + ((n + 3) // 4) * m
-    with open(bed, "rb") as handle:
-        magic = handle.read(3)
-    if magic != b"\x6c\x1b\x01":
-        raise DataError("not a SNP-major PLINK .bed file (wrong magic bytes)", file=bed, fix=_PLINK_FIX)
-    size = bed.stat().st_size
-    if size != expected:
-        raise DataError(f"the .bed file has {size} bytes but {n} samples (.fam) × {m} variants (.bim) need "
-                        f"{expected}: the file is truncated or does not belong to this .bim/.fam", file=bed,
-                        fix=_PLINK_FIX)
+    check_bed(bed, len(fam_cols[1]), len(ids))
     return _Fileset(bed=bed, fam=fam_cols, chrom=chrom, ids=ids, pos=pos, a1=a1, a2=a2)
 
 
@@ -277,7 +261,7 @@ def _bed_blocks(fs: _Fileset, block: int):
                 read = handle.readinto(view[got:])
                 if not read:
                     raise DataError(f"the .bed file ended early (variant {start + 1 + got // width})",
-                                    file=fs.bed, fix=_PLINK_FIX)
+                                    file=fs.bed, fix=PLINK_FIX)
                 got += read
             yield start, buffer[:k * width].reshape(k, width)
 
@@ -424,7 +408,7 @@ def read_fam(prefix: str | Path, allow_no_sex: bool = False) -> Samples:
         prefix = prefix.with_suffix("")
     path = Path(f"{prefix}.fam")
     if not path.is_file():
-        raise DataError("file not found", file=path, field="bfile", fix=_PLINK_FIX)
+        raise DataError("file not found", file=path, field="bfile", fix=PLINK_FIX)
     return _samples(_columns(path, 6, ".fam"), allow_no_sex)
 
 

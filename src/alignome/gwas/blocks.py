@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from alignome.cohort.plink_files import BED_MAGIC
 from alignome.errors import DataError
 from alignome.gwas.packed import PackedBlock, decode_packed
 
@@ -50,13 +51,10 @@ def _stream_cached(bed: str, mtime_ns: int):
     return open_bed_stream(Path(bed).with_suffix(""))
 
 
-_BED_MAGIC = b"\x6c\x1b\x01"
-
-
 @lru_cache(maxsize=8)
 def _snp_major(bed: str, mtime_ns: int) -> bool:
     with open(bed, "rb") as handle:
-        return handle.read(3) == _BED_MAGIC
+        return handle.read(3) == BED_MAGIC
 
 
 def read_packed(bed: str | Path, start: int, stop: int) -> np.ndarray | None:
