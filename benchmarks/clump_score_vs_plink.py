@@ -167,10 +167,10 @@ LIBRARY_CALL = {
         "print(time.perf_counter() - t)\n"),
     "profile": (
         "import time, sys\n"
-        "from alignome.genetics.score import polygenic_score, read_score_file, write_profile\n"
+        "from alignome.genetics.score import profile_columns, read_score_columns, write_profile_columns\n"
         "t = time.perf_counter()\n"
-        "prof, _ = polygenic_score(sys.argv[1], read_score_file(sys.argv[2]), sum_=sys.argv[3] == 'sum')\n"
-        "write_profile(prof, sys.argv[4])\n"
+        "cols, _ = profile_columns(sys.argv[1], *read_score_columns(sys.argv[2]), sum_=sys.argv[3] == 'sum')\n"
+        "write_profile_columns(cols, sys.argv[4])\n"
         "print(time.perf_counter() - t)\n"),
 }
 
@@ -184,7 +184,7 @@ def library_call(ext: str, argv: list[str], cwd: Path, env: dict) -> float:
 
 def startup_seconds(repeats: int) -> float:
     """Best wall time of ``alignome prs`` on a missing score file: start-up, argument parsing and every
-    import the command needs (numpy, pandas, ...), stopping at its first check: the floor of each command."""
+    import the command needs (typer, numpy; `prs` imports no pandas), stopping at its first check: the floor of each command."""
     script = Path(sys.executable).parent / "alignome"
     alignome = [str(script)] if script.is_file() else [sys.executable, "-m", "alignome.cli"]
     best = float("inf")
@@ -359,11 +359,11 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
         "the sixth digit, which the two round to different neighbours).",
         "",
         "`alignome s` is the whole command (`alignome variants clump` / `alignome prs`: Python start-up, imports "
-        "of typer, pandas and numpy, reading, computing, writing); `call s` is the library call alone "
-        "(`clump(...)` + `write_clumped`, `polygenic_score(...)` + `write_profile`) timed inside a fresh process.",
+        "of typer and numpy (and pandas for clumping; `prs` imports no pandas), reading, computing, writing); `call s` is the library call alone "
+        "(`clump(...)` + `write_clumped`, `profile_columns(...)` + `write_profile_columns`, the pandas-free path `alignome prs` takes) timed inside a fresh process.",
         "",
         *([f"Start-up alone (`alignome prs` on a missing file: Python, argument parsing, the imports of typer, "
-           f"numpy and pandas, up to the first check) takes {result['startup_s']:.2f} s: every alignome command "
+           f"numpy and alignome's pandas-free scoring modules, up to the first check) takes {result['startup_s']:.2f} s: every alignome command "
            "pays it before reading anything.", ""] if "startup_s" in result else []),
         "| variants | task | threads | plink1.9 s | alignome s | ratio (alignome ÷ plink) | call s | ratio (call ÷ plink) "
         "| plink peak RSS MiB | alignome peak RSS MiB | identical |",
@@ -402,7 +402,7 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
         "extension `alignome.genetics._bedscore` (AVX2 where the CPU has it); without a compiler NumPy does the "
         "same (16-bit look-up table; byte look-up table and small matrix products) with the same results.",
         "",
-        "Peak memory: alignome's is about 130–150 MiB of interpreter, numpy and pandas before any data, plus the "
+        "Peak memory: alignome's is the interpreter, numpy (and pandas for clumping) before any data, plus the "
         "variant tables (a few hundred bytes per variant, as plink also keeps its `.bim` in memory), plus the "
         "plane cache (capped at 64 MiB) and one block's temporaries; genotypes are never all in memory. Compare "
         "the two data sizes above: the genotype data grows 4×, the peak by the tables and by the cache filling "

@@ -82,19 +82,23 @@ def prs_command(
       alignome prs --bfile cohort --score weights.txt --sum --out cohort_prs
     """
     _one_blas_thread()
-    from alignome.genetics.score import polygenic_score, read_score_file, write_profile
+    from alignome.genetics.score import (  # no pandas
+        profile_columns,
+        read_score_columns,
+        write_profile_columns,
+    )
 
     try:
-        profile, used = polygenic_score(bfile, read_score_file(score, header=header), sum_=sum_,
+        columns, used = profile_columns(bfile, *read_score_columns(score, header=header), sum_=sum_,
                                         mean_imputation=not no_mean_imputation)
-        path = write_profile(profile, out)
+        path = write_profile_columns(columns, out)
     except AlignomeError as exc:
         exit_with_error(exc)
         return
     if used.skipped:
         typer.secho(f"warning: {len(used.skipped)} score-file rows skipped (first: {used.skipped[0][0]}: "
                     f"{used.skipped[0][1]})", err=True)
-    typer.echo(f"scored {len(profile)} samples on {len(used.variants)} variants; wrote {path}")
+    typer.echo(f"scored {len(columns['IID'])} samples on {len(used.variants)} variants; wrote {path}")
 
 
 def _parse_columns(text: str | None) -> dict[str, str] | None:

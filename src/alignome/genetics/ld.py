@@ -33,12 +33,22 @@ from functools import lru_cache
 import numpy as np
 
 from alignome._native import optional_extension
-from alignome.cohort.genotypes import read_plink_fileset as read_fileset  # noqa: F401  (re-exported for clump/score)
 
 # PLINK 1.9 tolerances (plink_common.h)
 EPSILON = 2.0**-30
 SMALLISH_EPSILON = 2.0**-35
 SMALL_EPSILON = 2.0**-44
+
+
+def __getattr__(name: str):
+    # ``read_fileset`` (re-exported for clump) comes from alignome.cohort.genotypes, which imports pandas:
+    # loaded on first use so that importing this module (``alignome prs``) does not.
+    if name == "read_fileset":
+        from alignome.cohort.genotypes import read_plink_fileset
+
+        globals()["read_fileset"] = read_plink_fileset
+        return read_plink_fileset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def genotype_table(index: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -647,8 +657,9 @@ def r2_screen(counts: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndar
 
 
 def founder_mask(fam) -> np.ndarray:
-    """PLINK founders: neither parent's (FID, id) is a sample of the ``.fam``."""
-    fid, iid, pat, mat = (fam[c].to_numpy(dtype=object).astype(str) for c in (0, 1, 2, 3))
+    """PLINK founders: neither parent's (FID, id) is a sample of the ``.fam`` (a DataFrame with columns 0–3, or a
+    list of its columns)."""
+    fid, iid, pat, mat = (np.asarray(fam[c], dtype=object).astype(str) for c in (0, 1, 2, 3))
     sample = np.char.add(np.char.add(fid, "\t"), iid)
     father = np.isin(np.char.add(np.char.add(fid, "\t"), pat), sample)
     mother = np.isin(np.char.add(np.char.add(fid, "\t"), mat), sample)

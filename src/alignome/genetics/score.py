@@ -18,15 +18,23 @@ PLINK 1.9's definitions, checked against ``plink1.9 --score`` (tests/test_score_
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from alignome.errors import ConfigError, DataError
-from alignome.genetics.ld import bed_kernel, founder_mask, read_fileset
+from alignome.genetics.ld import founder_mask
+from alignome.genetics.qc import _open_fileset, bed_kernel
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Neither pandas nor SciPy is imported on the path of ``alignome prs`` (read_score_columns →
+# profile_columns → write_profile_columns); the DataFrame functions import pandas when called.
 
 
 @dataclass
@@ -51,60 +59,100 @@ class ScoreWeights:
     skipped: list[tuple[str, str]]
 
 
-def _read_numeric_weights(path: Path, header: bool) -> pd.DataFrame | None:
-    """The score file parsed with numeric weights in one pass (about twice as fast); None if that fails."""
+_SCORE_FIX = "write one 'variant allele weight' row per line"
+
+
+def _weight(text: str) -> float:
+    """A weight as pandas' float parser reads it (NaN where it is not a number)."""
+    if "_" in text:  # float() reads 1_0 as 10; pandas does not
+        return math.nan
     try:
-        frame = pd.read_csv(path, sep=r"\s+", header=0 if header else None, usecols=[0, 1, 2],
-                            dtype={0: str, 1: str, 2: np.float64})
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError):
-        return None
-    frame.columns = ["variant", "allele", "weight"]
-    return None if frame["weight"].isna().any() else frame
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
-def read_score_file(path: str | Path, header: bool = False) -> pd.DataFrame:
-    """Read a PLINK ``--score`` file: variant, allele, weight (whitespace-separated).
+def read_score_columns(path: str | Path, header: bool = False) -> tuple[list[str], list[str], np.ndarray]:
+    """:func:`read_score_file` without pandas: the ``variant`` and ``allele`` columns (lists of str) and the
+    ``weight`` column (float64), with the same checks and errors.
 
-    Returns columns ``variant``, ``allele``, ``weight``.
+    Blank lines are skipped and columns after the third ignored; with ``header``, the first line is a header.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError("file not found", file=path, fix="give a score file with columns: variant id, allele, weight")
-    frame = _read_numeric_weights(path, header)
-    if frame is not None:
-        weight = frame["weight"]
-    else:  # a weight that is not a number, or a malformed file: read as text to say which row
+    data = path.read_bytes()
+    kernel = bed_kernel()
+    columns = kernel.text_columns(data, 3) if kernel is not None and b"_" not in data else None
+    weight = None
+    if columns is not None and columns[0]:  # plain ASCII, three fields on every line
+        variant, allele, text = (column[1:] for column in columns) if header else columns
         try:
-            frame = pd.read_csv(path, sep=r"\s+", header=0 if header else None, dtype=str, usecols=[0, 1, 2])
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError) as exc:
+            weight = np.fromiter(map(float, text), dtype=np.float64, count=len(text))
+        except ValueError:
+            weight = None
+        if weight is not None and np.isnan(weight).any():
+            weight = None
+    if weight is None:  # another layout, or a weight that is not a number: split here to say which row
+        try:
+            lines = data.decode("utf-8").splitlines()
+        except UnicodeDecodeError as exc:
             raise DataError(f"cannot read three whitespace-separated columns ({exc})", file=path,
-                            fix="write one 'variant allele weight' row per line") from None
-        frame.columns = ["variant", "allele", "weight"]
-        weight = pd.to_numeric(frame["weight"], errors="coerce")
-    bad = weight.isna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"weight '{frame['weight'].iloc[row]}' is not a number", file=path, field="column 3",
-                        row=row + 1 + int(header), fix="give numeric weights (use header=True / --header if the file has one)")
-    frame["weight"] = weight.astype(float)
-    dup = frame["variant"].duplicated(keep=False)
-    if dup.any():
-        first = frame.loc[dup, "variant"].iloc[0]
-        raise DataError(f"variant '{first}' appears more than once", file=path, field="column 1",
-                        row=int(np.flatnonzero(dup.to_numpy())[0]) + 1 + int(header),
-                        fix="keep one row per variant (PLINK 1.9 refuses duplicates too)")
-    return frame
+                            fix=_SCORE_FIX) from None
+        rows = [fields for fields in (line.split() for line in lines) if fields]
+        if not rows:
+            raise DataError("cannot read three whitespace-separated columns (empty file)", file=path, fix=_SCORE_FIX)
+        if len(rows[0]) < 3:
+            raise DataError(f"cannot read three whitespace-separated columns (the first line has {len(rows[0])})",
+                            file=path, fix=_SCORE_FIX)
+        rows = rows[int(header):]
+        variant = [r[0] for r in rows]
+        allele = [r[1] if len(r) > 1 else "nan" for r in rows]
+        text = [r[2] if len(r) > 2 else "nan" for r in rows]
+        weight = np.fromiter(map(_weight, text), dtype=np.float64, count=len(text))
+        bad = np.flatnonzero(np.isnan(weight))
+        if bad.size:
+            row = int(bad[0])
+            raise DataError(f"weight '{text[row]}' is not a number", file=path, field="column 3",
+                            row=row + 1 + int(header),
+                            fix="give numeric weights (use header=True / --header if the file has one)")
+    if len(set(variant)) != len(variant):
+        seen: dict[str, int] = {}
+        for v in variant:
+            seen[v] = seen.get(v, 0) + 1
+        row = next(i for i, v in enumerate(variant) if seen[v] > 1)
+        raise DataError(f"variant '{variant[row]}' appears more than once", file=path, field="column 1",
+                        row=row + 1 + int(header), fix="keep one row per variant (PLINK 1.9 refuses duplicates too)")
+    return variant, allele, weight
 
 
-def resolve_weights(score: pd.DataFrame, bim: pd.DataFrame) -> ScoreWeights:
-    """Match score rows to the ``.bim`` (columns ``a1``, ``a2``, indexed by variant id)."""
-    variant = score["variant"].astype(str).to_numpy(dtype=object)
-    allele = score["allele"].astype(str).to_numpy(dtype=object)
-    weight = score["weight"].to_numpy(dtype=float)
-    where = bim.index.get_indexer(pd.Index(variant, dtype=object))
+def read_score_file(path: str | Path, header: bool = False):
+    """Read a PLINK ``--score`` file: variant, allele, weight (whitespace-separated).
+
+    Returns a pandas DataFrame with columns ``variant``, ``allele``, ``weight``
+    (:func:`read_score_columns` gives the columns without pandas).
+    """
+    import pandas as pd
+
+    variant, allele, weight = read_score_columns(path, header)
+    return pd.DataFrame({"variant": pd.Series(variant, dtype=str), "allele": pd.Series(allele, dtype=str),
+                         "weight": weight})
+
+
+def _resolve(variant, allele, weight: np.ndarray, index: dict[str, int], a1, a2) -> tuple[ScoreWeights, np.ndarray]:
+    """Match score rows to the ``.bim`` (``index``: variant id → row; ``a1``, ``a2``: its allele columns).
+
+    Returns the :class:`ScoreWeights` and the ``.bim`` row of each kept variant."""
+    variant = np.asarray(variant, dtype=object)
+    allele = np.asarray(allele, dtype=object)
+    weight = np.asarray(weight, dtype=float)
+    get = index.get
+    where = np.fromiter((get(v, -1) for v in variant.tolist()), dtype=np.int64, count=variant.size)
     found = where >= 0
-    a1 = np.where(found, bim["a1"].to_numpy(dtype=object)[where], None)
-    a2 = np.where(found, bim["a2"].to_numpy(dtype=object)[where], None)
+    a1 = np.asarray(a1, dtype=object)
+    a2 = np.asarray(a2, dtype=object)
+    a1 = np.where(found, a1[where] if a1.size else None, None)
+    a2 = np.where(found, a2[where] if a2.size else None, None)
     is_a1 = found & (allele == a1)
     is_a2 = found & ~is_a1 & (allele == a2)
     keep = is_a1 | is_a2
@@ -114,7 +162,18 @@ def resolve_weights(score: pd.DataFrame, bim: pd.DataFrame) -> ScoreWeights:
             skipped.append((variant[i], "not in .bim"))
         else:
             skipped.append((variant[i], f"allele {allele[i]} is neither A1 ({a1[i]}) nor A2 ({a2[i]})"))
-    return ScoreWeights(list(variant[keep]), is_a2[keep], weight[keep].astype(float), skipped)
+    return ScoreWeights(list(variant[keep]), is_a2[keep], weight[keep].astype(float), skipped), where[keep]
+
+
+def resolve_weights(score, bim) -> ScoreWeights:
+    """Match score rows (a DataFrame: ``variant``, ``allele``, ``weight``) to the ``.bim`` (a DataFrame: columns
+    ``a1``, ``a2``, indexed by variant id)."""
+    variant = score["variant"].astype(str).to_numpy(dtype=object)
+    allele = score["allele"].astype(str).to_numpy(dtype=object)
+    weight = score["weight"].to_numpy(dtype=float)
+    index = {v: i for i, v in enumerate(bim.index.tolist())}
+    return _resolve(variant, allele, weight, index, bim["a1"].to_numpy(dtype=object),
+                    bim["a2"].to_numpy(dtype=object))[0]
 
 
 def score_dosages(
@@ -127,7 +186,7 @@ def score_dosages(
 ) -> pd.DataFrame:
     """Scores from A1 allele counts (samples × variants, NaN missing).
 
-    Returns columns ``CNT``, ``CNT2`` and ``SCORE`` (or ``SCORESUM`` with ``sum_``).
+    Returns a pandas DataFrame with columns ``CNT``, ``CNT2`` and ``SCORE`` (or ``SCORESUM`` with ``sum_``).
     """
     if sum_ and not mean_imputation:
         raise ConfigError("PLINK 1.9 refuses 'sum' together with 'no-mean-imputation'", field="sum",
@@ -150,6 +209,8 @@ def score_dosages(
         with np.errstate(invalid="ignore", divide="ignore"):
             value = total / cnt
     name = "SCORESUM" if sum_ else "SCORE"
+    import pandas as pd
+
     return pd.DataFrame({"CNT": cnt.astype(int), "CNT2": np.rint(cnt2).astype(int), name: value})
 
 
@@ -212,7 +273,8 @@ def _read_rows(handle, positions: np.ndarray, row: int, block: int):
 def score_bed(bed: str | Path, n_samples: int, positions: np.ndarray, flip: np.ndarray, weights: np.ndarray,
               founders: np.ndarray | None = None, sum_: bool = False, mean_imputation: bool = True,
               block: int | None = None) -> pd.DataFrame:
-    """:func:`score_dosages` streamed from a ``.bed``, ``block`` variants at a time.
+    """:func:`score_dosages` streamed from a ``.bed``, ``block`` variants at a time (a pandas DataFrame;
+    :func:`score_bed_columns` gives its columns without pandas).
 
     Per-sample sums (Σ w·dosage with imputed missing calls, Σ dosage, missing calls) come
     straight from the packed bytes: in the C kernel ``alignome.genetics._bedscore`` (four
@@ -234,6 +296,16 @@ def score_bed(bed: str | Path, n_samples: int, positions: np.ndarray, flip: np.n
     block
         Variants read at a time (default: about 1 MiB of rows for the kernel, 32 for NumPy).
     """
+    import pandas as pd
+
+    return pd.DataFrame(score_bed_columns(bed, n_samples, positions, flip, weights, founders, sum_=sum_,
+                                          mean_imputation=mean_imputation, block=block))
+
+
+def score_bed_columns(bed: str | Path, n_samples: int, positions: np.ndarray, flip: np.ndarray, weights: np.ndarray,
+                      founders: np.ndarray | None = None, sum_: bool = False, mean_imputation: bool = True,
+                      block: int | None = None) -> dict[str, np.ndarray]:
+    """:func:`score_bed`'s columns ``CNT``, ``CNT2`` and ``SCORE`` (or ``SCORESUM``) as NumPy arrays."""
     if sum_ and not mean_imputation:
         raise ConfigError("PLINK 1.9 refuses 'sum' together with 'no-mean-imputation'", field="sum",
                           fix="drop --sum or --no-mean-imputation")
@@ -266,12 +338,27 @@ def score_bed(bed: str | Path, n_samples: int, positions: np.ndarray, flip: np.n
         with np.errstate(invalid="ignore", divide="ignore"):
             value = total / cnt
     name = "SCORESUM" if sum_ else "SCORE"
-    return pd.DataFrame({"CNT": cnt.astype(int), "CNT2": np.rint(dosage[:n]).astype(int), name: value})
+    return {"CNT": cnt.astype(int), "CNT2": np.rint(dosage[:n]).astype(int), name: value}
+
+
+def profile_columns(bfile: str | Path, variant, allele, weight, sum_: bool = False,
+                    mean_imputation: bool = True) -> tuple[dict[str, list], ScoreWeights]:
+    """:func:`polygenic_score` without pandas: the score file's columns (:func:`read_score_columns`) in, the
+    ``.profile`` columns (name → list or array, in PLINK's order) and the :class:`ScoreWeights` out."""
+    fs = _open_fileset(bfile)
+    index = {v: i for i, v in enumerate(fs.ids)}
+    resolved, positions = _resolve(variant, allele, weight, index, fs.a1, fs.a2)
+    if not resolved.variants:
+        raise DataError("no score-file variant matched the .bim (by id and allele)", field="variant",
+                        fix="check that the score file's ids and alleles match the fileset's .bim")
+    values = score_bed_columns(fs.bed, fs.n, positions, resolved.flip, resolved.weights, founder_mask(fs.fam),
+                               sum_=sum_, mean_imputation=mean_imputation)
+    return {"FID": fs.fam[0], "IID": fs.fam[1], "PHENO": fs.fam[5], **values}, resolved
 
 
 def polygenic_score(
     bfile: str | Path,
-    score: pd.DataFrame,
+    score,
     sum_: bool = False,
     mean_imputation: bool = True,
 ) -> tuple[pd.DataFrame, ScoreWeights]:
@@ -285,7 +372,7 @@ def polygenic_score(
     bfile
         PLINK 1 binary fileset prefix.
     score
-        Columns ``variant``, ``allele``, ``weight`` (:func:`read_score_file`).
+        A pandas DataFrame with columns ``variant``, ``allele``, ``weight`` (:func:`read_score_file`).
     sum_
         Report ``SCORESUM`` = Σ w·dosage instead of the average.
     mean_imputation
@@ -294,36 +381,49 @@ def polygenic_score(
     Returns
     -------
     profile, weights
-        ``profile`` has PLINK's ``.profile`` columns FID IID PHENO CNT CNT2
-        SCORE/SCORESUM; ``weights`` tells which rows were used or skipped.
+        ``profile`` (a pandas DataFrame) has PLINK's ``.profile`` columns FID IID PHENO CNT CNT2
+        SCORE/SCORESUM; ``weights`` tells which rows were used or skipped. :func:`profile_columns`
+        gives the same without pandas.
 
     Examples
     --------
     >>> profile, used = polygenic_score("cohort", read_score_file("prs.txt"))  # doctest: +SKIP
     """
-    bed, fam, variants = read_fileset(bfile)
-    resolved = resolve_weights(score, variants)
-    if not resolved.variants:
-        raise DataError("no score-file variant matched the .bim (by id and allele)", field="variant",
-                        fix="check that the score file's ids and alleles match the fileset's .bim")
-    positions = variants.index.get_indexer(pd.Index(resolved.variants, dtype=object))
-    values = score_bed(bed, len(fam), positions, resolved.flip, resolved.weights, founder_mask(fam), sum_=sum_,
-                              mean_imputation=mean_imputation)
-    profile = pd.concat([pd.DataFrame({"FID": fam[0].to_numpy(), "IID": fam[1].to_numpy(), "PHENO": fam[5].to_numpy()}),
-                         values], axis=1)
+    import pandas as pd
+
+    variant = score["variant"].astype(str).to_numpy(dtype=object)
+    allele = score["allele"].astype(str).to_numpy(dtype=object)
+    columns, resolved = profile_columns(bfile, variant, allele, score["weight"].to_numpy(dtype=float), sum_=sum_,
+                                        mean_imputation=mean_imputation)
+    profile = pd.DataFrame({name: np.asarray(values, dtype=object) if name in ("FID", "IID", "PHENO") else values
+                            for name, values in columns.items()})
     return profile, resolved
+
+
+def _profile_text(columns: list[tuple[str, list]]) -> str:
+    """PLINK's ``.profile`` text: every column right-aligned to its widest cell, the last one (the score) as
+    ``%.10g``; ``columns`` are (name, list of Python values)."""
+    last = len(columns) - 1
+    lines = []
+    for k, (name, values) in enumerate(columns):
+        text = [f"{v:.10g}" for v in values] if k == last else [str(v) for v in values]
+        width = max(len(str(name)), *(len(t) for t in text)) if text else len(str(name))
+        lines.append([str(name).rjust(width)] + [t.rjust(width) for t in text])
+    return "\n".join(" ".join(row) for row in zip(*lines)) + "\n"
+
+
+def write_profile_columns(columns: dict, out_prefix: str | Path) -> Path:
+    """:func:`write_profile` of :func:`profile_columns`' columns (no pandas); the same bytes."""
+    path = Path(f"{out_prefix}.profile")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_profile_text([(name, values.tolist() if isinstance(values, np.ndarray) else list(values))
+                                   for name, values in columns.items()]))
+    return path
 
 
 def write_profile(profile: pd.DataFrame, out_prefix: str | Path) -> Path:
     """Write ``<out_prefix>.profile`` with PLINK's columns (space-aligned, full precision)."""
     path = Path(f"{out_prefix}.profile")
     path.parent.mkdir(parents=True, exist_ok=True)
-    last = profile.columns[-1]
-    columns = []
-    for c in profile.columns:
-        values = profile[c].to_numpy(dtype=object)
-        text = [f"{v:.10g}" for v in values] if c == last else [str(v) for v in values]
-        width = max(len(str(c)), *(len(t) for t in text)) if text else len(str(c))
-        columns.append([str(c).rjust(width)] + [t.rjust(width) for t in text])
-    path.write_text("\n".join(" ".join(row) for row in zip(*columns)) + "\n")
+    path.write_text(_profile_text([(c, list(profile[c].to_numpy(dtype=object))) for c in profile.columns]))
     return path
