@@ -9,7 +9,8 @@ RUN_DIR ?= runs/demo
 
 .PHONY: demo test test-slow quick quick-mri bench bench-mri install sysdeps clean
 
-$(STAMP): pyproject.toml setup.py src/alignome/gwas/_packed.c src/alignome/genetics/_bedscore.c
+$(STAMP): pyproject.toml setup.py src/alignome/gwas/_packed.c src/alignome/genetics/_bedscore.c src/alignome/genetics/_bedscore.h \
+		src/alignome/genetics/_bedscore_score.c src/alignome/genetics/_bedscore_planes.c src/alignome/genetics/_bedscore_qc.c src/alignome/genetics/_bedscore_hwe.c src/alignome/genetics/_bedscore_text.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[test]'

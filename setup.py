@@ -7,7 +7,14 @@ compiler the install still succeeds and alignome uses its NumPy paths (same resu
 
 from setuptools import Extension, setup
 
+# alignome.genetics._bedscore is one module built from several files, one concept each: _bedscore.c holds
+# the module (method table, PyInit), _bedscore.h what they share.
+BEDSCORE = "src/alignome/genetics/_bedscore"
+
 setup(ext_modules=[Extension("alignome.gwas._packed", ["src/alignome/gwas/_packed.c"],
                              extra_compile_args=["-O3", "-Wno-psabi"], optional=True),
-                   Extension("alignome.genetics._bedscore", ["src/alignome/genetics/_bedscore.c"],
+                   Extension("alignome.genetics._bedscore",
+                             sources=[f"{BEDSCORE}{part}.c"
+                                      for part in ("", "_score", "_planes", "_qc", "_hwe", "_text")],
+                             depends=[f"{BEDSCORE}.h"], include_dirs=["src/alignome/genetics"],
                              extra_compile_args=["-O3", "-Wno-psabi"], optional=True)])
