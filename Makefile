@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_DIR ?= runs/demo
 
-.PHONY: demo test test-slow quick quick-mri bench bench-mri install sysdeps clean
+.PHONY: demo test test-slow quick quick-mri bench bench-genetics bench-mri install sysdeps clean
 
 $(STAMP): pyproject.toml setup.py src/alignome/gwas/_packed.c src/alignome/genetics/_bedscore.c src/alignome/genetics/_bedscore.h \
 		src/alignome/genetics/_bedscore_score.c src/alignome/genetics/_bedscore_planes.c src/alignome/genetics/_bedscore_qc.c src/alignome/genetics/_bedscore_hwe.c src/alignome/genetics/_bedscore_text.c
@@ -50,6 +50,13 @@ test-slow: $(STAMP) sysdeps
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/stage_timings.py
+
+# alignome against plink1.9/plink2 on the same msprime data, in one run each (data simulated once, cached
+# under benchmarks/out; the 500k-variant GWAS set takes about 4 minutes to simulate the first time)
+bench-genetics: $(STAMP) sysdeps
+	$(BIN)/python benchmarks/gwas_vs_plink2.py --with-complete --scale-variants 500000
+	$(BIN)/python benchmarks/clump_score_vs_plink.py
+	$(BIN)/python benchmarks/qc_vs_plink.py
 
 bench-mri: $(STAMP)
 	$(BIN)/python benchmarks/cnn3d_throughput.py
