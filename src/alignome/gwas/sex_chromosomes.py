@@ -20,16 +20,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-_CODES = {"X": "X", "23": "X", "Y": "Y", "24": "Y", "MT": "MT", "M": "MT", "26": "MT"}
+from alignome.errors import DataError
+from alignome.genetics.sumstats_io import normalise_chrom
 
 #: Kinds whose calls count copies out of one: effect sizes are reported per copy of that one.
 HAPLOID = ("Y", "MT")
 
 
 def sex_chromosome(code: object) -> str:
-    """``"X"``, ``"Y"``, ``"MT"`` or ``""`` (autosomal treatment) for a ``.bim`` chromosome code."""
-    text = str(code).strip().upper()
-    return _CODES.get(text.removeprefix("CHR"), "")
+    """``"X"``, ``"Y"``, ``"MT"`` or ``""`` (autosomal treatment) for a ``.bim`` chromosome code.
+
+    Codes are read as :func:`~alignome.genetics.sumstats_io.normalise_chrom` reads them (``chrX``, ``23``,
+    ``M``, …); a contig PLINK would not know is scanned like an autosome.
+    """
+    try:
+        name = normalise_chrom(code)
+    except DataError:
+        return ""
+    return name if name in ("X", "Y", "MT") else ""
 
 
 def chromosome_runs(chroms) -> list[tuple[int, int, str]]:
