@@ -14,12 +14,12 @@ import pandas as pd
 
 from alignome.errors import DataError
 from alignome.gwas.blocks import _stream, block_ranges, map_blocks
-from alignome.gwas.packed import PackedBlock
 from alignome.gwas.multitrait import METHODS, multitrait_assoc
-from alignome.gwas.singletrait import linear_assoc
+from alignome.gwas.packed import PackedBlock
 from alignome.gwas.sex_chromosomes import HAPLOID, chromosome_runs, samples_tested
+from alignome.gwas.singletrait import linear_assoc
 from alignome.gwas.stream import open_bed_stream
-from alignome.gwas.writer import ResultWriter, annotation_columns
+from alignome.gwas.writer import ResultWriter, annotation_arrays, annotation_columns
 
 SINGLE_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "A1", "OBS_CT", "BETA", "SE", "T_STAT", "P"]
 MULTI_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "A1", "OBS_CT", "D", "LRT", "P", "METHOD"]
@@ -61,12 +61,6 @@ def _keyed(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     if frame.shape[1] == 0:
         raise DataError(f"the {what} table has no value columns", fix=f"give at least one numeric {what} column")
     return frame.astype(np.float64)
-
-
-def _annotation(variants: pd.DataFrame, sl: slice) -> dict[str, np.ndarray]:
-    v = variants.iloc[sl]
-    return {"#CHROM": v["chrom"].to_numpy(), "POS": v["pos"].to_numpy(), "ID": v["id"].to_numpy(),
-            "REF": v["ref"].to_numpy(), "ALT": v["alt"].to_numpy(), "A1": v["alt"].to_numpy()}
 
 
 def _assoc_block(g: np.ndarray, start: int, stop: int, y: np.ndarray, x: np.ndarray | None, mode: str,
@@ -339,7 +333,7 @@ def run_gwas(
                     v.append(cols[k])
     # string annotation converted to pandas' str dtype once, not once per trait frame
     ann = {k: pd.array(v, dtype="str") if v.dtype == object else v
-           for k, v in _annotation(stream.variants, slice(0, m)).items()}
+           for k, v in annotation_arrays(stream.variants).items()}
     if not columns:  # no variant at all
         empty = MULTI_COLUMNS if mode == "multi" else ["PHENO", *SINGLE_COLUMNS]
         result = pd.DataFrame({c: [] for c in empty})

@@ -33,17 +33,21 @@ _TSV_OPTIONS = dict(include_header=True, delimiter="\t", quoting_style="none", q
                     null_string="NA")
 
 
+def annotation_arrays(variants: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The variant columns of every result row (``#CHROM POS ID REF ALT A1``; A1 is ALT, the ``.bim``'s
+    column-5 allele that is counted) of a :class:`~alignome.gwas.stream.BedStream`'s variants."""
+    alt = variants["alt"].to_numpy()
+    return {"#CHROM": variants["chrom"].to_numpy(), "POS": variants["pos"].to_numpy(), "ID": variants["id"].to_numpy(),
+            "REF": variants["ref"].to_numpy(), "ALT": alt, "A1": alt}
+
+
 def annotation_columns(variants: pd.DataFrame) -> dict[str, pa.Array]:
-    """The variant columns of every result row (``#CHROM POS ID REF ALT A1``), as whole-``.bim`` Arrow arrays.
+    """:func:`annotation_arrays` as whole-``.bim`` Arrow arrays (text columns as strings).
 
     Converted once and sliced per block (zero-copy), not rebuilt from Python strings per block and trait.
     """
-    alt = pa.array(variants["alt"].to_numpy(), type=pa.string())
-    return {"#CHROM": pa.array(variants["chrom"].astype(str).to_numpy(), type=pa.string()),
-            "POS": pa.array(variants["pos"].to_numpy()),
-            "ID": pa.array(variants["id"].to_numpy(), type=pa.string()),
-            "REF": pa.array(variants["ref"].to_numpy(), type=pa.string()),
-            "ALT": alt, "A1": alt}
+    return {name: pa.array(values.astype(str), type=pa.string()) if values.dtype == object else pa.array(values)
+            for name, values in annotation_arrays(variants).items()}
 
 
 #: Parquet columns with few distinct values, dictionary-encoded (a variant ID column is not worth it).
