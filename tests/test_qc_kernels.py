@@ -8,6 +8,7 @@ from math import comb
 
 import numpy as np
 import pytest
+from qc_reference import hwe_triples
 
 from alignome.genetics import hwe, qc
 
@@ -98,15 +99,9 @@ def test_hwe_kernel_equals_exact_rational_sums(kernel):
 def test_hwe_kernel_equals_numpy_test(kernel):
     """Against alignome.genetics.hwe (log-gamma tables: about 1e-13 relative at 5,000 samples, 1e-10 at
     100,000), including p-values far below 1e-280 (the kernel's log-space path) and ones that underflow."""
-    rng = np.random.default_rng(5)
-    triples = [(0, 2500, 2500), (5000, 0, 0), (1, 0, 4999), (0, 1, 4999), (100, 0, 4900), (4000, 500, 500),
-               (3, 1000, 3997), (10, 0, 0), (1200, 1800, 2000), (2900, 1100, 1000)]
-    for n, k in ((5000, 300), (300, 200), (20, 100), (3, 30)):
-        p = rng.uniform(0.001, 0.5, k)
-        hom = rng.binomial(n, p**2)
-        het = rng.binomial(n - hom, 2 * p * (1 - p) / (1 - p**2))
-        triples += list(zip(het, hom, n - hom - het))
-    triples += [tuple(t) for t in rng.integers(0, 2000, (300, 3))]
+    triples = hwe_triples(np.random.default_rng(5), [
+        (0, 2500, 2500), (5000, 0, 0), (1, 0, 4999), (0, 1, 4999), (100, 0, 4900), (4000, 500, 500),
+        (3, 1000, 3997), (10, 0, 0), (1200, 1800, 2000), (2900, 1100, 1000)], n_random=300)
     het, hom1, hom2 = (np.array(c) for c in zip(*triples))
     for midp in (False, True):
         got = _kernel_hwe(kernel, het, hom1, hom2, midp)

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from plink_tools import require_plink19, run_plink
+from qc_reference import assert_removals_match, close_to_print, filter_args, read_report
 
 from alignome.errors import ConfigError
 from alignome.genetics.hwe import hwe_exact
 from alignome.genetics.qc import read_fam, run_qc, variant_stats, write_qc
-from plink_tools import require_plink19, run_plink
 
 # Every test runs with the C kernels of alignome.genetics._bedscore and again with the NumPy paths.
 pytestmark = pytest.mark.usefixtures("bed_backend")
@@ -60,15 +61,6 @@ def data(tmp_path_factory):
     return make_qc_dataset(tmp_path_factory.mktemp("qc"))
 
 
-def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, sep=r"\s+", dtype={"SNP": str, "A1": str, "A2": str, "IID": str, "FID": str})
-
-
-def _close_to_print(ours: np.ndarray, printed: np.ndarray) -> None:
-    # PLINK prints 4 significant digits.
-    np.testing.assert_allclose(ours, printed, rtol=5.01e-4, atol=0)
-
-
 def test_founders_and_controls(data):
     fam = read_fam(data)
     assert not fam.founder[5:8].any() and fam.founder.sum() == 297
@@ -79,22 +71,22 @@ def test_missing_freq_hardy_equal_plink19(data, tmp_path):
     exe = require_plink19()
     run_plink(exe, ["--bfile", str(data), "--missing", "--freq", "--hardy", "--out", "p"], tmp_path)
     ours = variant_stats(data)
-    frq, lmiss, hwe = _read(tmp_path / "p.frq"), _read(tmp_path / "p.lmiss"), _read(tmp_path / "p.hwe")
+    frq, lmiss, hwe = read_report(tmp_path / "p.frq"), read_report(tmp_path / "p.lmiss"), read_report(tmp_path / "p.hwe")
     assert list(frq["SNP"]) == list(ours["variant"])
     np.testing.assert_array_equal(lmiss["N_MISS"], ours["n_miss"])
     np.testing.assert_array_equal(lmiss["N_GENO"], ours["n_geno"])
-    _close_to_print(ours["f_miss"], lmiss["F_MISS"])
+    close_to_print(ours["f_miss"], lmiss["F_MISS"])
     np.testing.assert_array_equal(frq["NCHROBS"], ours["nchrobs"])
-    _close_to_print(ours["maf"], frq["MAF"])
+    close_to_print(ours["maf"], frq["MAF"])
     informative = ours["maf"] < 0.5
     assert (frq["A1"][informative] == ours["a1"][informative]).all()
     everyone = hwe[hwe["TEST"] == "ALL"].reset_index(drop=True)
     assert list(everyone["GENO"]) == [f"{a}/{b}/{c}" for a, b, c in zip(ours["hom1"], ours["het"], ours["hom2"])]
-    _close_to_print(ours["p_hwe"], everyone["P"].astype(float))
+    close_to_print(ours["p_hwe"], everyone["P"].astype(float))
     unaff = hwe[hwe["TEST"] == "UNAFF"].reset_index(drop=True)
-    _close_to_print(ours["p_hwe_filter"], unaff["P"].astype(float))
+    close_to_print(ours["p_hwe_filter"], unaff["P"].astype(float))
     assert (ours["p_hwe"] < 1e-3).sum() > 10  # the data do test the tail
-    imiss = _read(tmp_path / "p.imiss")
+    imiss = read_report(tmp_path / "p.imiss")
     result = run_qc(data)
     np.testing.assert_array_equal(imiss["N_MISS"], result.stats.samples["n_miss"])
 
@@ -102,9 +94,9 @@ def test_missing_freq_hardy_equal_plink19(data, tmp_path):
 def test_hardy_midp_equal_plink19(data, tmp_path):
     exe = require_plink19()
     run_plink(exe, ["--bfile", str(data), "--hardy", "midp", "--out", "p"], tmp_path)
-    hwe = _read(tmp_path / "p.hwe")
+    hwe = read_report(tmp_path / "p.hwe")
     ours = variant_stats(data, midp=True)
-    _close_to_print(ours["p_hwe"], hwe[hwe["TEST"] == "ALL"]["P"].astype(float))
+    close_to_print(ours["p_hwe"], hwe[hwe["TEST"] == "ALL"]["P"].astype(float))
 
 
 FILTERS = [
@@ -122,27 +114,14 @@ FILTERS = [
 @pytest.mark.parametrize("params", FILTERS, ids=lambda p: "-".join(f"{k}{v}" for k, v in p.items()))
 def test_filters_keep_what_plink19_keeps(data, tmp_path, params):
     exe = require_plink19()
-    params = dict(params)
-    midp = params.pop("midp", False)
-    args = ["--bfile", str(data)]
-    for key, value in params.items():
-        args += [f"--{key}", str(value)] + (["midp"] if key == "hwe" and midp else [])
+    args, params, midp = filter_args(data, params)
     proc = run_plink(exe, args + ["--write-snplist", "--make-just-fam", "--out", "p"], tmp_path)
     result = run_qc(data, hwe_midp=midp, **params)
     expected_snps = (tmp_path / "p.snplist").read_text().split()
     assert result.kept_variants == expected_snps
     fam = pd.read_csv(tmp_path / "p.fam", sep=r"\s+", header=None, dtype=str)
     assert list(result.kept_samples["iid"]) == list(fam[1])
-    irem = tmp_path / "p.irem"
-    removed = irem.read_text().split() if irem.exists() else []
-    assert removed[1::2] == list(result.removed_samples["iid"])
-    log = proc.stdout
-    if "geno" in params:
-        assert f"{result.counts['geno']} variants removed due to missing genotype data (--geno)" in log
-    if "hwe" in params:
-        assert f"--hwe: {result.counts['hwe']} variants removed" in log
-    if "maf" in params:
-        assert f"{result.counts['maf']} variants removed due to minor allele threshold" in log
+    removed = assert_removals_match(result, params, tmp_path, proc.stdout)
     assert len(result.removed_variants) + len(result.kept_variants) == len(result.stats.variants)
     paths = write_qc(result, tmp_path / "ours")
     assert paths["snplist"].read_text().split() == expected_snps

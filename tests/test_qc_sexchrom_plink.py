@@ -8,9 +8,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from alignome.genetics.qc import read_fam, run_qc, sample_missingness, variant_kinds, variant_stats
 from plink_tools import require_plink19, run_plink
+from qc_reference import (
+    assert_removals_match,
+    close_to_print,
+    filter_args,
+    hwe_triples,
+    read_report,
+)
+
+from alignome.genetics.qc import (
+    read_fam,
+    run_qc,
+    sample_missingness,
+    variant_kinds,
+    variant_stats,
+)
 
 # Every test runs with the C kernels of alignome.genetics._bedscore and again with the NumPy paths.
 pytestmark = pytest.mark.usefixtures("bed_backend")
@@ -107,16 +120,6 @@ def data(tmp_path_factory):
     return make_sexchrom_dataset(tmp_path_factory.mktemp("sexchrom"))
 
 
-def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, sep=r"\s+", dtype={"SNP": str, "A1": str, "A2": str, "IID": str, "FID": str})
-
-
-def _close_to_print(ours, printed) -> None:
-    # PLINK prints 4 significant digits, NaN as nan/NA.
-    np.testing.assert_allclose(np.asarray(ours, dtype=float), pd.to_numeric(pd.Series(printed), errors="coerce"),
-                               rtol=5.01e-4, atol=0, equal_nan=True)
-
-
 @pytest.fixture(scope="module")
 def plink_reports(data, tmp_path_factory):
     exe = require_plink19()
@@ -130,28 +133,28 @@ def test_missing_freq_hardy_equal_plink19(data, plink_reports):
     assert "het. haploid genotypes present" in log and "Nonmissing nonmale Y chromosome" in log
     assert "Ignoring phenotypes of missing-sex samples" in log
     ours = variant_stats(data)
-    frq, lmiss, hwe = _read(out / "p.frq"), _read(out / "p.lmiss"), _read(out / "p.hwe")
+    frq, lmiss, hwe = read_report(out / "p.frq"), read_report(out / "p.lmiss"), read_report(out / "p.hwe")
     assert list(frq["SNP"]) == list(ours["variant"]) == list(lmiss["SNP"])
     np.testing.assert_array_equal(lmiss["N_MISS"], ours["n_miss"])
     np.testing.assert_array_equal(lmiss["N_GENO"], ours["n_geno"])
-    _close_to_print(ours["f_miss"], lmiss["F_MISS"])
+    close_to_print(ours["f_miss"], lmiss["F_MISS"])
     np.testing.assert_array_equal(frq["NCHROBS"], ours["nchrobs"])
-    _close_to_print(ours["maf"], frq["MAF"])
+    close_to_print(ours["maf"], frq["MAF"])
     informative = (ours["maf"] < 0.5).to_numpy()
     assert (frq["A1"][informative] == ours["a1"][informative]).all()
     everyone = hwe[hwe["TEST"] == "ALL"].reset_index(drop=True)
     assert list(everyone["GENO"]) == [f"{a}/{b}/{c}" for a, b, c in zip(ours["hom1"], ours["het"], ours["hom2"])]
-    _close_to_print(ours["o_het"], everyone["O(HET)"])
-    _close_to_print(ours["e_het"], everyone["E(HET)"])
-    _close_to_print(ours["p_hwe"], everyone["P"])
+    close_to_print(ours["o_het"], everyone["O(HET)"])
+    close_to_print(ours["e_het"], everyone["E(HET)"])
+    close_to_print(ours["p_hwe"], everyone["P"])
     # The --hwe filter's sample set is the UNAFF row (founder controls; females on X);
     # PLINK does not apply it to Y and MT, where ours is NaN.
     unaff = hwe[hwe["TEST"] == "UNAFF"].reset_index(drop=True)
     tested = ours["p_hwe_filter"].notna().to_numpy()
     kinds = variant_kinds(ours["chrom"])
     assert set(kinds[~tested]) == {"Y", "MT"}
-    _close_to_print(ours["p_hwe_filter"][tested], unaff["P"][tested])
-    imiss = _read(out / "p.imiss")
+    close_to_print(ours["p_hwe_filter"][tested], unaff["P"][tested])
+    imiss = read_report(out / "p.imiss")
     samples = sample_missingness(data)
     assert list(imiss["IID"]) == list(samples["iid"])
     np.testing.assert_array_equal(imiss["N_MISS"], samples["n_miss"])
@@ -161,8 +164,8 @@ def test_missing_freq_hardy_equal_plink19(data, plink_reports):
 def test_sex_chromosome_rules_change_the_statistics(data, plink_reports):
     """The data exercise every rule: autosomal formulas would disagree with PLINK."""
     out, _ = plink_reports
-    frq, lmiss, hwe = _read(out / "p.frq"), _read(out / "p.lmiss"), _read(out / "p.hwe")
-    imiss = _read(out / "p.imiss")
+    frq, lmiss, hwe = read_report(out / "p.frq"), read_report(out / "p.lmiss"), read_report(out / "p.hwe")
+    imiss = read_report(out / "p.imiss")
     fam = read_fam(data)
     kinds = variant_kinds(frq["CHR"].astype(str))
     x, y, mt = kinds == "X", kinds == "Y", kinds == "MT"
@@ -224,29 +227,14 @@ FILTERS = [
 @pytest.mark.parametrize("params", FILTERS, ids=lambda p: "-".join(f"{k}{v}" for k, v in p.items()))
 def test_filters_keep_what_plink19_make_bed_keeps(data, tmp_path, params):
     exe = require_plink19()
-    params = dict(params)
-    midp = params.pop("midp", False)
-    args = ["--bfile", str(data)]
-    for key, value in params.items():
-        args += [f"--{key}", str(value)] + (["midp"] if key == "hwe" and midp else [])
+    args, params, midp = filter_args(data, params)
     proc = run_plink(exe, args + ["--make-bed", "--out", "p"], tmp_path)
     result = run_qc(data, hwe_midp=midp, **params)
     bim = pd.read_csv(tmp_path / "p.bim", sep=r"\s+", header=None, dtype=str)
     fam = pd.read_csv(tmp_path / "p.fam", sep=r"\s+", header=None, dtype=str)
     assert result.kept_variants == list(bim[1])
     assert list(result.kept_samples["iid"]) == list(fam[1])
-    irem = tmp_path / "p.irem"
-    removed = irem.read_text().split() if irem.exists() else []
-    assert removed[1::2] == list(result.removed_samples["iid"])
-    log = proc.stdout
-    if "mind" in params:
-        assert f"{result.counts['mind']} people removed due to missing genotype data (--mind)" in log
-    if "geno" in params:
-        assert f"{result.counts['geno']} variants removed due to missing genotype data (--geno)" in log
-    if "hwe" in params:
-        assert f"--hwe: {result.counts['hwe']} variants removed" in log
-    if "maf" in params:
-        assert f"{result.counts['maf']} variants removed due to minor allele threshold" in log
+    assert_removals_match(result, params, tmp_path, proc.stdout)
 
 
 @pytest.mark.parametrize("allow_no_sex", [False, True])
@@ -310,7 +298,7 @@ def test_no_males_left(tmp_path):
         assert result.kept_variants == (tmp_path / "p.snplist").read_text().split()
     run_plink(exe, ["--bfile", str(prefix), "--freq", "--missing", "--out", "p"], tmp_path)
     ours = variant_stats(prefix)
-    frq, lmiss = _read(tmp_path / "p.frq"), _read(tmp_path / "p.lmiss")
+    frq, lmiss = read_report(tmp_path / "p.frq"), read_report(tmp_path / "p.lmiss")
     np.testing.assert_array_equal(lmiss["N_GENO"], ours["n_geno"])
     assert frq["MAF"].isna().sum() == 6 and ours["maf"].isna().sum() == 6
     assert run_qc(prefix, geno=0.5).counts["geno"] == 6
@@ -323,15 +311,9 @@ def test_hwe_windows_equal_the_full_sum(monkeypatch, window_sds):
     from alignome.genetics import hwe
 
     monkeypatch.setattr(hwe, "_WINDOW_SDS", window_sds)
-    rng = np.random.default_rng(5)
-    triples = [(0, 2500, 2500), (5000, 0, 0), (1, 0, 4999), (0, 1, 4999), (2, 0, 0), (0, 0, 0), (1, 0, 0),
-               (0, 0, 7), (100, 0, 4900), (4000, 500, 500), (3, 1000, 3997), (0, 5, 5), (10, 0, 0)]
-    for n, k in ((5000, 300), (300, 200), (20, 100), (3, 30)):
-        p = rng.uniform(0.001, 0.5, k)
-        hom = rng.binomial(n, p**2)
-        het = rng.binomial(n - hom, 2 * p * (1 - p) / (1 - p**2))
-        triples += list(zip(het, hom, n - hom - het))
-    triples += [tuple(t) for t in rng.integers(0, 2000, (200, 3))]
+    triples = hwe_triples(np.random.default_rng(5), [
+        (0, 2500, 2500), (5000, 0, 0), (1, 0, 4999), (0, 1, 4999), (2, 0, 0), (0, 0, 0), (1, 0, 0), (0, 0, 7),
+        (100, 0, 4900), (4000, 500, 500), (3, 1000, 3997), (0, 5, 5), (10, 0, 0)], n_random=200)
     het, hom1, hom2 = (np.array(c) for c in zip(*triples))
     for midp in (False, True):
         got = hwe.hwe_exact(het, hom1, hom2, midp=midp)
