@@ -102,8 +102,6 @@ def gwas(
 
     Example: alignome gwas --bfile data/sim/genotypes --pheno emb.tsv --embedding-pcs 4 --covar covar.tsv --out runs/gwas/emb
     """
-    import numpy as np
-
     from alignome.gwas.phenotypes import embedding_phenotypes
     from alignome.gwas.report import read_known_loci, report_gwas
     from alignome.gwas.run import scan_gwas
@@ -149,7 +147,6 @@ def gwas(
         typer.echo(f"known loci recovered ({name}, ±{known_window_kb:g} kb): genome-wide {rec.recovered_genome_wide}/"
                    f"{rec.n_known} ({rec.fraction_genome_wide:.1%}), Bonferroni P < {rec.bonferroni_threshold:.3g} "
                    f"{rec.recovered_bonferroni}/{rec.n_known} ({rec.fraction_bonferroni:.1%})")
-    best = min(((p[i], scan.variants["ID"].iloc[i]) for p in scan.p.values() if np.isfinite(p).any()
-                for i in [int(np.nanargmin(p))]), default=None)
+    best = scan.smallest_p()
     top = "" if best is None else f"; smallest P {best[0]:.3g} at {best[1]}"
     typer.echo(f"{mode}-trait GWAS of {ph.shape[1]} trait(s) on {len(scan.variants)} variants written to {out}.*{top}")

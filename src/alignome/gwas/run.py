@@ -395,6 +395,16 @@ class GwasScan:
         """``#CHROM POS ID P`` of one test (a trait, or "multi"), one row per variant."""
         return self.variants.assign(P=self.p[name])
 
+    def smallest_p(self) -> tuple[float, str] | None:
+        """The smallest P of all tests and its variant ID; None when no test has a P."""
+        best = None
+        for p in self.p.values():
+            if np.isfinite(p).any():
+                i = int(np.nanargmin(p))
+                if best is None or p[i] < best[0]:
+                    best = (float(p[i]), str(self.variants["ID"].iloc[i]))
+        return best
+
 
 def scan_gwas(bfile: str | Path, pheno: pd.DataFrame, covar: pd.DataFrame | None = None, *, out: str | Path,
               mode: str = "multi", method: str = "lrt", block_size: int = 1000, missing: str = "drop",
