@@ -9,8 +9,10 @@ RUN_DIR ?= runs/demo
 
 .PHONY: demo test test-slow quick quick-mri bench bench-genetics bench-mri install sysdeps clean
 
-$(STAMP): pyproject.toml setup.py src/alignome/gwas/_packed.c src/alignome/genetics/_bedscore.c src/alignome/genetics/_bedscore.h \
-		src/alignome/genetics/_bedscore_score.c src/alignome/genetics/_bedscore_planes.c src/alignome/genetics/_bedscore_qc.c src/alignome/genetics/_bedscore_hwe.c src/alignome/genetics/_bedscore_text.c
+# the C extensions' sources (setup.py): any change rebuilds them
+NATIVE_SOURCES := $(wildcard src/alignome/*/*.c src/alignome/*/*.h)
+
+$(STAMP): pyproject.toml setup.py $(NATIVE_SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[test]'

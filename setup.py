@@ -1,5 +1,5 @@
-"""Build the optional C kernels: packed-genotype products (alignome.gwas._packed) and polygenic-score
-sums (alignome.genetics._bedscore).
+"""Build the optional C kernels: packed-genotype products (alignome.gwas._packed), result rows as text
+(alignome.gwas._tsv) and the genetics toolkit's .bed kernels (alignome.genetics._bedscore).
 
 Everything else is configured in pyproject.toml.  The extensions are optional: without a C
 compiler the install still succeeds and alignome uses its NumPy paths (same results, slower).
@@ -13,6 +13,8 @@ BEDSCORE = "src/alignome/genetics/_bedscore"
 
 setup(ext_modules=[Extension("alignome.gwas._packed", ["src/alignome/gwas/_packed.c"],
                              extra_compile_args=["-O3", "-Wno-psabi"], optional=True),
+                   Extension("alignome.gwas._tsv", ["src/alignome/gwas/_tsv.c"], extra_compile_args=["-O3"],
+                             optional=True),
                    Extension("alignome.genetics._bedscore",
                              sources=[f"{BEDSCORE}{part}.c"
                                       for part in ("", "_score", "_planes", "_qc", "_hwe", "_text")],

@@ -11,7 +11,8 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from alignome.cli import app
-from alignome.gwas.report import independent_loci, lambda_gc, recovery
+from alignome.gwas.loci import independent_loci, recovery
+from alignome.gwas.report import lambda_gc
 from alignome.gwas.run import run_gwas
 from gwas_data import N, write_small_fileset
 

@@ -14,59 +14,6 @@ import typer
 from alignome.cli_common import exit_with_error
 from alignome.errors import AlignomeError, DataError
 
-def _read_table(path: Path, what: str, columns: list[str] | None = None):
-    """Read a Parquet or whitespace/tab/comma table with an IID (or #IID) column."""
-    import pandas as pd
-
-    from alignome.cohort.tables import read_delimited
-
-    if not path.is_file():
-        raise DataError("file not found", file=path, fix=f"give an existing {what} file")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            frame = read_delimited(path, na_values=["NA", "NaN", "nan", ""])
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, OSError, ValueError) as exc:
-        raise DataError(f"cannot parse the {what} table: {exc}", file=path,
-                        fix="write a header line with IID and one column per value") from None
-    frame.columns = [str(c) for c in frame.columns]
-    iid = next((c for c in ("IID", "#IID") if c in frame.columns), None)
-    if iid is None:
-        raise DataError(f"no IID column; columns are {list(frame.columns)[:10]}", file=path, field="IID",
-                        fix="name the sample-id column IID (as in a plink2 .psam/--pheno file)")
-    frame = frame.rename(columns={iid: "IID"}).drop(columns=[c for c in ("FID", "#FID") if c in frame.columns])
-    frame["IID"] = frame["IID"].astype(str)
-    if columns:
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise DataError(f"column(s) {missing} not in the {what} table; available: {list(frame.columns)[:20]}",
-                            file=path, field=missing[0], fix="pick columns from the table's header")
-        frame = frame[["IID", *columns]]
-    bad = [c for c in frame.columns if c != "IID" and not pd.api.types.is_numeric_dtype(frame[c])]
-    if bad:
-        raise DataError(f"non-numeric column(s) {bad[:5]}", file=path, field=bad[0],
-                        fix="choose numeric columns with --pheno-cols, or encode categories as 0/1")
-    return frame.set_index("IID")
-
-
-def _read_ids(path: Path) -> list[str]:
-    """Sample IDs: one per line, or a table with an IID column (FID/IID pairs use IID)."""
-    from alignome.cohort.tables import read_delimited
-
-    if not path.is_file():
-        raise DataError("file not found", file=path, fix="give a file of sample IDs")
-    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
-    if not lines:
-        return []
-    head = [h.lstrip("#") for h in lines[0]]
-    if "IID" in head:
-        frame = read_delimited(path, dtype=str)
-        col = next(c for c in frame.columns if c.lstrip("#") == "IID")
-        return frame[col].dropna().astype(str).tolist()
-    return [parts[1] if len(parts) == 2 else parts[0] for parts in lines]
-
-
 def gwas(
     bfile: Path = typer.Option(..., "--bfile", help="PLINK 1 binary prefix (.bed/.bim/.fam)."),
     pheno: Path = typer.Option(..., "--pheno", help="Phenotype or embedding table with an IID column."),
@@ -102,9 +49,9 @@ def gwas(
 
     Example: alignome gwas --bfile data/sim/genotypes --pheno emb.tsv --embedding-pcs 4 --covar covar.tsv --out runs/gwas/emb
     """
-    from alignome.gwas.phenotypes import embedding_phenotypes
-    from alignome.gwas.report import read_known_loci, report_gwas
+    from alignome.gwas.report import report_gwas
     from alignome.gwas.run import scan_gwas
+    from alignome.gwas.traits import read_ids, read_trait_table
 
     if mode not in ("multi", "single"):
         exit_with_error(f"--mode must be multi or single, got {mode!r}")
@@ -112,16 +59,21 @@ def gwas(
         exit_with_error("--method must be lrt|ml|wilks and --missing drop|mean")
     cols = [c for item in (pheno_cols or []) for c in item.split(",") if c] or None
     try:
-        ph = _read_table(pheno, "phenotype", cols)
+        ph = read_trait_table(pheno, "phenotype", cols)
         if embedding_pcs is not None:
-            ph = embedding_phenotypes(ph, embedding_pcs)
-        cv = None if covar is None else _read_table(covar, "covariate")
-        train = None if trained_on is None else _read_ids(trained_on)
+            from alignome.gwas.phenotypes import embedding_phenotypes
+
+            ph = embedding_phenotypes(ph.to_frame(), embedding_pcs)
+        cv = None if covar is None else read_trait_table(covar, "covariate")
+        train = None if trained_on is None else read_ids(trained_on)
         if exclude_trained and train is None:
             raise DataError("--exclude-trained needs --trained-on FILE", field="trained-on",
                             fix="give the file of training sample IDs")
-        known = None if known_loci is None else read_known_loci(known_loci, bfile, p1=clump_p1, r2=clump_r2,
-                                                                kb=clump_kb)  # bad files fail before the scan
+        known = None
+        if known_loci is not None:  # a bad file fails before the scan
+            from alignome.gwas.loci import read_known_loci
+
+            known = read_known_loci(known_loci, bfile, p1=clump_p1, r2=clump_r2, kb=clump_kb)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the overlap is reported below
             scan = scan_gwas(bfile, ph, cv, mode=mode, method=method, block_size=block_size, missing=missing,
@@ -149,4 +101,4 @@ def gwas(
                    f"{rec.recovered_bonferroni}/{rec.n_known} ({rec.fraction_bonferroni:.1%})")
     best = scan.smallest_p()
     top = "" if best is None else f"; smallest P {best[0]:.3g} at {best[1]}"
-    typer.echo(f"{mode}-trait GWAS of {ph.shape[1]} trait(s) on {len(scan.variants)} variants written to {out}.*{top}")
+    typer.echo(f"{mode}-trait GWAS of {ph.shape[1]} trait(s) on {scan.n_variants} variants written to {out}.*{top}")

@@ -6,7 +6,9 @@
 * :func:`scan_gwas` — the same scan for any size: results written block by block, P kept.
 * :func:`embedding_phenotypes` — embeddings → top-D PCs → inverse-normal transform.
 * :func:`genetic_pcs` — streamed randomised PCA of the genotypes (covariates).
-* :func:`report_gwas` — λGC, Manhattan/QQ plots, clumped loci, recovery of known loci.
+* :func:`report_gwas` — λGC, Manhattan/QQ plots (:mod:`~alignome.gwas.plots`), clumped loci and
+  recovery of known loci (:mod:`~alignome.gwas.loci`), on one page.
+* :func:`read_trait_table` — phenotype/covariate files keyed by IID, without pandas.
 * :mod:`alignome.gwas.blocks` — local or Dask (``--scheduler``) execution of variant blocks.
 
 Names are imported on first use, so a command pays only for the modules it needs.
@@ -20,15 +22,22 @@ from alignome._lazy import lazy_exports
 
 _EXPORTS = {
     "MultiTraitResult": "multitrait", "multitrait_assoc": "multitrait", "GeneticPCs": "pca", "genetic_pcs": "pca",
-    "Recovery": "report", "independent_loci": "report", "lambda_gc": "report", "recovery": "report",
-    "report_gwas": "report", "SingleTraitResult": "singletrait", "linear_assoc": "singletrait",
+    "Recovery": "loci", "independent_loci": "loci", "read_known_loci": "loci", "recovery": "loci",
+    "lambda_gc": "report", "report_gwas": "report", "manhattan_plot": "plots", "qq_plot": "plots",
+    "SingleTraitResult": "singletrait", "linear_assoc": "singletrait", "run_gwas": "run", "scan_gwas": "run",
+    "GwasScan": "run", "embedding_phenotypes": "phenotypes", "TraitTable": "traits", "read_trait_table": "traits",
 }
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
     from alignome.gwas.multitrait import MultiTraitResult, multitrait_assoc
     from alignome.gwas.pca import GeneticPCs, genetic_pcs
-    from alignome.gwas.report import Recovery, independent_loci, lambda_gc, recovery, report_gwas
+    from alignome.gwas.loci import Recovery, independent_loci, read_known_loci, recovery
+    from alignome.gwas.phenotypes import embedding_phenotypes
+    from alignome.gwas.plots import manhattan_plot, qq_plot
+    from alignome.gwas.report import lambda_gc, report_gwas
+    from alignome.gwas.run import GwasScan, run_gwas, scan_gwas
+    from alignome.gwas.traits import TraitTable, read_trait_table
     from alignome.gwas.singletrait import SingleTraitResult, linear_assoc
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)

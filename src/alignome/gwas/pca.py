@@ -143,8 +143,8 @@ def genetic_pcs(
     if samples is None:
         rows, index = None, stream.samples
     else:
-        index = pd.Index([str(s) for s in samples], name="IID")
-        rows = stream.samples.get_indexer(index)
+        index = np.array([str(s) for s in samples], dtype=object)
+        rows = stream.sample_rows(index)
         if (rows < 0).any():
             raise DataError(f"{int((rows < 0).sum())} requested sample(s) not in the .fam", file=stream.bed)
     n, m = len(index), len(stream.variants)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from alignome.report.html import figure_html, html_document, markdown_to_html
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Loci listed on the page at most (all are in ``{out}.loci.tsv``).
 MAX_LOCI_SHOWN = 25
@@ -24,9 +26,9 @@ def _cell(value: object) -> str:
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+def _markdown_table(columns: list[str], rows) -> str:
+    lines = ["| " + " | ".join(map(str, columns)) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -41,7 +43,8 @@ def _trait_table(summary: dict) -> str:
             row["known loci recovered, genome-wide"] = f"{rec.recovered_genome_wide}/{rec.n_known}"
             row["known loci recovered, Bonferroni"] = f"{rec.recovered_bonferroni}/{rec.n_known}"
         rows.append(row)
-    return _markdown_table(pd.DataFrame(rows))
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    return _markdown_table(columns, [[row.get(c, "") for c in columns] for row in rows])
 
 
 def write_gwas_page(summary: dict, loci: pd.DataFrame | None, figures: list[Path], out: Path) -> Path:
@@ -64,7 +67,8 @@ def write_gwas_page(summary: dict, loci: pd.DataFrame | None, figures: list[Path
             body.append('<p class="note">No variant passed the clumping threshold.</p>')
         else:
             shown = loci.head(MAX_LOCI_SHOWN)
-            body.append(markdown_to_html(_markdown_table(shown.drop(columns=["SP2"], errors="ignore"))))
+            shown = shown.drop(columns=["SP2"], errors="ignore")
+            body.append(markdown_to_html(_markdown_table(list(shown.columns), shown.itertuples(index=False))))
             tsv = f"{html.escape(out.name)}.loci.tsv"
             body.append(f'<p class="note">{len(shown)} of {len(loci)} loci shown; all, with their clump members '
                         f"(SP2), are in {tsv}.</p>" if len(loci) > len(shown) else

@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from alignome.errors import DataError
 from alignome.gwas.blocks import _stream, block_ranges, map_blocks
@@ -19,7 +18,11 @@ from alignome.gwas.packed import PackedBlock
 from alignome.gwas.sex_chromosomes import HAPLOID, chromosome_runs, samples_tested
 from alignome.gwas.singletrait import linear_assoc
 from alignome.gwas.stream import open_bed_stream
+from alignome.gwas.traits import TraitTable, as_trait_table
 from alignome.gwas.writer import ResultWriter, annotation_arrays, annotation_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SINGLE_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "A1", "OBS_CT", "BETA", "SE", "T_STAT", "P"]
 MULTI_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "A1", "OBS_CT", "D", "LRT", "P", "METHOD"]
@@ -40,27 +43,6 @@ class SampleMatch:
         cov = "" if self.covar is None else f", {self.covar} in covariates"
         return (f"{self.fam} samples in .fam, {self.pheno} with phenotypes{cov}; {self.overlap} in common, "
                 f"{self.used} with complete phenotypes/covariates")
-
-
-def _keyed(frame: pd.DataFrame, what: str) -> pd.DataFrame:
-    """Index ``frame`` by IID (an ``IID``/``#IID`` column, else its index), numeric columns only."""
-    frame = frame.copy()
-    for col in ("IID", "#IID"):
-        if col in frame.columns:
-            frame = frame.set_index(col)
-            break
-    frame.index = pd.Index(frame.index.astype(str), name="IID")
-    frame = frame.drop(columns=[c for c in ("FID", "#FID") if c in frame.columns])
-    if frame.index.duplicated().any():
-        dup = frame.index[frame.index.duplicated()][0]
-        raise DataError(f"duplicated IID '{dup}' in the {what} table", field="IID", fix="give each sample one row")
-    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if bad:
-        raise DataError(f"non-numeric {what} column(s) {bad[:5]}", field=str(bad[0]),
-                        fix=f"keep only numeric {what} columns (encode categories as 0/1 columns)")
-    if frame.shape[1] == 0:
-        raise DataError(f"the {what} table has no value columns", fix=f"give at least one numeric {what} column")
-    return frame.astype(np.float64)
 
 
 def _assoc_block(g: np.ndarray, start: int, stop: int, y: np.ndarray, x: np.ndarray | None, mode: str,
@@ -151,21 +133,23 @@ def _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on,
     if genetic_pcs < 0:
         raise ValueError(f"genetic_pcs must be ≥ 0, got {genetic_pcs}")
     stream = _open_stream(bfile)
-    ph = _keyed(pheno, "phenotype")
-    cv = None if covar is None else _keyed(covar, "covariate")
-    common = stream.samples[stream.samples.isin(ph.index)]
-    if cv is not None:
-        common = common[common.isin(cv.index)]
+    ph = as_trait_table(pheno, "phenotype")
+    cv = None if covar is None else as_trait_table(covar, "covariate")
+    n_fam = len(stream.samples)
+    # for each .fam sample, its row in the phenotype (covariate) table, −1 where it has none
+    ph_row = _rows_by_fam(stream, ph)
+    cv_row = None if cv is None else _rows_by_fam(stream, cv)
+    common = np.flatnonzero((ph_row >= 0) & (True if cv_row is None else cv_row >= 0))  # .fam rows, .fam order
     if len(common) == 0:
         raise DataError(
             f"no sample IID of the .fam file is in the phenotype{'/covariate' if cv is not None else ''} table "
-            f"(.fam: {list(stream.samples[:3])}…, phenotypes: {list(ph.index[:3])}…)",
+            f"(.fam: {list(stream.samples[:3])}…, phenotypes: {list(ph.ids[:3])}…)",
             file=stream.bed.with_suffix(".fam"), field="IID",
             fix="key the phenotype (and covariate) table by the .fam IIDs (column 2)")
     ok = np.ones(len(common), dtype=bool)
     if cv is not None:
-        ok &= np.isfinite(cv.loc[common].to_numpy()).all(axis=1)
-    ymat = ph.loc[common].to_numpy()
+        ok &= np.isfinite(cv.values[cv_row[common]]).all(axis=1)
+    ymat = ph.values[ph_row[common]]
     if mode == "multi":
         ok &= np.isfinite(ymat).all(axis=1)
     else:
@@ -173,33 +157,44 @@ def _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on,
     used = common[ok]
     trained = None
     if trained_on is not None:
-        train_ids = pd.Index(pd.unique(pd.Index([str(t) for t in trained_on])))
-        overlap = int(used.isin(train_ids).sum())
+        train_ids = {str(t) for t in trained_on}
+        in_training = np.fromiter((iid in train_ids for iid in stream.samples[used]), dtype=bool, count=len(used))
+        overlap = int(in_training.sum())
         if exclude_trained:
-            used = used[~used.isin(train_ids)]
+            used = used[~in_training]
         trained = TrainedOverlap(trained=len(train_ids), overlap=overlap, excluded=overlap if exclude_trained else 0)
         if overlap and not exclude_trained:
             warnings.warn(trained.describe(), UserWarning, stacklevel=2)
     elif exclude_trained:
         raise ValueError("exclude_trained needs trained_on (the training sample IDs)")
-    match = SampleMatch(fam=len(stream.samples), pheno=len(ph), covar=None if cv is None else len(cv),
+    match = SampleMatch(fam=n_fam, pheno=len(ph), covar=None if cv is None else len(cv),
                         overlap=len(common), used=len(used))
     if len(used) == 0:
         raise DataError("no sample has complete phenotypes and covariates"
                         + (" outside the training set" if trained and trained.excluded else ""), field="IID",
                         fix="check for missing values (NaN) in the phenotype/covariate tables")
-    rows = stream.samples.get_indexer(used)
-    y = ph.loc[used].to_numpy()
-    x = None if cv is None else cv.loc[used].to_numpy()
+    rows = used
+    y = ph.values[ph_row[used]]
+    x = None if cv is None else cv.values[cv_row[used]]
     pcs = None
     if genetic_pcs:
         from alignome.gwas.pca import genetic_pcs as compute_pcs
 
-        pcs = compute_pcs(bfile, genetic_pcs, used, seed=pca_seed, block_size=block_size, scheduler=scheduler)
+        pcs = compute_pcs(bfile, genetic_pcs, stream.samples[used], seed=pca_seed, block_size=block_size,
+                          scheduler=scheduler)
         gpc = pcs.scores.to_numpy()
         x = gpc if x is None else np.hstack([x, gpc])
-    return _ScanSetup(stream=stream, rows=rows, y=y, x=x, traits=[str(c) for c in ph.columns], sex=stream.sex[rows],
+    return _ScanSetup(stream=stream, rows=rows, y=y, x=x, traits=list(ph.names), sex=stream.sex[rows],
                       samples=match, trained=trained, pcs=pcs)
+
+
+def _rows_by_fam(stream, table: TraitTable) -> np.ndarray:
+    """For each ``.fam`` sample, its row in ``table`` (−1 where the table has none)."""
+    fam_row = stream.sample_rows(table.ids)
+    rows = np.full(len(stream.samples), -1, dtype=np.intp)
+    present = fam_row >= 0
+    rows[fam_row[present]] = np.flatnonzero(present)
+    return rows
 
 
 def _scan_blocks(setup: _ScanSetup, mode: str, method: str, missing: str, block_size: int, scheduler: Any,
@@ -209,7 +204,7 @@ def _scan_blocks(setup: _ScanSetup, mode: str, method: str, missing: str, block_
     The sex chromosomes are scanned with their own samples and covariates (:mod:`alignome.gwas.sex_chromosomes`).
     """
     stream = setup.stream
-    for first, last, kind in chromosome_runs(stream.variants["chrom"].to_numpy()):
+    for first, last, kind in chromosome_runs(stream.variants["chrom"]):
         keep, sex_covariate = samples_tested(kind, setup.sex)
         if keep is None:  # e.g. chrY without males: no test
             for start, stop in block_ranges(last, block_size, first):
@@ -249,8 +244,8 @@ def _write_eigenvec(pcs, out: str | Path) -> Path:
 
 def run_gwas(
     bfile: str | Path,
-    pheno: pd.DataFrame,
-    covar: pd.DataFrame | None = None,
+    pheno: pd.DataFrame | TraitTable,
+    covar: pd.DataFrame | TraitTable | None = None,
     *,
     mode: str = "multi",
     method: str = "lrt",
@@ -271,7 +266,8 @@ def run_gwas(
     bfile
         PLINK 1 binary prefix (``.bed/.bim/.fam``).
     pheno
-        Traits keyed by IID (index, or an ``IID`` column; ``FID`` ignored).
+        Traits keyed by IID (index, or an ``IID`` column; ``FID`` ignored), or a
+        :class:`~alignome.gwas.traits.TraitTable`.
     covar
         Covariates keyed the same way, or None (an intercept is always fitted).
     mode
@@ -316,6 +312,8 @@ def run_gwas(
         (or None), ``attrs["genetic_pcs"]`` the :class:`~alignome.gwas.pca.GeneticPCs`
         (or None).  A1 is the ``.bim`` column-5 allele (ALT).
     """
+    import pandas as pd
+
     setup = _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on, exclude_trained,
                    block_size, scheduler)
     stream, traits, m = setup.stream, setup.traits, len(setup.stream.variants)
@@ -372,7 +370,7 @@ class GwasScan:
     mode, method, traits
         As passed to :func:`scan_gwas`.
     variants
-        ``#CHROM``, ``POS``, ``ID`` of every variant (``.bim`` order).
+        ``#CHROM``, ``POS``, ``ID`` of every variant (``.bim`` order): name → array.
     p
         P of every variant per test: the key "multi" (multi mode) or each trait (single mode).
     samples, trained, genetic_pcs
@@ -384,16 +382,22 @@ class GwasScan:
     mode: str
     method: str
     traits: list[str]
-    variants: pd.DataFrame
+    variants: dict[str, np.ndarray]
     p: dict[str, np.ndarray]
     samples: SampleMatch
     trained: TrainedOverlap | None
     genetic_pcs: Any
     files: list[Path]
 
+    @property
+    def n_variants(self) -> int:
+        return len(self.variants["ID"])
+
     def test_frame(self, name: str) -> pd.DataFrame:
         """``#CHROM POS ID P`` of one test (a trait, or "multi"), one row per variant."""
-        return self.variants.assign(P=self.p[name])
+        import pandas as pd
+
+        return pd.DataFrame({**self.variants, "P": self.p[name]})
 
     def smallest_p(self) -> tuple[float, str] | None:
         """The smallest P of all tests and its variant ID; None when no test has a P."""
@@ -402,11 +406,12 @@ class GwasScan:
             if np.isfinite(p).any():
                 i = int(np.nanargmin(p))
                 if best is None or p[i] < best[0]:
-                    best = (float(p[i]), str(self.variants["ID"].iloc[i]))
+                    best = (float(p[i]), str(self.variants["ID"][i]))
         return best
 
 
-def scan_gwas(bfile: str | Path, pheno: pd.DataFrame, covar: pd.DataFrame | None = None, *, out: str | Path,
+def scan_gwas(bfile: str | Path, pheno: pd.DataFrame | TraitTable, covar: pd.DataFrame | TraitTable | None = None, *,
+              out: str | Path,
               mode: str = "multi", method: str = "lrt", block_size: int = 1000, missing: str = "drop",
               genetic_pcs: int = 0, pca_seed: int = 0, trained_on: Iterable[str] | None = None,
               exclude_trained: bool = False, scheduler: Any = None, threads: int | None = None) -> GwasScan:
@@ -429,7 +434,7 @@ def scan_gwas(bfile: str | Path, pheno: pd.DataFrame, covar: pd.DataFrame | None
     if setup.pcs is not None:
         files.append(_write_eigenvec(setup.pcs, out))
     v = setup.stream.variants
-    variants = pd.DataFrame({"#CHROM": v["chrom"].to_numpy(), "POS": v["pos"].to_numpy(), "ID": v["id"].to_numpy()})
+    variants = {"#CHROM": v["chrom"], "POS": v["pos"], "ID": v["id"]}
     p = {name: np.concatenate(c) if c else np.zeros(0) for name, c in chunks.items()}
     return GwasScan(mode=mode, method=method, traits=setup.traits, variants=variants, p=p, samples=setup.samples,
                     trained=setup.trained, genetic_pcs=setup.pcs, files=files)

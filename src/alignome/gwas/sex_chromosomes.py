@@ -18,10 +18,8 @@ stores them (males' hemizygous calls 0/2, plink2's ``xchr-model`` 2), and
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from alignome.errors import DataError
-from alignome.genetics.sumstats_io import normalise_chrom
+from alignome.genetics.qc import chromosome_kind
 
 #: Kinds whose calls count copies out of one: effect sizes are reported per copy of that one.
 HAPLOID = ("Y", "MT")
@@ -30,22 +28,27 @@ HAPLOID = ("Y", "MT")
 def sex_chromosome(code: object) -> str:
     """``"X"``, ``"Y"``, ``"MT"`` or ``""`` (autosomal treatment) for a ``.bim`` chromosome code.
 
-    Codes are read as :func:`~alignome.genetics.sumstats_io.normalise_chrom` reads them (``chrX``, ``23``,
+    Codes are read as PLINK reads them (:func:`alignome.genetics.qc.chromosome_kind`: ``chrX``, ``23``,
     ``M``, …); a contig PLINK would not know is scanned like an autosome.
     """
-    try:
-        name = normalise_chrom(code)
-    except DataError:
-        return ""
-    return name if name in ("X", "Y", "MT") else ""
+    return chromosome_kind(code)
 
 
 def chromosome_runs(chroms) -> list[tuple[int, int, str]]:
     """``(start, stop, kind)`` of the consecutive variants of the same kind (see :func:`sex_chromosome`)."""
-    codes, uniques = pd.factorize(np.asarray(chroms, dtype=object))
-    kinds = np.array([sex_chromosome(u) for u in uniques], dtype=object)[codes]
-    bounds = [0, *(np.flatnonzero(kinds[1:] != kinds[:-1]) + 1).tolist(), len(kinds)]
-    return [(a, b, kinds[a]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    chroms = np.asarray(chroms, dtype=object)
+    if chroms.size == 0:
+        return []
+    # the kind of each run of equal codes, then runs of equal kinds
+    heads = np.flatnonzero(np.concatenate(([True], chroms[1:] != chroms[:-1])))
+    head_kinds = [sex_chromosome(c) for c in chroms[heads]]
+    runs: list[tuple[int, int, str]] = []
+    for head, stop, kind in zip(heads.tolist(), [*heads[1:].tolist(), chroms.size], head_kinds):
+        if runs and runs[-1][2] == kind:
+            runs[-1] = (runs[-1][0], stop, kind)
+        else:
+            runs.append((head, stop, kind))
+    return runs
 
 
 def samples_tested(kind: str, sex: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:

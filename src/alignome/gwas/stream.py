@@ -2,6 +2,7 @@
 
 Memory is flat in the number of variants: only ``n_samples × block_size``
 genotypes are held at a time (bed-reader decodes just the requested columns).
+The ``.bim``/``.fam`` are read without pandas.
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from alignome.cohort.genotypes import read_plink_fileset
-from alignome.cohort.tables import as_id
 from alignome.errors import DataError
 
 
@@ -37,6 +35,26 @@ class Block:
     genotypes: np.ndarray
 
 
+@dataclass(frozen=True)
+class Variants:
+    """The ``.bim`` as arrays, one value per variant: ``chrom``, ``pos`` (int64), ``id``, ``alt`` (``.bim``
+    column 5, counted), ``ref`` (column 6).  ``variants["chrom"]`` is ``variants.chrom``."""
+
+    chrom: np.ndarray
+    pos: np.ndarray
+    id: np.ndarray
+    ref: np.ndarray
+    alt: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.__dataclass_fields__:
+            raise KeyError(name)
+        return getattr(self, name)
+
+
 @dataclass
 class BedStream:
     """An opened ``.bed`` fileset: samples and variants, read lazily by block.
@@ -46,18 +64,26 @@ class BedStream:
     bed
         Path of the ``.bed`` file.
     samples
-        IIDs (str) in ``.fam`` order.
+        IIDs (str, object array) in ``.fam`` order.
     sex
         ``.fam`` column 5 per sample: 1 male, 2 female, 0 unknown (anything else counts as unknown).
     variants
-        One row per variant, ``.bim`` order; columns ``chrom``, ``pos``,
-        ``id``, ``alt`` (``.bim`` column 5, counted), ``ref`` (column 6).
+        The ``.bim`` (:class:`Variants`), file order.
     """
 
     bed: Path
-    samples: pd.Index
-    variants: pd.DataFrame
+    samples: np.ndarray
+    variants: Variants
     sex: np.ndarray
+
+    @cached_property
+    def _row_of(self) -> dict[str, int]:
+        return {iid: i for i, iid in enumerate(self.samples)}
+
+    def sample_rows(self, iids) -> np.ndarray:
+        """The ``.fam`` row of each IID (−1 where it is not in the ``.fam``)."""
+        row_of = self._row_of
+        return np.fromiter((row_of.get(str(i), -1) for i in iids), dtype=np.intp, count=len(iids))
 
     @cached_property
     def _handle(self):
@@ -83,18 +109,15 @@ class BedStream:
 
 
 def open_bed_stream(prefix: str | Path) -> BedStream:
-    """Open ``prefix.bed/.bim/.fam`` (validated as in :func:`alignome.cohort.genotypes.read_plink_fileset`).
+    """Open ``prefix.bed/.bim/.fam`` (checked as every PLINK reader of alignome does).
 
     bed-reader is opened on first use only: the association scans read the packed bytes themselves.
     """
-    bed, fam_frame, v = read_plink_fileset(Path(prefix))
-    variants = pd.DataFrame({
-        "chrom": v["chrom"].to_numpy(),
-        "pos": v["pos"].to_numpy(),
-        "id": v.index.to_numpy(),
-        "ref": v["a2"].to_numpy(),
-        "alt": v["a1"].to_numpy(),
-    })
-    sex = pd.to_numeric(fam_frame[4], errors="coerce").to_numpy()
-    sex = np.where(np.isin(sex, (1, 2)), sex, 0).astype(np.int8)
-    return BedStream(bed=bed, samples=pd.Index(as_id(fam_frame[1]).astype(str)), variants=variants, sex=sex)
+    from alignome.genetics.qc import _open_fileset
+
+    fs = _open_fileset(prefix)
+    text = lambda column: np.array(column, dtype=object)  # noqa: E731
+    variants = Variants(chrom=text(fs.chrom), pos=fs.positions(), id=text(fs.ids), ref=text(fs.a2), alt=text(fs.a1))
+    sex_code = text(fs.fam[4])
+    sex = np.select([sex_code == "1", sex_code == "2"], [1, 2], 0).astype(np.int8)
+    return BedStream(bed=fs.bed, samples=text(fs.fam[1]), variants=variants, sex=sex)

@@ -5,9 +5,13 @@ them (in block order) and appends them to the output files, a few tens of thousa
 of rows at a time: one ``{out}.multi.tsv`` (multi mode) or one
 ``{out}.{trait}.glm.linear`` per trait (single mode), plus ``{out}.multi.parquet`` /
 ``{out}.single.parquet`` (single: a ``PHENO`` column; rows in block order, every
-trait of a block before the next block).  pyarrow formats and compresses outside the
-GIL on two writing threads, so writing overlaps the block workers' computing.  Missing values are written as
-``NA`` (TSV) / null (Parquet); floats in shortest round-trip form.
+trait of a block before the next block).  Formatting and compression run outside the
+GIL on writing threads, so writing overlaps the block workers' computing.
+
+The TSVs are written as plink2 writes its ``.glm.linear`` files: floats with six
+significant digits (``%.6g``, :mod:`alignome.gwas.tsv`), missing values as ``NA``, so
+they can be compared with plink2's line by line.  The Parquet files keep every value at
+full precision (missing values as nulls): read those for further computation.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pyarrow import csv
+
+from alignome.gwas.arrow_arrays import column, repeated
+from alignome.gwas.tsv import format_rows, header
 
 #: Rows buffered per output file before they are handed to the writing threads (a Parquet row group each).
 ROWS_PER_WRITE = 1 << 15
@@ -29,42 +35,31 @@ ROWS_PER_WRITE = 1 << 15
 MAX_HANDOVERS = 3
 WRITING_THREADS = 3
 
-_TSV_OPTIONS = dict(include_header=True, delimiter="\t", quoting_style="none", quoting_header="none",
-                    null_string="NA")
 
-
-def annotation_arrays(variants: pd.DataFrame) -> dict[str, np.ndarray]:
+def annotation_arrays(variants) -> dict[str, np.ndarray]:
     """The variant columns of every result row (``#CHROM POS ID REF ALT A1``; A1 is ALT, the ``.bim``'s
-    column-5 allele that is counted) of a :class:`~alignome.gwas.stream.BedStream`'s variants."""
-    alt = variants["alt"].to_numpy()
-    return {"#CHROM": variants["chrom"].to_numpy(), "POS": variants["pos"].to_numpy(), "ID": variants["id"].to_numpy(),
-            "REF": variants["ref"].to_numpy(), "ALT": alt, "A1": alt}
+    column-5 allele that is counted) of a :class:`~alignome.gwas.stream.BedStream`'s variants (any mapping
+    of ``chrom pos id ref alt`` to arrays, a DataFrame included)."""
+    alt = np.asarray(variants["alt"])
+    return {"#CHROM": np.asarray(variants["chrom"]), "POS": np.asarray(variants["pos"]),
+            "ID": np.asarray(variants["id"]), "REF": np.asarray(variants["ref"]), "ALT": alt, "A1": alt}
 
 
-def annotation_columns(variants: pd.DataFrame) -> dict[str, pa.Array]:
+def annotation_columns(variants) -> dict[str, pa.Array]:
     """:func:`annotation_arrays` as whole-``.bim`` Arrow arrays (text columns as strings).
 
     Converted once and sliced per block (zero-copy), not rebuilt from Python strings per block and trait.
     """
-    return {name: pa.array(values.astype(str), type=pa.string()) if values.dtype == object else pa.array(values)
-            for name, values in annotation_arrays(variants).items()}
+    arrays = annotation_arrays(variants)
+    alt = column(arrays["ALT"])  # A1 is ALT: converted once
+    return {name: alt if name in ("ALT", "A1") else column(values) for name, values in arrays.items()}
 
 
 #: Parquet columns with few distinct values, dictionary-encoded (a variant ID column is not worth it).
 _FEW_VALUES = ("PHENO", "#CHROM", "REF", "ALT", "A1", "METHOD", "D")
-
-
-def _repeated(text: str, n: int) -> pa.Array:
-    """``n`` copies of ``text`` as an Arrow string array, without ``n`` Python strings."""
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([text])).cast(pa.string())
-
-
-def _arrow(values) -> pa.Array:
-    """One result column as Arrow: NaN → null (written ``NA``), object columns as strings."""
-    values = np.asarray(values)
-    if values.dtype == object:
-        return pa.array(values, type=pa.string())
-    return pa.array(values, from_pandas=True)
+#: Parquet columns with min/max statistics per row group, for readers that filter on them (e.g. P < 5e-8);
+#: statistics on every column cost a third of the Parquet writing time.
+_FILTERED = ("PHENO", "#CHROM", "POS", "P")
 
 
 class ResultWriter:
@@ -91,7 +86,7 @@ class ResultWriter:
             self.parquet_path = out.parent / f"{out.name}.single.parquet"
         self._pending: list[list[dict[str, np.ndarray]]] = [[] for _ in self.tsv_paths]
         self._span: tuple[int, int] | None = None  # variants queued
-        self._tsv: list[csv.CSVWriter | None] = [None] * len(self.tsv_paths)
+        self._tsv: list[BinaryIO | None] = [None] * len(self.tsv_paths)
         self._parquet: pq.ParquetWriter | None = None
         self._pool = ThreadPoolExecutor(max_workers=WRITING_THREADS, thread_name_prefix="alignome-write")
         self._handovers: deque[list[Future]] = deque()  # futures of each hand-over not yet waited for
@@ -117,17 +112,21 @@ class ResultWriter:
         if self._span[1] - self._span[0] >= self.rows_per_write:
             self.flush()
 
-    def _tables(self) -> list[pa.Table]:
-        """The queued rows of each file as one Arrow table (each column converted once)."""
+    def _queued(self) -> tuple[dict[str, pa.Array], list[dict[str, np.ndarray]]]:
+        """The queued variants' annotation (Arrow slices) and each file's result columns (one array each)."""
         start, stop = self._span
         ann = {k: a.slice(start, stop - start) for k, a in self.annotation.items()}
-        tables = []
+        results = []
         for pending in self._pending:
-            cols = {k: _arrow(np.concatenate([c[k] for c in pending])) for k in pending[0]}
-            tables.append(pa.table({**ann, **cols}))
+            results.append({k: np.concatenate([c[k] for c in pending]) for k in pending[0]})
             pending.clear()
         self._span = None
-        return tables
+        return ann, results
+
+    def _open_tsv(self, i: int, names: list[str]) -> None:
+        handle = open(_partial(self.tsv_paths[i]), "wb")
+        handle.write(header(names))
+        self._tsv[i] = handle
 
     def flush(self) -> None:
         """Hand the queued rows to the writing threads; waits only while ``MAX_HANDOVERS`` are being written."""
@@ -136,22 +135,25 @@ class ResultWriter:
         while len(self._handovers) >= MAX_HANDOVERS:  # bounds the rows held in memory
             for future in self._handovers.popleft():
                 future.result()
-        tables = self._tables()
-        for i, table in enumerate(tables):
+        ann, results = self._queued()
+        count = len(next(iter(ann.values())))
+        for i, cols in enumerate(results):
             if self._tsv[i] is None:
-                self._tsv[i] = csv.CSVWriter(str(_partial(self.tsv_paths[i])), table.schema,
-                                             write_options=csv.WriteOptions(**_TSV_OPTIONS))
+                self._open_tsv(i, [*ann, *cols])
+        tables = [pa.table({**ann, **{k: column(v) for k, v in cols.items()}}) for cols in results]
         if self.mode == "single":
-            parquet_tables = [t.add_column(0, "PHENO", _repeated(name, t.num_rows)) for t, name in zip(tables, self.traits)]
+            parquet_tables = [t.add_column(0, "PHENO", repeated(name, t.num_rows)) for t, name in zip(tables, self.traits)]
         else:
             parquet_tables = tables
         if self._parquet is None:
             schema = parquet_tables[0].schema
             self._parquet = pq.ParquetWriter(str(_partial(self.parquet_path)), schema,
-                                             use_dictionary=[c for c in _FEW_VALUES if c in schema.names])
+                                             use_dictionary=[c for c in _FEW_VALUES if c in schema.names],
+                                             write_statistics=[c for c in _FILTERED if c in schema.names])
         # one task per file (formatting and compression run outside the GIL, beside the block workers); a file's
         # task first waits for that file's previous task, which the pool (first in, first out) has already started
-        jobs = [(w.write_table, [t]) for w, t in zip(self._tsv, tables)]
+        jobs = [(_write_tsv, [handle, [*ann.values(), *cols.values()], count])
+                for handle, cols in zip(self._tsv, results)]
         jobs.append((lambda ts: [self._parquet.write_table(t) for t in ts], [parquet_tables]))
         futures = []
         for i, (write, args) in enumerate(jobs):
@@ -179,6 +181,9 @@ class ResultWriter:
         for path in self.paths:
             if _partial(path).exists():
                 if complete:
+                    # an older result is removed first: ext4 (auto_da_alloc) flushes a file renamed over another
+                    # to disk before the rename returns, which cost ~6 ms per file
+                    path.unlink(missing_ok=True)
                     os.replace(_partial(path), path)
                 else:
                     _partial(path).unlink()
@@ -188,6 +193,11 @@ class ResultWriter:
 
     def __exit__(self, exc_type, *exc) -> None:
         self.close(complete=exc_type is None)
+
+
+def _write_tsv(handle: BinaryIO, columns: list, count: int) -> None:
+    """Append ``count`` rows of ``columns`` (the variant annotation, then the results)."""
+    handle.write(format_rows(columns, count))
 
 
 def _after(previous: Future | None, write, *args) -> None:

@@ -1,0 +1,196 @@
+"""Trait and covariate tables keyed by sample IID: what a scan tests and adjusts for.
+
+A :class:`TraitTable` is the IIDs, the column names and a float64 matrix (NaN missing).
+:func:`read_trait_table` reads one from a file with pyarrow (tab-, comma- or
+whitespace-separated text, optionally gzipped, or Parquet) and :func:`as_trait_table`
+takes a pandas DataFrame (the library API); neither needs pandas for a file, which keeps
+``alignome gwas`` quick to start.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from alignome.errors import DataError
+
+#: Sample-ID columns (plink2 writes ``#IID``/``#FID`` when the file has no FID / starts with it).
+IID_COLUMNS = ("IID", "#IID")
+FID_COLUMNS = ("FID", "#FID")
+_PARQUET = (".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class TraitTable:
+    """Values keyed by sample: ``ids`` (str, object array), ``names`` of the columns, ``values`` (n × k float64)."""
+
+    ids: np.ndarray
+    names: list[str]
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape
+
+    def to_frame(self):
+        """As a pandas DataFrame indexed by ``IID``."""
+        import pandas as pd
+
+        return pd.DataFrame(self.values, index=pd.Index(self.ids, name="IID", dtype=object), columns=self.names)
+
+
+def _checked(ids: np.ndarray, names: list[str], values: np.ndarray, what: str, path: Path | None) -> TraitTable:
+    if len(ids) and len(set(ids.tolist())) != len(ids):
+        seen: set = set()
+        dup = next(i for i in ids.tolist() if i in seen or seen.add(i))
+        raise DataError(f"duplicated IID '{dup}' in the {what} table", file=path, field="IID",
+                        fix="give each sample one row")
+    if not names:
+        raise DataError(f"the {what} table has no value columns", file=path,
+                        fix=f"give at least one numeric {what} column")
+    return TraitTable(ids=ids, names=names, values=values)
+
+
+def as_trait_table(table, what: str) -> TraitTable:
+    """A :class:`TraitTable` of a DataFrame (index = IID, or an ``IID``/``#IID`` column; ``FID`` dropped)."""
+    if isinstance(table, TraitTable):
+        return _checked(table.ids, table.names, table.values, what, None)
+    import pandas as pd
+
+    frame = table.copy()
+    for col in IID_COLUMNS:
+        if col in frame.columns:
+            frame = frame.set_index(col)
+            break
+    frame = frame.drop(columns=[c for c in FID_COLUMNS if c in frame.columns])
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise DataError(f"non-numeric {what} column(s) {bad[:5]}", field=str(bad[0]),
+                        fix=f"keep only numeric {what} columns (encode categories as 0/1 columns)")
+    ids = np.array([str(i) for i in frame.index], dtype=object)
+    return _checked(ids, [str(c) for c in frame.columns], frame.to_numpy(dtype=np.float64), what, None)
+
+
+def _separator(first_line: bytes) -> str:
+    """Tab, comma or whitespace, from the header line (as :func:`alignome.cohort.tables.read_delimited`)."""
+    if b"\t" in first_line and first_line.count(b"\t") >= first_line.count(b","):
+        return "\t"
+    return "," if b"," in first_line else " "
+
+
+def _read_arrow(path: Path):
+    """The file as an Arrow table, ID columns as text."""
+    import pyarrow as pa
+
+    if path.suffix.lower() in _PARQUET:
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path)
+    from pyarrow import csv
+
+    data = path.read_bytes()
+    if path.suffix.lower() == ".gz":
+        data = gzip.decompress(data)
+    sep = _separator(data.split(b"\n", 1)[0])
+    if sep == " ":  # runs of blanks separate; leading and trailing blanks do not
+        data = re.sub(rb"[ \t]+", b"\t", re.sub(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)", b"", data))
+        sep = "\t"
+    text_ids = {c: pa.string() for c in (*IID_COLUMNS, *FID_COLUMNS)}
+    return csv.read_csv(pa.BufferReader(data), parse_options=csv.ParseOptions(delimiter=sep),
+                        convert_options=csv.ConvertOptions(column_types=text_ids))
+
+
+def _numeric(column) -> bool:
+    import pyarrow as pa
+
+    t = column.type
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t) \
+        or pa.types.is_null(t)
+
+
+def _float_values(column) -> np.ndarray:
+    """A numeric Arrow column as float64 NumPy, nulls as NaN (from its buffers: ``to_numpy`` and ``cast`` would
+    import pandas and pyarrow.compute, a tenth of a second of start-up)."""
+    import pyarrow as pa
+
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    n, t = len(array), array.type
+    if pa.types.is_null(t):
+        return np.full(n, np.nan)
+    if not (pa.types.is_floating(t) or pa.types.is_integer(t)) or pa.types.is_float16(t):
+        array, t = array.cast(pa.float64()), pa.float64()  # booleans, decimals
+    validity, data = array.buffers()
+    values = np.frombuffer(data, dtype=t.to_pandas_dtype(), count=array.offset + n)[array.offset:]
+    values = values.astype(np.float64)
+    if array.null_count:
+        valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[array.offset:array.offset + n]
+        values[valid == 0] = np.nan
+    return values
+
+
+def read_trait_table(path: str | Path, what: str, columns: list[str] | None = None) -> TraitTable:
+    """Read a table with an ``IID`` (or ``#IID``) column and numeric value columns (``FID`` dropped).
+
+    ``columns`` picks value columns (default: all).  Missing values (``NA``, ``NaN``, empty, …) become NaN.
+    """
+    import pyarrow as pa
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("file not found", file=path, fix=f"give an existing {what} file")
+    try:
+        table = _read_arrow(path)
+    except (pa.ArrowInvalid, OSError, ValueError, EOFError) as exc:
+        raise DataError(f"cannot parse the {what} table: {exc}", file=path,
+                        fix="write a header line with IID and one column per value") from None
+    names = [str(c) for c in table.column_names]
+    iid = next((c for c in IID_COLUMNS if c in names), None)
+    if iid is None:
+        raise DataError(f"no IID column; columns are {names[:10]}", file=path, field="IID",
+                        fix="name the sample-id column IID (as in a plink2 .psam/--pheno file)")
+    if len(set(names)) != len(names):
+        dup = next(c for c in names if names.count(c) > 1)
+        raise DataError(f"column '{dup}' appears twice in the header", file=path, field=dup,
+                        fix="give every column its own name")
+    value_names = [c for c in names if c != iid and c not in FID_COLUMNS]
+    if columns:
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise DataError(f"column(s) {missing} not in the {what} table; available: {value_names[:20]}",
+                            file=path, field=missing[0], fix="pick columns from the table's header")
+        value_names = list(columns)
+    bad = [c for c in value_names if not _numeric(table.column(c))]
+    if bad:
+        raise DataError(f"non-numeric column(s) {bad[:5]}", file=path, field=bad[0],
+                        fix="choose numeric columns with --pheno-cols, or encode categories as 0/1")
+    id_column = table.column(iid)
+    if id_column.null_count:
+        raise DataError(f"{id_column.null_count} row(s) without an IID", file=path, field=iid,
+                        fix="give every row a sample ID")
+    ids = np.array([str(i) for i in id_column.to_pylist()], dtype=object)
+    values = np.empty((len(ids), len(value_names)), dtype=np.float64)
+    for j, name in enumerate(value_names):
+        values[:, j] = _float_values(table.column(name))
+    return _checked(ids, value_names, values, what, path)
+
+
+def read_ids(path: str | Path) -> list[str]:
+    """Sample IDs: one per line, or a table with an IID column (FID/IID pairs use IID)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("file not found", file=path, fix="give a file of sample IDs")
+    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+    if not lines:
+        return []
+    head = [h.lstrip("#") for h in lines[0]]
+    if "IID" in head:
+        col = head.index("IID")
+        return [parts[col] for parts in lines[1:] if len(parts) > col and parts[col] not in ("NA", "")]
+    return [parts[1] if len(parts) == 2 else parts[0] for parts in lines]
