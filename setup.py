@@ -1,5 +1,6 @@
 """Build the optional C kernels: packed-genotype products (alignome.gwas._packed), result rows as text
-(alignome.gwas._tsv) and the genetics toolkit's .bed kernels (alignome.genetics._bedscore).
+(alignome.gwas._tsv), p-values of the association tests (alignome.gwas._tails) and the genetics
+toolkit's .bed kernels (alignome.genetics._bedscore).
 
 Everything else is configured in pyproject.toml.  The extensions are optional: without a C
 compiler the install still succeeds and alignome uses its NumPy paths (same results, slower).
@@ -14,6 +15,8 @@ BEDSCORE = "src/alignome/genetics/_bedscore"
 setup(ext_modules=[Extension("alignome.gwas._packed", ["src/alignome/gwas/_packed.c"],
                              extra_compile_args=["-O3", "-Wno-psabi"], optional=True),
                    Extension("alignome.gwas._tsv", ["src/alignome/gwas/_tsv.c"], extra_compile_args=["-O3"],
+                             optional=True),
+                   Extension("alignome.gwas._tails", ["src/alignome/gwas/_tails.c"], extra_compile_args=["-O2"],
                              optional=True),
                    Extension("alignome.genetics._bedscore",
                              sources=[f"{BEDSCORE}{part}.c"

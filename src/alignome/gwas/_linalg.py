@@ -6,7 +6,6 @@ import hashlib
 import threading
 
 import numpy as np
-from scipy import linalg
 
 from alignome.errors import DataError
 from alignome.gwas.packed import PackedBlock, kernel_available
@@ -32,7 +31,8 @@ def covariate_basis(covariates: np.ndarray | None, n: int, tol: float = 1e-10) -
     """Orthonormal basis ``Q`` (n×p) of [intercept, covariates].
 
     The intercept is always included.  Columns that are (numerically) linear
-    combinations of earlier ones are dropped, so ``p`` is the design's rank.
+    combinations of earlier ones are dropped (their diagonal entry of R in the QR
+    decomposition vanishes), so ``p`` is the design's rank.
     The result is read-only and cached by the covariates' bytes (a genome scan
     asks for the same basis in every variant block).
     """
@@ -56,12 +56,22 @@ def _covariate_basis(covariates: np.ndarray | None, n: int, tol: float) -> np.nd
     design = ones if covariates is None else np.hstack([ones, as_2d("covariates", covariates, n)])
     if not np.isfinite(design).all():
         raise ValueError("covariates contain NaN/inf: drop those samples first")
-    q, r, _ = linalg.qr(design, mode="economic", pivoting=True)
+    q, r = np.linalg.qr(design)
     diag = np.abs(np.diag(r))
-    rank = int(np.sum(diag > tol * max(diag[0], 1.0) * max(design.shape)))
-    if rank == 0:
+    independent = diag > tol * max(diag.max(initial=0.0), 1.0) * max(design.shape)
+    if not independent.any():
         raise DataError("the covariate design matrix has rank 0", fix="check the covariate columns")
-    return np.ascontiguousarray(q[:, :rank])
+    if not independent.all():  # a column in the span of those before it: drop it, then the basis of the rest
+        q, _ = np.linalg.qr(design[:, independent])
+    return np.ascontiguousarray(q)
+
+
+def solve_lower(lower: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``L⁻¹ b`` for a lower-triangular ``L`` (k×k, small) and ``b`` (k×m), by forward substitution."""
+    z = np.empty(np.broadcast_shapes(b.shape, (lower.shape[0], 1)), dtype=np.float64)
+    for i in range(lower.shape[0]):
+        z[i] = (b[i] - lower[i, :i] @ z[:i]) / lower[i, i]
+    return z
 
 
 def residualise(q: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, special
 
 from alignome.gwas._linalg import (
     _is_packed,
@@ -36,7 +35,9 @@ from alignome.gwas._linalg import (
     covariate_basis,
     drop_downdate,
     residualise,
+    solve_lower,
 )
+from alignome.gwas.tails import chi2_sf, f_sf
 
 METHODS = ("lrt", "ml", "wilks")
 
@@ -90,22 +91,16 @@ def _stats_from_q(q: np.ndarray, n: np.ndarray, d: int, p_cov: np.ndarray) -> di
         lam = 1.0 - q / n
         df2 = n - p_cov - d
         wilks_f = (1.0 - lam) / lam * df2 / d
-        # scipy.special's survival functions are what scipy.stats' chi2/f call (same values; scipy.stats
-        # alone costs a second of import time per CLI call); below the support the tail is 1.
-        p_wilks = np.where(df2 > 0, _sf_nonneg(special.fdtrc(d, np.maximum(df2, 1), wilks_f), wilks_f), np.nan)
+        # the tails of alignome.gwas.tails (scipy.stats' chi2/f survival functions, without importing SciPy)
+        p_wilks = f_sf(wilks_f, d, df2)
         return {
             "lrt": lrt,
             "lrt_ml": lrt_ml,
             "wilks_f": wilks_f,
-            "p_lrt": _sf_nonneg(special.chdtrc(d, lrt), lrt),
-            "p_ml": _sf_nonneg(special.chdtrc(d, lrt_ml), lrt_ml),
+            "p_lrt": chi2_sf(lrt, d),
+            "p_ml": chi2_sf(lrt_ml, d),
             "p_wilks": p_wilks,
         }
-
-
-def _sf_nonneg(sf: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Survival function of a distribution on [0, ∞): 1 where ``x`` < 0 (as scipy.stats), else ``sf``."""
-    return np.where(x < 0, 1.0, sf)
 
 
 def _complete_block(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None) -> tuple[np.ndarray, ...]:
@@ -116,12 +111,12 @@ def _complete_block(y: np.ndarray, g: np.ndarray, covariates: np.ndarray | None)
     gt = residualise(basis, g)
     gram = yt.T @ yt  # n·Ĉ
     try:
-        chol = linalg.cholesky(gram, lower=True)
-    except linalg.LinAlgError:
+        chol = np.linalg.cholesky(gram)
+    except np.linalg.LinAlgError:
         raise ValueError("the residualised traits are collinear (ỸᵀỸ is singular): drop a trait") from None
     v = yt.T @ gt  # D×m, one matmul for the whole block
     gg = np.einsum("ij,ij->j", gt, gt)
-    z = linalg.solve_triangular(chol, v, lower=True)
+    z = solve_lower(chol, v)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.max(np.abs(g), axis=0) if g.size else np.zeros(0)
         mono = gg <= 1e-12 * np.maximum(scale, 1.0) ** 2 * n
@@ -153,12 +148,12 @@ def _downdate(y, g, cov, cols, beta, q, obs, p_cov) -> np.ndarray:
     if shared.size:
         idx = idx[~dd["complete"][idx]]
         try:
-            chol = linalg.cholesky(dd["yy_full"], lower=True)
-        except linalg.LinAlgError:
+            chol = np.linalg.cholesky(dd["yy_full"])
+        except np.linalg.LinAlgError:
             refit.append(cols[shared])
         else:
             v = dd["yg"][shared]
-            z = linalg.solve_triangular(chol, v.T, lower=True)
+            z = solve_lower(chol, v.T)
             j = cols[shared]
             q[j] = n_j[shared] * np.einsum("dm,dm->m", z, z) / gg[shared]
             beta[:, j] = (v / gg[shared, None]).T

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from alignome.gwas._linalg import (
     _is_packed,
@@ -25,6 +24,7 @@ from alignome.gwas._linalg import (
     drop_downdate,
     residualise,
 )
+from alignome.gwas.tails import t_two_sided
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,5 @@ def linear_assoc(
         beta[:, j], se[:, j], df[j] = b[:, 0], s[:, 0], dd
     with np.errstate(divide="ignore", invalid="ignore"):
         t = beta / se
-        # = 2·scipy.stats.t.sf(|t|, df) (which calls stdtr), without importing scipy.stats
-        p = np.where(df[None, :] > 0, 2.0 * special.stdtr(np.maximum(df, 1)[None, :], -np.abs(t)), np.nan)
+        p = t_two_sided(t, df[None, :])  # = 2·scipy.stats.t.sf(|t|, df), without importing SciPy
     return SingleTraitResult(beta=beta, se=se, t=t, p=p, obs_ct=obs, df=df, n_covariates=p_cov)
