@@ -23,8 +23,12 @@ def numbers(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
 
 def texts(values) -> pa.Array:
     """Values as Arrow large strings (``str()`` of each; None is not allowed)."""
-    strings = [v if isinstance(v, str) else str(v) for v in values]
-    joined = "".join(strings)
+    strings = values if isinstance(values, list) else list(values)
+    try:
+        joined = "".join(strings)
+    except TypeError:  # not all str
+        strings = [str(v) for v in strings]
+        joined = "".join(strings)
     data = joined.encode()
     if len(data) == len(joined):  # ASCII: a string's bytes are its characters
         lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
