@@ -20,6 +20,6 @@ setup(ext_modules=[Extension("alignome.gwas._packed", ["src/alignome/gwas/_packe
                              optional=True),
                    Extension("alignome.genetics._bedscore",
                              sources=[f"{BEDSCORE}{part}.c"
-                                      for part in ("", "_score", "_planes", "_qc", "_hwe", "_text")],
+                                      for part in ("", "_score", "_clump", "_em", "_qc", "_hwe", "_text", "_fields")],
                              depends=[f"{BEDSCORE}.h"], include_dirs=["src/alignome/genetics"],
                              extra_compile_args=["-O3", "-Wno-psabi"], optional=True)])

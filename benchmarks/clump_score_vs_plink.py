@@ -35,6 +35,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -159,10 +160,10 @@ def run_child(cmd: list[str], cwd: Path, env: dict) -> dict:
 LIBRARY_CALL = {
     "clumped": (
         "import time, sys\n"
-        "from alignome.genetics.clump import clump, read_clump_sumstats, write_clumped\n"
+        "from alignome.genetics.clump import clump_columns, read_clump_columns, write_clumped\n"
         "t = time.perf_counter()\n"
-        "res = clump(sys.argv[1], read_clump_sumstats(sys.argv[2]), p1=float(sys.argv[3]), p2=float(sys.argv[4]),"
-        " r2=float(sys.argv[5]), kb=float(sys.argv[6]))\n"
+        "res = clump_columns(sys.argv[1], *read_clump_columns(sys.argv[2]), p1=float(sys.argv[3]),"
+        " p2=float(sys.argv[4]), r2=float(sys.argv[5]), kb=float(sys.argv[6]))\n"
         "write_clumped(res, sys.argv[7])\n"
         "print(time.perf_counter() - t)\n"),
     "profile": (
@@ -313,6 +314,7 @@ def main() -> None:
         (args.results / "clump_score_vs_plink.md").write_text(markdown(result, args))
         return
 
+    compileall.compile_dir(ROOT / "src" / "alignome", quiet=1)  # bytecode, as an installed package has it
     data, rows = [], []
     scales = [(args.variants, [int(t) for t in args.threads.split(",")])]
     if args.memory_variants and args.memory_variants != args.variants and args.cache is None:
@@ -350,8 +352,9 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
     lines += [
         f"Each command runs as a child process (wall clock includes start-up and file reading; peak RSS from "
         f"GNU `time -f %M`), best of {result['repeats']}. plink gets `--threads N`; alignome's clumping and "
-        "scoring are single-threaded either way (both commands start OpenBLAS with one thread unless "
-        "OPENBLAS_NUM_THREADS is set, since they make no BLAS call that threads would speed up). "
+        "scoring are single-threaded either way (`prs` starts OpenBLAS with one thread unless "
+        "OPENBLAS_NUM_THREADS is set, since it makes no BLAS call that threads would speed up; `variants clump` "
+        "loads no BLAS). "
         f"Machine: {result['machine']['cpus']} CPUs, {result['machine']['platform']}; {result['plink']}.",
         "",
         "Identical: `.clumped` byte for byte; `.profile` same FID/IID, CNT and CNT2, and every SCORE within half a "
@@ -359,12 +362,15 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
         "the sixth digit, which the two round to different neighbours).",
         "",
         "`alignome s` is the whole command (`alignome variants clump` / `alignome prs`: Python start-up, imports "
-        "of typer and numpy (and pandas for clumping; `prs` imports no pandas), reading, computing, writing); `call s` is the library call alone "
-        "(`clump(...)` + `write_clumped`, `profile_columns(...)` + `write_profile_columns`, the pandas-free path `alignome prs` takes) timed inside a fresh process.",
+        "(typer; numpy for `prs`; `variants clump` imports neither numpy nor pandas when the C kernel is built), "
+        "reading, computing, writing); `call s` is the library call alone (`clump_columns(*read_clump_columns(...))` "
+        "+ `write_clumped`, `profile_columns(...)` + `write_profile_columns`: the paths the two commands take) timed "
+        "inside a fresh process. The package's bytecode is compiled first, as an installed package has it.",
         "",
         *([f"Start-up alone (`alignome prs` on a missing file: Python, argument parsing, the imports of typer, "
            f"numpy and alignome's pandas-free scoring modules, up to the first check) takes {result['startup_s']:.2f} s: every alignome command "
-           "pays it before reading anything.", ""] if "startup_s" in result else []),
+           "that needs numpy pays it before reading anything (`variants clump` with the C kernel needs none).", ""]
+          if "startup_s" in result else []),
         "| variants | task | threads | plink1.9 s | alignome s | ratio (alignome ÷ plink) | call s | ratio (call ÷ plink) "
         "| plink peak RSS MiB | alignome peak RSS MiB | identical |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -389,24 +395,24 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
                          f"outputs identical in {sum(r['identical'] for r in sel)} of {len(sel)}.")
     lines += [
         "",
-        "How alignome computes it: clumping streams the `.bed` in blocks into four bit planes per variant "
-        "(homozygous A1, heterozygous, called, carrier; 64 founders per word), keeps converted blocks in a "
-        "least-recently-used cache of at most 64 MiB, works one chromosome at a time, and gets each index "
-        "variant's EM inputs against all its not-yet-clumped window candidates from three AND+popcount products "
-        "per pair; PLINK's cubic EM runs only where bounds on the EM solution cannot decide r² against the "
-        "threshold, and for SP2 members. Scoring sums straight from the packed bytes: a fixed 256-row table "
-        "gives each byte's four calls as one vector of four doubles, so a variant adds weight × table row to the "
-        "sums of four samples per byte (16 variants × 4 bytes at a time in registers); rows with a missing call "
-        "also add the mean-imputed 2·f·w, f from popcounts over the founders. The plane conversion (bit "
-        "unshuffles, four words at a time), the popcount products and the score sums run in the optional C "
-        "extension `alignome.genetics._bedscore` (AVX2 where the CPU has it); without a compiler NumPy does the "
-        "same (16-bit look-up table; byte look-up table and small matrix products) with the same results.",
+        "How alignome computes it: clumping reads the `.bim` and the report as columns of byte spans (no Python "
+        "object per cell), finds the report's ids in the `.bim` by hashing, and hands the rest to the C kernel: "
+        "entries and index order, each index variant's window, and, against every not-yet-clumped window "
+        "variant, the EM inputs from two AND+popcount products of the 2-bit calls of the memory-mapped `.bed` "
+        "(AVX-512 vector popcounts where the CPU has them); PLINK's cubic EM runs only where bounds on the EM "
+        "solution cannot decide r² against the threshold, and for SP2 members. Scoring sums straight from the "
+        "packed bytes: a fixed 256-row table gives each byte's four calls as one vector of four doubles, so a "
+        "variant adds weight × table row to the sums of four samples per byte (16 variants × 4 bytes at a time in "
+        "registers); rows with a missing call also add the mean-imputed 2·f·w, f from popcounts over the "
+        "founders. Both run in the optional C extension `alignome.genetics._bedscore`; without a compiler NumPy "
+        "does the same (bit planes from a 16-bit look-up table through a 64 MiB block cache; byte look-up table "
+        "and small matrix products) with the same results.",
         "",
-        "Peak memory: alignome's is the interpreter, numpy (and pandas for clumping) before any data, plus the "
-        "variant tables (a few hundred bytes per variant, as plink also keeps its `.bim` in memory), plus the "
-        "plane cache (capped at 64 MiB) and one block's temporaries; genotypes are never all in memory. Compare "
-        "the two data sizes above: the genotype data grows 4×, the peak by the tables and by the cache filling "
-        "up to its cap.",
+        "Peak memory: alignome's is the interpreter and its imports before any data, plus the variant tables "
+        "(byte spans: tens of bytes per variant, as plink also keeps its `.bim` in memory); scoring adds one "
+        "block of `.bed` rows, clumping the pages of the memory-mapped `.bed` its windows touch (file pages of "
+        "the page cache, counted in the resident size, which the system drops as it needs); genotypes are never "
+        "all in memory. Compare the two data sizes above.",
     ]
     return "\n".join(lines) + "\n"
 

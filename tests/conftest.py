@@ -14,15 +14,14 @@ def _one_torch_thread():
 
 @pytest.fixture(params=["kernel", "numpy"])
 def bed_backend(request, monkeypatch):
-    """Run a test with the C kernel on .bed bytes (scores, LD bit planes, QC counts) and again with the NumPy
-    fallbacks."""
-    from alignome.genetics import ld, qc, score
+    """Run a test with the C kernel on .bed bytes (scores, clumping, QC counts, text columns) and again with the
+    NumPy fallbacks."""
+    from alignome.genetics import fields, qc, score
 
     if request.param == "kernel":
-        if ld.bed_kernel() is None:
+        if fields.bed_kernel() is None:
             pytest.skip("the C kernel alignome.genetics._bedscore is not built")
     else:
-        monkeypatch.setattr(score, "bed_kernel", lambda: None)
-        monkeypatch.setattr(ld, "bed_kernel", lambda: None)
-        monkeypatch.setattr(qc, "bed_kernel", lambda: None)
+        for module in (fields, qc, score):
+            monkeypatch.setattr(module, "bed_kernel", lambda: None)
     return request.param

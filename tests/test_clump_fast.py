@@ -52,30 +52,6 @@ def test_pair_tables_equal_genotype_table(tmp_path, n, bed_backend):
             np.testing.assert_array_equal(ours, expected)
 
 
-@pytest.mark.parametrize("n", [3, 256, 257, 1000])  # one word; whole 4-word vectors; a partial one; several
-def test_kernel_bit_planes_equal_the_numpy_ones(tmp_path, n):
-    from alignome.genetics.ld import bed_kernel
-
-    kernel = bed_kernel()
-    if kernel is None:
-        pytest.skip("the C kernel alignome.genetics._bedscore is not built")
-    rng = np.random.default_rng(n)
-    m, width = 21, (n + 3) // 4
-    raw = rng.integers(0, 256, size=(m, width), dtype=np.uint8)  # every code, missing calls included
-    (tmp_path / "x.bed").write_bytes(b"\x6c\x1b\x01" + raw.tobytes())
-    with BedBitPlanes(tmp_path / "x.bed", n, m, keep=rng.random(n) < 0.8) as planes:
-        size = m + 3
-        ours, ours_counts = np.zeros((planes.words, 4, size), np.uint64), np.zeros((3, size), np.int64)
-        kernel.bitplanes(raw[:7].tobytes(), 7, width, planes._kept, ours, ours_counts, size, 2)
-        kernel.bitplanes(raw[7:].tobytes(), m - 7, width, planes._kept, ours, ours_counts, size, 9)
-        expected, expected_counts = np.zeros_like(ours), np.zeros_like(ours_counts)
-        planes._convert_numpy(raw, expected, expected_counts, 2)
-        np.testing.assert_array_equal(ours, expected)
-        np.testing.assert_array_equal(ours_counts, expected_counts)
-        with pytest.raises(ValueError, match="buffer sizes"):
-            kernel.bitplanes(raw.tobytes(), m, width, planes._kept, ours, ours_counts, size, 4)
-
-
 def test_r2_screen_never_contradicts_the_em():
     rng = np.random.default_rng(0)
     tables = rng.integers(0, 40, size=(20000, 9)).astype(np.float64)
@@ -171,6 +147,63 @@ def test_haplotype_tables_give_the_same_r2(tmp_path, n, bed_backend):
                     np.testing.assert_array_equal(r2_screen(fast, threshold)[0], r2_screen(full, threshold)[0])
 
 
+def _odd_fileset(prefix: Path, n: int, rng: np.random.Generator) -> list[str]:
+    """Genotypes in LD (each variant a noisy copy of the one before), some calls missing, some variants
+    monomorphic, a few samples children of others; chromosomes interleaved and positions out of order, some
+    shared. Returns the variant ids."""
+    from bed_reader import to_bed
+
+    m = 240
+    dosage = np.empty((n, m))
+    dosage[:, 0] = rng.integers(0, 3, size=n)
+    for j in range(1, m):
+        fresh = rng.random(n) < rng.choice([0.05, 0.3, 1.0])
+        dosage[:, j] = np.where(fresh, rng.integers(0, 3, size=n), dosage[:, j - 1])
+    dosage[:, ::17] = 1  # monomorphic
+    dosage[:, 5::3][rng.random((n, len(range(5, m, 3)))) < 0.08] = np.nan
+    chrom = rng.choice(["1", "2", "X"], size=m, p=[0.5, 0.3, 0.2])
+    pos = rng.integers(1, 200, size=m) * 500  # out of order, some shared
+    ids = [f"rs{j}" + "x" * (j % 7) for j in range(m)]
+    fathers = ["0"] * n
+    for child in range(1, n, 9):
+        fathers[child] = f"s{child - 1}"
+    to_bed(Path(f"{prefix}.bed"), dosage.astype(np.float32), properties={
+        "fid": ["f"] * n, "iid": [f"s{i}" for i in range(n)], "father": fathers, "mother": ["0"] * n,
+        "sex": np.ones(n, dtype=np.int32), "pheno": ["-9"] * n, "chromosome": list(chrom), "sid": ids,
+        "bp_position": pos, "allele_1": ["A"] * m, "allele_2": ["G"] * m}, count_A1=True, num_threads=1)
+    return ids
+
+
+@pytest.mark.parametrize("n", [1, 37, 64, 203])  # one sample; partial words; one whole word; several
+def test_kernel_clumps_equal_the_numpy_twin(tmp_path, n, monkeypatch):
+    """On odd filesets (see _odd_fileset) and reports (absent ids, a repeated id, NSIG rows), the C kernel and
+    the NumPy twin give the same clumps, members' r² included."""
+    from alignome.genetics import fields
+
+    if fields.bed_kernel() is None:
+        pytest.skip("the C kernel alignome.genetics._bedscore is not built")
+    rng = np.random.default_rng(n)
+    ids = _odd_fileset(tmp_path / "x", n, rng)
+    rows = rng.permutation(len(ids))[:200]
+    variant = [ids[j] for j in rows] + ["absent1", "absent2", ids[rows[0]]]
+    p = np.concatenate([rng.random(200) ** 4, [1e-9, 0.5, 0.2]])
+    sumstats = pd.DataFrame({"variant": variant, "p": p})
+    kernel = fields.bed_kernel()
+    for p1, p2, r2, kb in [(1e-2, 0.5, 0.1, 20), (0.2, 0.01, 0.5, 60), (1.0, 1.0, 0.0, 100), (0.05, 0.05, 0.9, 1)]:
+        monkeypatch.setattr(fields, "bed_kernel", lambda: kernel)
+        ours = clump(tmp_path / "x", sumstats, p1=p1, p2=p2, r2=r2, kb=kb)
+        monkeypatch.setattr(fields, "bed_kernel", lambda: None)
+        twin = clump(tmp_path / "x", sumstats, p1=p1, p2=p2, r2=r2, kb=kb, block=16, cache_bytes=2**14)
+        assert ours.clumps, (p1, r2)
+        assert [(c.index, c.chrom, c.bp, c.p, c.bins, c.members) for c in ours.clumps] == \
+               [(c.index, c.chrom, c.bp, c.p, c.bins, c.members) for c in twin.clumps]
+        for a, b in zip(ours.clumps, twin.clumps):
+            np.testing.assert_allclose(a.r2, b.r2, rtol=1e-12)
+        assert (ours.missing, ours.snp_width, ours.index_candidates) == \
+               (twin.missing, twin.snp_width, twin.index_candidates)
+        assert ours.missing[0] == ("absent1", 1e-9)
+
+
 def test_bad_filesets_get_clear_errors(tmp_path):
     from alignome.errors import DataError
     from alignome.genetics.ld import read_fileset
@@ -192,14 +225,22 @@ def test_bad_filesets_get_clear_errors(tmp_path):
     (tmp_path / "x.bim").write_text("\n".join(bim[:-1] + [bim[-1].replace("v4", "v3")]) + "\n")
     with pytest.raises(DataError, match="duplicated variant id 'v3'"):
         polygenic_score(tmp_path / "x", pd.DataFrame({"variant": ["v0"], "allele": ["A"], "weight": [1.0]}))
+    with pytest.raises(DataError, match="duplicated variant id 'v3'"):
+        clump(tmp_path / "x", sumstats)
     (tmp_path / "x.bim").write_text("\n".join(bim[:-1] + [bim[-1].replace("4001", "NA")]) + "\n")
     assert np.isnan(read_fileset(tmp_path / "x")[2]["pos"].iloc[-1])
+    with pytest.raises(DataError, match="row 5: position 'NA' is not a whole number"):  # clumping needs positions
+        clump(tmp_path / "x", sumstats)
     # wrong number of columns
     (tmp_path / "x.bim").write_text("\n".join(line.rsplit(maxsplit=1)[0] for line in bim) + "\n")
     with pytest.raises(DataError, match="expected 6"):
         read_fileset(tmp_path / "x")
+    with pytest.raises(DataError, match="row 1: expected 6 whitespace-separated columns, found 5"):
+        clump(tmp_path / "x", sumstats)
     with pytest.raises(DataError, match="not found"):
         read_fileset(tmp_path / "nope")
+    with pytest.raises(DataError, match="not found"):
+        clump(tmp_path / "nope", sumstats)
 
 
 def test_sumstats_fast_reader_agrees_with_the_general_reader(tmp_path):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from qc_reference import hwe_triples
 
-from alignome.genetics import hwe, qc
+from alignome.genetics import fields, hwe, qc
 
 
 @pytest.fixture
@@ -150,12 +150,12 @@ def test_plink_text_reader_equals_python(kernel, tmp_path, monkeypatch, text):
 
     def read():
         try:
-            return qc._columns(path, 3, ".x")
+            return fields.read_columns(path, 3, ".x")
         except qc.DataError as exc:
             return exc.problem, exc.row
 
     with_kernel = read()
-    monkeypatch.setattr(qc, "bed_kernel", lambda: None)
+    monkeypatch.setattr(fields, "bed_kernel", lambda: None)
     assert with_kernel == read()
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignome.genetics import ld, score
+from alignome.genetics import score
 from alignome.genetics.score import polygenic_score, read_score_file
 from plink_tools import require_plink19, run_plink
 from test_clump_fast import family_data  # noqa: F401  (fixture: 501 samples, 40 non-founders, 2% missing)
@@ -14,7 +14,7 @@ from test_clump_fast import family_data  # noqa: F401  (fixture: 501 samples, 40
 
 def test_the_kernel_is_built_where_a_compiler_exists():
     """`pip install -e .` builds alignome.genetics._bedscore (setup.py); a silent fallback would cost speed."""
-    assert ld.bed_kernel() is not None, \
+    assert score.bed_kernel() is not None, \
         "alignome.genetics._bedscore is missing: rerun `make install` and read its build log"
 
 
@@ -22,7 +22,7 @@ def test_the_kernel_is_built_where_a_compiler_exists():
 @pytest.mark.parametrize("mean_imputation", [True, False])
 def test_kernel_sums_equal_the_numpy_sums(n, mean_imputation):
     """The kernel's accumulate() and its NumPy twin add the same per-sample sums (missing calls, flips, founders)."""
-    kernel = ld.bed_kernel()
+    kernel = score.bed_kernel()
     if kernel is None:
         pytest.skip("the C kernel alignome.genetics._bedscore is not built")
     rng = np.random.default_rng(n)

@@ -47,10 +47,10 @@ def clump_command(
       alignome variants clump --bfile ref --sumstats gwas.tsv --p1 1e-5 --r2 0.05 --kb 5000 --out top
     """
     _one_blas_thread()
-    from alignome.genetics.clump import clump, read_clump_sumstats, write_clumped
+    from alignome.genetics.clump import clump_columns, read_clump_columns, write_clumped  # no pandas
 
     try:
-        result = clump(bfile, read_clump_sumstats(sumstats, snp_field, p_field), p1=p1, p2=p2, r2=r2, kb=kb)
+        result = clump_columns(bfile, *read_clump_columns(sumstats, snp_field, p_field), p1=p1, p2=p2, r2=r2, kb=kb)
         path = write_clumped(result, out)
     except AlignomeError as exc:
         exit_with_error(exc)

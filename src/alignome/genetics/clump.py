@@ -15,28 +15,39 @@ what :func:`clump` does, for one summary-statistics file:
   is strictly greater than ``r2``. It is then absorbed (never reused), counted
   in TOTAL and the p-value bins, and listed in SP2 only if its p < p2.
 
-How: the ``.bed`` is streamed in blocks into bit planes
-(:class:`alignome.genetics.ld.BedBitPlanes`, bounded cache), one chromosome at
-a time (clumps of different chromosomes never interact); for each index, the
-genotype-pair tables against all its not-yet-absorbed window candidates come
-from popcounts of the planes (:func:`~alignome.genetics.ld.pair_haplotype_tables`), and
-the EM r² is computed only where the bounds of
-:func:`~alignome.genetics.ld.r2_screen` cannot decide, and for SP2 members.
-Conversion and popcounts run in the C kernel ``alignome.genetics._bedscore`` when
-it is built (NumPy otherwise).
+How: the ``.bim`` and a PLINK-style report are read as columns of byte spans
+(:mod:`alignome.genetics.fields`) and the report's ids found in the ``.bim`` by
+hashing; the C kernel ``alignome.genetics._bedscore`` (``clump``) then does the
+rest: entries, index order, windows, and each pair's haplotype counts from AND +
+popcount of the 2-bit calls of the memory-mapped ``.bed``, the EM only where
+bounds on its solution cannot decide r² against the threshold, and for SP2
+members. With the kernel, ``alignome variants clump`` imports neither pandas nor
+NumPy. Without it, :mod:`alignome.genetics.clump_numpy` (bit planes, NumPy)
+gives the same clumps.
 """
 
 from __future__ import annotations
 
+import mmap
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
+from alignome.cohort.plink_files import PLINK_FIX, check_bed, fileset_paths
 from alignome.errors import ConfigError, DataError
-from alignome.genetics.ld import (SMALL_EPSILON, BedBitPlanes, founder_mask, pair_haplotype_tables, r2_from_counts,
-                                  r2_screen, read_fileset)
+from alignome.genetics import fields
+from alignome.genetics.fields import Strings, check_unique, founder_flags, parse_numbers, read_columns, read_fields
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Neither pandas nor NumPy is imported on the path of ``alignome variants clump`` (read_clump_columns →
+# clump_columns → write_clumped) for a PLINK-style report when the C kernel is built; the DataFrame functions
+# import pandas, the kernel's twin NumPy, when called.
+
+#: PLINK 1.9's SMALL_EPSILON (plink_common.h), as in alignome.genetics.ld
+SMALL_EPSILON = 2.0**-44
 
 
 @dataclass
@@ -100,53 +111,80 @@ class ClumpResult:
         return [c.index for c in self.clumps]
 
 
-def _bin(p: float) -> int:
-    if p < 0.001:
-        return 4 if p < 0.0001 else 3
-    if p < 0.01:
-        return 2
-    if p < 0.05:
-        return 1
-    return 0
-
-
-def plink_snp_width(ids: pd.Index) -> int:
-    """Width PLINK 1.9 gives the SNP column (``calc_plink_maxsnp``)."""
-    lengths = pd.Index(ids).astype(str).str.len().to_numpy().tolist()
-    longest = max(lengths, default=0)
+def plink_snp_width(ids: Strings | list[str]) -> int:
+    """Width PLINK 1.9 gives the SNP column (``calc_plink_maxsnp``) for the ``.bim`` ids."""
+    ids = ids if isinstance(ids, Strings) else Strings.from_list([str(i) for i in ids])
+    longest, spans = ids.longest(), ids.spans
     width = 4
-    for length in lengths:
-        if length > width:
-            width = length + 2
+    for start, end in zip(spans[0::2], spans[1::2]):  # 2 more than each record length, until it covers the longest
+        if end - start > width:
+            width = end - start + 2
             if width >= longest:
-                return width
+                break
     return width
 
 
-def _read_whitespace_sumstats(path: Path, snp_field: str, p_field: str) -> pd.DataFrame | None:
-    """Fast read of a plain whitespace-separated report (PLINK's own format); None when in doubt."""
+# --------------------------------------------------------------------------
+# Reading the report and the reference
+# --------------------------------------------------------------------------
+
+#: Ids pandas reads as missing (``pandas._libs.parsers.STR_NA_VALUES``): the general reader refuses them.
+NA_IDS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+          "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+
+
+def _read_plink_report(path: Path, snp_field: str, p_field: str) -> tuple[Strings, array] | None:
+    """Ids and p-values of a plain whitespace-separated report (PLINK's own layout) whose rows all read cleanly;
+    None when in doubt (another layout, or something for the general reader to report)."""
     if path.suffix.lower() in (".csv", ".tsv", ".txt", ".tab", ".gz", ".parquet", ".pq") or not path.is_file():
         return None
-    with open(path, errors="replace") as handle:
-        first = handle.readline()
-    if "\t" in first or "," in first or snp_field not in first.split() or p_field not in first.split():
+    data = path.read_bytes()
+    end = data.find(b"\n")
+    header = data if end < 0 else data[:end]
+    if b"\t" in header or b"," in header or b'"' in data:
         return None
-    try:
-        frame = pd.read_csv(path, sep=r"\s+", usecols=[snp_field, p_field], na_filter=False,
-                            dtype={snp_field: object, p_field: np.float64})
-    except Exception:  # non-numbers and the like: let the general reader explain
+    names = header.split()
+    snp, p = snp_field.encode(), p_field.encode()
+    if snp not in names or p not in names or snp == p:
         return None
-    variant = frame[snp_field]
-    p = frame[p_field].to_numpy(dtype=float)
-    from pandas._libs.parsers import STR_NA_VALUES  # the strings the general reader takes for missing
+    columns = read_fields(data, len(names), (names.index(snp), names.index(p)))
+    if columns is None or len(columns[0]) < 2:
+        return None
+    variant, p_text = (c.rows_from(1) for c in columns)
+    values, bad = parse_numbers(p_text, decimal=True, low=5e-324, high=1.0)  # p in (0, 1]
+    if bad >= 0:
+        return None
+    na_rows, repeat = variant.index(Strings.from_list(list(NA_IDS)))
+    if repeat >= 0 or max(na_rows) >= 0:
+        return None
+    return variant, values
 
-    if variant.isin(list(STR_NA_VALUES)).any() or not ((p > 0) & (p <= 1)).all() or variant.duplicated().any():
-        return None
-    return pd.DataFrame({"variant": variant.to_numpy(dtype=object), "p": p})
+
+def _read_general(path: str | Path, snp_field: str, p_field: str) -> pd.DataFrame:
+    from alignome.cohort.sumstats import read_sumstats
+    from alignome.config import SumstatsSource
+
+    return read_sumstats(SumstatsSource(path=Path(path), columns={"variant": snp_field, "p": p_field}))
+
+
+def read_clump_columns(path: str | Path, snp_field: str = "SNP", p_field: str = "P") -> tuple[Strings, array]:
+    """:func:`read_clump_sumstats` as columns for :func:`clump_columns`: the variant ids and the p-values.
+
+    A plain whitespace-separated report (PLINK's layout) is read without pandas. Other layouts, and files
+    with something to report (a missing column, a p-value that is not a number in (0, 1], a missing or
+    repeated id), go through the general reader (pandas), which names the file, column and row.
+    """
+    fast = _read_plink_report(Path(path), snp_field, p_field)
+    if fast is not None:
+        return fast
+    import numpy as np
+
+    frame = _read_general(path, snp_field, p_field)
+    return Strings.from_list(frame["variant"].astype(str).tolist()), np.ascontiguousarray(frame["p"], dtype=float)
 
 
 def read_clump_sumstats(path: str | Path, snp_field: str = "SNP", p_field: str = "P") -> pd.DataFrame:
-    """Read a PLINK-style association report for clumping (columns ``variant``, ``p``).
+    """Read a PLINK-style association report for clumping (a pandas DataFrame, columns ``variant``, ``p``).
 
     Parameters
     ----------
@@ -155,14 +193,56 @@ def read_clump_sumstats(path: str | Path, snp_field: str = "SNP", p_field: str =
     snp_field, p_field
         Column names of variant ids and p-values (PLINK's defaults).
     """
-    fast = _read_whitespace_sumstats(Path(path), snp_field, p_field)
-    if fast is not None:
-        return fast
-    from alignome.cohort.sumstats import read_sumstats
-    from alignome.config import SumstatsSource
+    fast = _read_plink_report(Path(path), snp_field, p_field)
+    if fast is None:
+        return _read_general(path, snp_field, p_field)
+    import numpy as np
+    import pandas as pd
 
-    return read_sumstats(SumstatsSource(path=Path(path), columns={"variant": snp_field, "p": p_field}))
+    return pd.DataFrame({"variant": np.array(fast[0].tolist(), dtype=object), "p": np.asarray(fast[1])})
 
+
+@dataclass
+class _Reference:
+    """What clumping reads of the LD reference: the ``.bed``, its samples and founders, the ``.bim`` columns."""
+
+    bed: Path
+    n_samples: int
+    founders: bytes
+    chrom: Strings
+    ids: Strings
+    pos: array
+
+
+def _read_reference(bfile: str | Path, variant: Strings) -> tuple[_Reference, array]:
+    """Read and check the fileset as :func:`alignome.genetics.ld.read_fileset` does (files present, six columns,
+    unique sample and variant ids, SNP-major ``.bed`` of the right size), and whole-number positions; and find
+    the report's ``variant`` ids in the ``.bim`` (row, -1 where absent)."""
+    bed, bim, fam = fileset_paths(bfile)
+    fam_columns = read_columns(fam, 6, ".fam")
+    check_unique(fam_columns[1], fam, "subject (IID)",
+                 "give each sample one row in the .fam file (e.g. `plink --keep`)")
+    columns = read_fields(bim.read_bytes(), 6, (0, 1, 3))
+    if columns is None or not len(columns[0]):  # not plain ASCII text, a row of another width, or empty
+        text = read_columns(bim, 6, ".bim")  # names the row, or splits the text as str.split does
+        columns = [Strings.from_list(text[c]) for c in (0, 1, 3)]
+    chrom, ids, pos_text = columns
+    where, repeat = ids.index(variant)
+    if repeat >= 0:
+        check_unique(ids.tolist(), bim, "variant id",
+                     "give each variant a unique id (e.g. `plink2 --set-all-var-ids` or `--rm-dup`)")
+    check_bed(bed, len(fam_columns[1]), len(ids))
+    pos, bad = parse_numbers(pos_text, decimal=False)
+    if bad >= 0:
+        raise DataError(f"position '{pos_text[bad]}' is not a whole number", file=bim, field="column 4", row=bad + 1,
+                        fix=PLINK_FIX)
+    founders = founder_flags(*fam_columns[:4])
+    return _Reference(bed=bed, n_samples=len(fam_columns[1]), founders=founders, chrom=chrom, ids=ids, pos=pos), where
+
+
+# --------------------------------------------------------------------------
+# Clumping
+# --------------------------------------------------------------------------
 
 def _check(p1: float, p2: float, r2: float, kb: float) -> None:
     for name, value in (("p1", p1), ("p2", p2)):
@@ -191,136 +271,68 @@ def clump(
     bfile
         PLINK 1 binary fileset prefix (LD reference).
     sumstats
-        Columns ``variant`` and ``p`` (e.g. from :func:`read_clump_sumstats`).
+        A pandas DataFrame with columns ``variant`` and ``p`` (e.g. from :func:`read_clump_sumstats`); a variant
+        given twice keeps its last row.
     p1, p2, r2, kb
         ``--clump-p1``, ``--clump-p2``, ``--clump-r2``, ``--clump-kb``
         (PLINK's defaults).
     cache_bytes, block
-        Genotypes are streamed from the ``.bed`` in blocks of ``block``
-        variants, converted to bit planes (four bits per founder and variant)
-        and kept in a least-recently-used cache of at most ``cache_bytes``:
-        memory does not grow with the number of variants. ``block`` defaults
-        to about the typical window (256 to 4096 variants, at most a sixth of
-        the cache). Windows larger than the cache still work, re-reading
-        blocks; raise ``cache_bytes`` for speed with very many samples and
-        wide windows.
+        The C kernel reads the ``.bed`` mapped into memory (the operating
+        system pages it in and out as the windows move). Without the kernel,
+        genotypes are streamed from the ``.bed`` in blocks of ``block``
+        variants, converted to bit planes and kept in a least-recently-used
+        cache of at most ``cache_bytes``: memory does not grow with the number
+        of variants. ``block`` defaults to about the typical window (256 to
+        4096 variants, at most a sixth of the cache); windows larger than the
+        cache still work, re-reading blocks.
 
     Returns
     -------
     ClumpResult
-        Write it with :func:`write_clumped`.
+        Write it with :func:`write_clumped`. :func:`clump_columns` gives the same without pandas.
 
     Examples
     --------
     >>> res = clump("ref", read_clump_sumstats("gwas.assoc"), p1=1e-5, r2=0.05, kb=5000)  # doctest: +SKIP
     >>> res.index_variants[:3]  # doctest: +SKIP
     """
-    _check(p1, p2, r2, kb)
+    import numpy as np
+
     if not {"variant", "p"} <= set(sumstats.columns):
         raise DataError("summary statistics need columns 'variant' and 'p'", field="variant/p",
                         fix="read the file with read_clump_sumstats(path, snp_field=..., p_field=...)")
-    bed, fam, variants = read_fileset(bfile)
-    founders = founder_mask(fam)
-    n_var = len(variants)
-    chrom = variants["chrom"].astype(str).to_numpy()
-    pos = variants["pos"].to_numpy(dtype=np.int64)
-    ids = variants.index
-    id_text = ids.to_numpy(dtype=object)
+    p = np.ascontiguousarray(sumstats["p"].to_numpy(dtype=float))
+    return clump_columns(bfile, Strings.from_list(sumstats["variant"].astype(str).tolist()), p, p1=p1, p2=p2, r2=r2,
+                         kb=kb, cache_bytes=cache_bytes, block=block)
 
+
+def clump_columns(bfile: str | Path, variant: Strings, p, p1: float = 1e-4, p2: float = 1e-2, r2: float = 0.5,
+                  kb: float = 250, cache_bytes: int = 64 * 2**20, block: int | None = None) -> ClumpResult:
+    """:func:`clump` without pandas: the report as its variant ids and p-values (any float64 buffer), e.g. from
+    :func:`read_clump_columns`."""
+    _check(p1, p2, r2, kb)
+    ref, where = _read_reference(bfile, variant)
     load = max(0.05, p2)
     if p1 >= load:
         load = p1 * (1 + SMALL_EPSILON)
-    where = ids.get_indexer(pd.Index(sumstats["variant"].astype(str)))
-    pvals = sumstats["p"].to_numpy(dtype=float)
-    found = where >= 0
-    lost = np.flatnonzero(~found & (pvals <= p1))
-    names = sumstats["variant"].to_numpy()
-    missing = sorted(((str(names[i]), float(pvals[i])) for i in lost), key=lambda t: t[1])
-    entry_p = np.full(n_var, np.nan)
-    rows, p_found = where[found], pvals[found]
-    nsig = np.bincount(rows[(p_found > load) & (p_found >= 0.05)], minlength=n_var).astype(np.int64)
-    entry = p_found <= load
-    entry_p[rows[entry]] = p_found[entry]  # a repeated variant keeps its last row, as before
-    is_entry = ~np.isnan(entry_p)
-    present = is_entry | (nsig > 0)
-    index_ok = is_entry & (entry_p <= p1)
-    order = np.flatnonzero(index_ok)
-    order = order[np.lexsort((order, entry_p[order]))]
-
     radius = int(kb * 1000 * (1 + SMALL_EPSILON)) - 1
-    absorbed = np.zeros(n_var, dtype=bool)
-    chrom_code = pd.factorize(chrom)[0]
-    rank = np.empty(n_var, dtype=np.int64)
-    rank[order] = np.arange(order.size)
-    by_rank: dict[int, Clump] = {}
-    n_samples = len(fam)
-    if block is None:
-        # blocks about as wide as the windows (narrow windows: convert little beyond them),
-        # at most a sixth of the cache and 4096 variants
-        per_variant = 32 * ((n_samples + 63) // 64) + 24
-        widths = []
-        for code in pd.unique(chrom_code[order]):
-            on = np.sort(pos[chrom_code == code])
-            at = pos[order[chrom_code[order] == code]]
-            widths.append(np.searchsorted(on, at + radius, side="right") - np.searchsorted(on, at - radius))
-        typical = float(np.median(np.concatenate(widths))) if widths else 1.0
-        block = int(np.clip(2 ** np.ceil(np.log2(max(typical, 1.0))), 256, 4096))
-        block = int(np.clip(min(block, cache_bytes // (6 * per_variant)), 64, 4096))
-    with BedBitPlanes(bed, n_samples, n_var, keep=founders, block=block, cache_bytes=cache_bytes) as planes:
-        # clumps of different chromosomes never interact: one chromosome at a time keeps the cache warm
-        for code in pd.unique(chrom_code[order]):
-            on_chrom = np.flatnonzero(chrom_code == code)
-            by_pos = np.argsort(pos[on_chrom], kind="stable")
-            sorted_pos = pos[on_chrom][by_pos]
-            in_order = bool(np.all(by_pos == np.arange(by_pos.size)))
-            for ivar in order[chrom_code[order] == code]:
-                if absorbed[ivar]:
-                    continue
-                bp = int(pos[ivar])
-                lo = int(np.searchsorted(sorted_pos, bp - radius, side="left"))
-                hi = int(np.searchsorted(sorted_pos, bp + radius, side="right"))
-                window = on_chrom[lo:hi] if in_order else np.sort(on_chrom[by_pos[lo:hi]])
-                cand = window[present[window] & ~absorbed[window] & (window != ivar)]
-                result = Clump(index=str(id_text[ivar]), chrom=str(chrom[ivar]), bp=bp, p=float(entry_p[ivar]))
-                by_rank[int(rank[ivar])] = result
-                if not cand.size:
-                    continue
-                index_planes, index_counts = planes.gather(np.array([ivar]))
-                index_planes, index_counts = index_planes[:, :, 0].copy(), index_counts[:, 0].copy()
-                if in_order and 2 * cand.size >= hi - lo:
-                    # most of the window still counts: work on the cached blocks in place, then pick
-                    parts = [pair_haplotype_tables(index_planes, index_counts, view, counts, planes.n_kept)
-                             for _, view, counts in planes.spans(int(window[0]), int(window[-1]) + 1)]
-                    tables = np.concatenate(parts)[cand - window[0]]
-                else:
-                    cand_planes, cand_counts = planes.gather(cand)
-                    tables = pair_haplotype_tables(index_planes, index_counts, cand_planes, cand_counts, planes.n_kept)
-                above, undecided = r2_screen(tables, r2)
-                # the EM runs once, for the undecided and for the SP2 members (whose r² is kept)
-                listed = is_entry[cand] & (entry_p[cand] < p2)
-                exact = np.flatnonzero(undecided | (above & listed))
-                signed = {}
-                if exact.size:
-                    values = r2_from_counts(tables[exact], signed=True)
-                    with np.errstate(invalid="ignore"):
-                        above[exact] = np.abs(values) > r2
-                    signed = dict(zip(exact.tolist(), values.tolist()))
-                joined = np.flatnonzero(above)
-                if not joined.size:
-                    continue
-                for j in joined.tolist():
-                    v = int(cand[j])
-                    if is_entry[v]:
-                        p = float(entry_p[v])
-                        result.bins[_bin(p)] += 1
-                        if p < p2:
-                            result.members.append(str(id_text[v]))
-                            result.r2.append(signed[j])
-                    result.bins[0] += int(nsig[v])
-                    absorbed[v] = True
-    clumps = [by_rank[r] for r in sorted(by_rank)]
-    return ClumpResult(clumps=clumps, missing=missing, snp_width=plink_snp_width(ids),
-                       index_candidates=int(index_ok.sum()))
+    chrom = ref.chrom.first_rows()  # the same number for every variant of a chromosome
+    work = (ref.founders, chrom, ref.pos, where, p, float(p1), float(p2), float(r2), float(load), radius)
+    kernel = fields.bed_kernel()
+    if kernel is not None:
+        with open(ref.bed, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as bed:
+            found = kernel.clump(bed, (ref.n_samples + 3) // 4, *work)
+    else:
+        from alignome.genetics.clump_numpy import clump_variants
+
+        found = clump_variants(ref.bed, ref.n_samples, *work, block=block, cache_bytes=cache_bytes)
+    index, index_p, bins, members, member_r2, lost, candidates = found
+    names, chroms = ref.ids.take(index), ref.chrom.take(index)
+    clumps = [Clump(index=name, chrom=c, bp=ref.pos[row], p=q, members=ref.ids.take(m), r2=v, bins=b)
+              for name, c, row, q, m, v, b in zip(names, chroms, index, index_p, members, member_r2, bins)]
+    missing = list(zip(variant.take(lost), (float(p[row]) for row in lost)))
+    return ClumpResult(clumps=clumps, missing=missing, snp_width=plink_snp_width(ref.ids),
+                       index_candidates=candidates)
 
 
 def _g3(value: float) -> str:

@@ -11,8 +11,10 @@ plink-ng ``1.9/plink_ld.c``, with ``cubic_real_roots`` from
 including its tolerances (2^-30, 2^-35, 2^-44) and its root selection, and
 vectorises it over one index variant against many candidates.
 
-The fast path used by clumping never decodes genotypes to numbers:
-:class:`BedBitPlanes` turns ``.bed`` rows into four bit planes per variant
+Clumping never decodes genotypes to numbers. The C kernel ``alignome.genetics._bedscore``
+(its ``clump``) counts haplotypes straight from the 2-bit ``.bed`` calls and
+ports the EM below operation for operation. Its NumPy twin (:mod:`alignome.genetics.clump_numpy`)
+uses what follows: :class:`BedBitPlanes` turns ``.bed`` rows into four bit planes per variant
 (homozygous A1, heterozygous, called, carrier of A1; 64 founders per word)
 with a 16-bit look-up table, block by block through a bounded cache;
 :func:`pair_haplotype_tables` gets what the EM needs of one index variant
@@ -21,18 +23,14 @@ products per pair when both are fully called, the rest from the margins;
 :func:`pair_tables` gives the full 3×3 tables); :func:`r2_screen` brackets r² from the bounds of
 the EM solution (the 1-1 haplotype frequency lies between the known 1-1
 haplotypes and those plus all double heterozygotes), so the cubic EM runs only
-for tables whose bracket straddles the threshold. The conversion to planes and the
-AND + popcount products run in the C kernel ``alignome.genetics._bedscore`` where it is
-built (:func:`bed_kernel`), else in NumPy, with the same results.
+for tables whose bracket straddles the threshold. Both give the same clumps.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from alignome._native import optional_extension
+from alignome.genetics.fields import founder_flags
 
 # PLINK 1.9 tolerances (plink_common.h)
 EPSILON = 2.0**-30
@@ -324,13 +322,6 @@ def r2_pearson(index: np.ndarray, candidates: np.ndarray) -> np.ndarray:
 # Bit-packed genotype-pair tables (the fast path of clumping)
 # --------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def bed_kernel():
-    """The compiled kernels on packed ``.bed`` bytes (``alignome.genetics._bedscore``: bit planes here,
-    score sums in :mod:`alignome.genetics.score`), or None where the optional extension was not built."""
-    return optional_extension("alignome.genetics._bedscore")
-
-
 _PLANE_TABLE: list[np.ndarray] = []
 
 
@@ -356,8 +347,7 @@ class BedBitPlanes:
     samples per ``uint64`` word: ``P0`` homozygous for A1 (the counted allele),
     ``P1`` heterozygous, ``C`` called and ``P0 | P1`` (carries A1). The
     ``.bed`` is read block by block (``block`` variants at a time) and
-    converted by the C kernel (bit unshuffles, four words at a time) or else by
-    a 16-bit table look-up (8 calls to one byte of each plane);
+    converted by a 16-bit table look-up (8 calls to one byte of each plane);
     converted blocks are kept in a least-recently-used
     cache of at most ``cache_bytes``, so memory does not grow with the number
     of variants.
@@ -411,7 +401,6 @@ class BedBitPlanes:
         size = min(self.block, self.n_variants - start)
         out = np.empty((self.words, 4, size), dtype=np.uint64)
         counts = np.empty((3, size), dtype=np.int64)
-        kernel = bed_kernel()
         step = 512  # rows converted at a time: temporaries stay small whatever the block
         for lo in range(0, size, step):
             k = min(step, size - lo)
@@ -419,14 +408,11 @@ class BedBitPlanes:
             raw = self._handle.read(k * self.row_bytes)
             if len(raw) != k * self.row_bytes:
                 raise OSError(f"{self.path}: truncated .bed (block {b})")
-            if kernel is not None:
-                kernel.bitplanes(raw, k, self.row_bytes, self._kept, out, counts, size, lo)
-            else:
-                self._convert_numpy(np.frombuffer(raw, dtype=np.uint8).reshape(k, self.row_bytes), out, counts, lo)
+            self._convert_rows(np.frombuffer(raw, dtype=np.uint8).reshape(k, self.row_bytes), out, counts, lo)
         return out, counts
 
-    def _convert_numpy(self, raw: np.ndarray, out: np.ndarray, counts: np.ndarray, lo: int) -> None:
-        """NumPy twin of the kernel's ``bitplanes``: planes and counts of rows ``raw`` into columns ``lo:``."""
+    def _convert_rows(self, raw: np.ndarray, out: np.ndarray, counts: np.ndarray, lo: int) -> None:
+        """Planes and counts of rows ``raw`` into columns ``lo:`` of ``out`` and ``counts``."""
         k = raw.shape[0]
         rows = np.zeros((k, self.words * 16), dtype=np.uint8)
         # 16 bits of a row = 8 samples -> one byte of each plane, by table look-up
@@ -573,20 +559,12 @@ def pair_haplotype_tables(index_planes: np.ndarray, index_counts: np.ndarray, pl
         pairs += _COLS
         if not cand_complete:
             pairs += _BOTH
-    acc = np.empty((len(pairs), k), dtype=np.int64)
-    kernel = bed_kernel()
-    if kernel is not None:
-        if k > 1 and planes.strides[2] != planes.itemsize:
-            planes = np.ascontiguousarray(planes)
-        kernel.pair_counts(np.ascontiguousarray(index_planes, dtype=np.uint64), planes, bytes(np.array(pairs, np.uint8)),
-                           acc)
-    else:
-        acc[:] = 0
-        step = 16  # words per pass: partial popcount sums stay below 2^16
-        for w in range(0, planes.shape[0], step):
-            for j, (left, right) in enumerate(pairs):
-                both = planes[w:w + step, right, :] & index_planes[w:w + step, left, None]
-                acc[j] += np.bitwise_count(both).sum(axis=0, dtype=np.uint16)
+    acc = np.zeros((len(pairs), k), dtype=np.int64)
+    step = 16  # words per pass: partial popcount sums stay below 2^16
+    for w in range(0, planes.shape[0], step):
+        for j, (left, right) in enumerate(pairs):
+            both = planes[w:w + step, right, :] & index_planes[w:w + step, left, None]
+            acc[j] += np.bitwise_count(both).sum(axis=0, dtype=np.uint16)
     k11 = acc[0] + acc[1]
     center = acc[2]
     q = 3
@@ -657,10 +635,7 @@ def r2_screen(counts: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndar
 
 
 def founder_mask(fam) -> np.ndarray:
-    """PLINK founders: neither parent's (FID, id) is a sample of the ``.fam`` (a DataFrame with columns 0–3, or a
-    list of its columns)."""
-    fid, iid, pat, mat = (np.asarray(fam[c], dtype=object).astype(str) for c in (0, 1, 2, 3))
-    sample = np.char.add(np.char.add(fid, "\t"), iid)
-    father = np.isin(np.char.add(np.char.add(fid, "\t"), pat), sample)
-    mother = np.isin(np.char.add(np.char.add(fid, "\t"), mat), sample)
-    return ~(father | mother)
+    """PLINK founders (:func:`alignome.genetics.fields.founder_flags`) of a ``.fam`` (a DataFrame with columns 0–3,
+    or a list of its columns), as a boolean array."""
+    flags = founder_flags(*(list(map(str, fam[c])) for c in (0, 1, 2, 3)))
+    return np.frombuffer(flags, dtype=np.uint8).astype(bool)

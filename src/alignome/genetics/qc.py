@@ -84,14 +84,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from alignome._native import optional_extension
 from alignome.cohort.plink_files import PLINK_FIX, check_bed, fileset_paths
 from alignome.errors import ConfigError, DataError
+from alignome.genetics.fields import bed_kernel
+from alignome.genetics.fields import check_unique as _check_unique
+from alignome.genetics.fields import read_columns as _columns
 
 SMALL_EPSILON = 2.0**-44
 
@@ -101,23 +102,8 @@ FILTER_ORDER = ("geno", "hwe", "maf")
 #: Chromosome codes of PLINK's human set that are not diploid autosomes (after ``chr`` and leading zeros go).
 _SPECIAL = {"23": "X", "24": "Y", "26": "MT", "X": "X", "Y": "Y", "M": "MT", "MT": "MT"}
 
-#: The bytes that separate the fields of a PLINK text file (ASCII whitespace).
-_BLANK = np.zeros(256, dtype=bool)
-_BLANK[[9, 10, 11, 12, 13, 32]] = True
-
 #: The low bit of every 2-bit call of a uint64 word.
 _ODD = np.uint64(0x5555555555555555)
-
-
-@lru_cache(maxsize=1)
-def _extension():
-    return optional_extension("alignome.genetics._bedscore")
-
-
-def bed_kernel():
-    """The C kernels on packed ``.bed`` bytes (``alignome.genetics._bedscore``), or None where the optional
-    extension was not built (tests replace this function to run the NumPy paths)."""
-    return _extension()
 
 
 def chromosome_kind(code: object) -> str:
@@ -144,54 +130,6 @@ def variant_kinds(chroms) -> np.ndarray:
 # --------------------------------------------------------------------------
 # The fileset, without pandas
 # --------------------------------------------------------------------------
-
-def _columns(path: Path, count: int, what: str) -> list[list[str]]:
-    """The ``count`` whitespace-separated columns of a PLINK text file (blank lines skipped), as lists of str.
-
-    The kernel's ``text_columns`` splits plain ASCII text; anything else (or a row of another width, to
-    name it) is split here, as ``str.split`` does.
-    """
-    data = path.read_bytes()
-    kernel = bed_kernel()
-    columns = kernel.text_columns(data, count) if kernel is not None else None
-    if columns is not None and columns[0]:
-        return columns
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc})", file=path, fix=PLINK_FIX) from None
-    tokens = text.split()
-    if not tokens:
-        raise DataError(f"empty {what} file", file=path, fix=PLINK_FIX)
-    if len(tokens) % count == 0:
-        # Tokens per line from the bytes (a token starts at a non-blank byte after a blank or a line start).
-        b = np.frombuffer(data, dtype=np.uint8)
-        blank = np.concatenate(([True], _BLANK[b]))
-        start = blank[:-1] > blank[1:]  # a token starts at byte i
-        lines = np.flatnonzero(b == 10) + 1
-        lines = np.concatenate(([0], lines[lines < b.size]))  # first byte of each line
-        per_line = np.add.reduceat(start.view(np.uint8), lines, dtype=np.int64)
-        if int(per_line.sum()) == len(tokens) and ((per_line == 0) | (per_line == count)).all():
-            return [tokens[i::count] for i in range(count)]
-    rows = [line.split() for line in text.splitlines()]  # something is off: find the row to name
-    for number, row in enumerate((r for r in rows if r), start=1):
-        if len(row) != count:
-            raise DataError(f"expected {count} whitespace-separated columns, found {len(row)}", file=path,
-                            row=number, fix=PLINK_FIX)
-    rows = [r for r in rows if r]
-    return [list(column) for column in zip(*rows)]
-
-
-def _check_unique(ids: list[str], path: Path, what: str, fix: str) -> None:
-    if len(set(ids)) == len(ids):
-        return
-    seen: dict[str, int] = {}
-    for i, value in enumerate(ids):
-        if value in seen:
-            rows = [j + 1 for j, v in enumerate(ids) if v == value]
-            raise DataError(f"duplicated {what} '{value}' in rows {rows[:5]}", file=path, row=rows[0], fix=fix)
-        seen[value] = i
-
 
 @dataclass
 class _Fileset:
