@@ -32,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import platform
 import re
@@ -169,6 +170,7 @@ def check(work: Path, tag: str) -> dict:
 
 
 def main() -> None:
+    compileall.compile_dir(ROOT / "src" / "alignome", quiet=1)  # bytecode, as an installed package has it
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--samples", type=int, default=5000)
     ap.add_argument("--variants", type=int, default=100_000)

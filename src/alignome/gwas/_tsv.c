@@ -10,11 +10,12 @@
  *   - a float64 or int64 array of count values.
  * The GIL is released while the rows are formatted.
  *
- * "%.6g" is computed without printf: the six digits come from |x| · 10^(5 − e) in long double
- * (64-bit mantissa, error < 1e-12 at this scale) rounded to an integer.  Where the rounding could
- * go either way (the scaled value within 1e-7 of a half) and for 0, ±inf, printf itself is called,
- * so the text is always printf's.  The Python side (alignome.gwas.tsv) has a pure-Python path with
- * the same output; tests compare both with Python's "%.6g".
+ * "%.6g" is computed without printf: the six digits come from |x| · 10^(5 − e) rounded to an
+ * integer, first in double (a correctly rounded power of ten: error < 2e-10 at this scale), then,
+ * where that is within 1e-9 of a half, in long double (error < 1e-12), and where even that is within
+ * 1e-7 of a half (a tie to the last place), and for 0 and ±inf, by printf itself, so the text is
+ * always printf's.  The Python side (alignome.gwas.tsv) has a pure-Python path with the same output;
+ * tests compare both with Python's "%.6g".
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,14 +26,64 @@
 
 #define POW_RANGE 400 /* 10^k for |k| ≤ POW_RANGE: doubles span 10^-324 … 10^308 */
 static long double POW10[2 * POW_RANGE + 1];
+#define FAST_RANGE 300 /* 10^k as doubles for |k| ≤ FAST_RANGE (correctly rounded) */
+static double POW10_FAST[2 * FAST_RANGE + 1];
 #define MAX_NUMBER 32 /* bytes of one formatted number, at most */
 
 static int printf_g6(double x, char *out) { return snprintf(out, MAX_NUMBER, "%.6g", x); }
 
-static int near_half(long double scaled)
+static const char DIGIT_PAIRS[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                  "8081828384858687888990919293949596979899";
+
+/* The six significant digits of ax > 0 as an integer 100000 … 999999 and its decimal exponent (that of
+ * "%e" after rounding), or 0 where the rounding is too close to call (within 1e-9 of a half). */
+static int six_digits_fast(double ax, int e10, int64_t *digits, int *exponent)
 {
-    const long double frac = scaled - floorl(scaled);
-    return fabsl(frac - 0.5L) < 1e-7L;
+    for (int tries = 0; tries < 4; tries++) {
+        const int k = 5 - e10;
+        if (k < -FAST_RANGE || k > FAST_RANGE)
+            return 0;
+        const double scaled = ax * POW10_FAST[k + FAST_RANGE]; /* within ~1.2e-10 of ax · 10^k */
+        const int64_t whole = (int64_t)scaled;
+        const double frac = scaled - (double)whole;
+        if (fabs(frac - 0.5) < 1e-9)
+            return 0;
+        if (scaled >= 999999.5)
+            e10++; /* rounds to 10^6 or beyond: one more digit before the point */
+        else if (scaled < 99999.5)
+            e10--;
+        else {
+            *digits = whole + (frac > 0.5);
+            *exponent = e10;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The same in long double (64-bit mantissa), for the whole range of doubles; 0 where too close to call. */
+static int six_digits_long(double ax, int e10, int64_t *digits, int *exponent)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        const int k = 5 - e10;
+        if (k < -POW_RANGE || k > POW_RANGE)
+            return 0;
+        const long double scaled = (long double)ax * POW10[k + POW_RANGE];
+        const long double frac = scaled - floorl(scaled);
+        if (fabsl(frac - 0.5L) < 1e-7L)
+            return 0;
+        if (scaled >= 999999.5L)
+            e10++;
+        else if (scaled < 99999.5L)
+            e10--;
+        else {
+            *digits = (int64_t)(scaled + 0.5L);
+            *exponent = e10;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* x as printf("%.6g", x) writes it; NaN as NA.  Returns the bytes written. */
@@ -48,29 +99,13 @@ static int format_g6(double x, char *out)
     int e2;
     frexp(ax, &e2); /* ax = f · 2^e2, f in [0.5, 1) */
     int e10 = (int)floor((e2 - 1) * 0.30102999566398120); /* floor(log10 ax), or one less */
-    long double scaled = 0;
-    int settled = 0;
-    for (int tries = 0; tries < 4 && !settled; tries++) {
-        if (5 - e10 < -POW_RANGE || 5 - e10 > POW_RANGE)
-            return printf_g6(x, out);
-        scaled = (long double)ax * POW10[5 - e10 + POW_RANGE];
-        if (near_half(scaled))
-            return printf_g6(x, out);
-        if (scaled >= 999999.5L)
-            e10++; /* rounds to 10^6 or beyond: one more digit before the point */
-        else if (scaled < 99999.5L)
-            e10--;
-        else
-            settled = 1;
-    }
-    if (!settled)
-        return printf_g6(x, out);
-    int64_t m = (int64_t)(scaled + 0.5L); /* 100000 … 999999 */
+    int64_t m;
+    if (!six_digits_fast(ax, e10, &m, &e10) && !six_digits_long(ax, e10, &m, &e10))
+        return printf_g6(x, out); /* a tie to the last place, or beyond the tables: printf decides */
     char d[6];
-    for (int i = 5; i >= 0; i--) {
-        d[i] = (char)('0' + m % 10);
-        m /= 10;
-    }
+    memcpy(d, DIGIT_PAIRS + 2 * (m / 10000), 2);
+    memcpy(d + 2, DIGIT_PAIRS + 2 * (m / 100 % 100), 2);
+    memcpy(d + 4, DIGIT_PAIRS + 2 * (m % 100), 2);
     int last = 5; /* last significant digit kept (%g drops trailing zeros) */
     while (last > 0 && d[last] == '0')
         last--;
@@ -292,5 +327,7 @@ PyMODINIT_FUNC PyInit__tsv(void)
 {
     for (int k = -POW_RANGE; k <= POW_RANGE; k++)
         POW10[k + POW_RANGE] = powl(10.0L, (long double)k);
+    for (int k = -FAST_RANGE; k <= FAST_RANGE; k++)
+        POW10_FAST[k + FAST_RANGE] = (double)POW10[k + POW_RANGE];
     return PyModule_Create(&module);
 }
