@@ -1,6 +1,8 @@
 #include "_bedscore.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------------------
  * PLINK 1.9 --clump (alignome.genetics.clump; its NumPy twin is alignome.genetics.clump_numpy): the report's
@@ -149,7 +151,23 @@ typedef struct {
     const uint8_t *bed; /* the whole file, mapped */
     Py_ssize_t size, row_bytes, words;
     uint8_t *tail;      /* a row near the end of the file, copied, with whole words */
+    int mapped;         /* bed is a memory map of the file: its pages may be released (release_pages) */
+    Py_ssize_t read;    /* bytes of rows read since the pages were last released */
 } bed_rows;
+
+/* Bytes of .bed rows read between releases of the mapped pages: the process keeps at most about this
+ * much of the file resident, however many variants it has. */
+#define RELEASE_BYTES ((Py_ssize_t)64 << 20)
+
+/* Drop the mapped file's pages from this process (they stay in the page cache and come back on the next
+ * read), so that its resident memory does not grow with the size of the .bed. */
+static void release_pages(bed_rows *b)
+{
+    const long page = sysconf(_SC_PAGESIZE);
+    if (b->mapped && page > 0 && (uintptr_t)b->bed % (uintptr_t)page == 0)
+        madvise((void *)b->bed, (size_t)b->size, MADV_DONTNEED);
+    b->read = 0;
+}
 
 /* Row v, readable as `words` whole words. */
 static inline const uint8_t *bed_row(bed_rows *b, Py_ssize_t v)
@@ -396,6 +414,9 @@ static void clump_all(clump_job *j, bed_rows *rows, const uint64_t *kept, uint64
         }
         j->sizes[r] = size;
         total += size;
+        rows->read += (hi - lo + 1) * rows->row_bytes;
+        if (rows->read > RELEASE_BYTES)
+            release_pages(rows);
     }
 }
 
@@ -454,20 +475,22 @@ done:
     return result;
 }
 
-/* clump(bed, row_bytes, founders, chrom, pos, where, p, p1, p2, r2, load, radius) -> tuple */
+/* clump(bed, row_bytes, founders, chrom, pos, where, p, p1, p2, r2, load, radius, mapped=False) -> tuple;
+ * mapped: bed is an mmap of the file, whose pages are released as the windows move on. */
 PyObject *ab_clump(PyObject *self, PyObject *args)
 {
     Py_ssize_t row_bytes;
     double p1, p2, r2, load;
     long long radius;
+    int mapped = 0;
     Py_buffer bed, founders, chrom, pos, where, p;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*y*ddddL", &bed, &row_bytes, &founders, &chrom, &pos, &where, &p, &p1,
-                          &p2, &r2, &load, &radius))
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*y*ddddL|p", &bed, &row_bytes, &founders, &chrom, &pos, &where, &p, &p1,
+                          &p2, &r2, &load, &radius, &mapped))
         return NULL;
     PyObject *result = NULL;
     clump_job j = {0};
     uint64_t *kept = NULL, *masks = NULL;
-    bed_rows rows = {bed.buf, bed.len, row_bytes, (row_bytes + 7) / 8, NULL};
+    bed_rows rows = {bed.buf, bed.len, row_bytes, (row_bytes + 7) / 8, NULL, mapped, 0};
     const Py_ssize_t n_var = chrom.len / 8, n_rows = p.len / 8, words = rows.words;
     int ok = row_bytes > 0 && founders.len > 4 * (row_bytes - 1) && founders.len <= 4 * row_bytes &&
              bed.len == 3 + n_var * row_bytes && chrom.len % 8 == 0 && pos.len == chrom.len && p.len % 8 == 0 &&

@@ -321,7 +321,7 @@ def clump_columns(bfile: str | Path, variant: Strings, p, p1: float = 1e-4, p2: 
     kernel = fields.bed_kernel()
     if kernel is not None:
         with open(ref.bed, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as bed:
-            found = kernel.clump(bed, (ref.n_samples + 3) // 4, *work)
+            found = kernel.clump(bed, (ref.n_samples + 3) // 4, *work, True)  # pages released as it goes
     else:
         from alignome.genetics.clump_numpy import clump_variants
 
