@@ -154,10 +154,21 @@ def affine_grid_3d(theta: Tensor, sizes: tuple[int, int, int]) -> Tensor:
     return (gz[:, :, None, None, :] + gy[:, None, :, None, :]) + gx[:, None, None, :, :]
 
 
-def _resample(x: Tensor, u: Tensor, flips: Tensor, settings: AugmentSettings, sizes: tuple[int, int, int]) -> Tensor:
-    """Flips + affine of every sample of ``x`` in one trilinear resampling pass."""
-    theta = _theta(u, flips, settings, sizes).to(x.dtype)
-    grid = affine_grid_3d(theta, sizes)
+def host_to_device(t: Tensor, device: torch.device) -> Tensor:
+    """``t`` on ``device``; a CPU tensor goes to a GPU through pinned memory, without waiting.
+
+    A plain ``tensor.to("cuda")`` from pageable memory blocks the host until the
+    GPU's queued kernels have run; the copy from pinned memory is queued instead
+    (PyTorch's pinned-memory cache keeps the source alive until it is done).
+    """
+    if t.device.type == "cpu" and device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
+def _resample(x: Tensor, theta: Tensor, sizes: tuple[int, int, int]) -> Tensor:
+    """Flips + affine of every sample of ``x`` (``theta`` from :func:`_theta`) in one trilinear pass."""
+    grid = affine_grid_3d(theta.to(x.dtype), sizes)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
@@ -172,8 +183,10 @@ def augment_batch(x: Tensor, settings: AugmentSettings, generator: torch.Generat
         Strengths of the augmentations.
     generator
         Source of every random number; the same state gives the same output.
-        Its device is where the (tiny) parameter draw happens; the volumes
-        stay on ``x.device``.
+        Its device is where the (tiny) parameter draw happens, and where the
+        samples to flip or resample are chosen and the affine matrices built;
+        these go to ``x.device`` in two copies. With a CPU generator a GPU step
+        never waits for its queued kernels here.
 
     Returns
     -------
@@ -188,27 +201,34 @@ def augment_batch(x: Tensor, settings: AugmentSettings, generator: torch.Generat
     batch = x.shape[0]
     sizes = (int(x.shape[2]), int(x.shape[3]), int(x.shape[4]))
     u = torch.rand(batch, _DRAWS, generator=generator, dtype=torch.float64, device=generator.device)
-    u = u.to(x.device)
-    flippable = torch.tensor([a in settings.flip_axes for a in range(3)], device=x.device)
+    flippable = torch.tensor([a in settings.flip_axes for a in range(3)], device=u.device)
     flips = (u[:, 0:3] < settings.flip_p) & flippable  # axes D, H, W
     work = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
     if settings.affine_active:
         resample = u[:, 14] < settings.affine_p
     else:
-        resample = torch.zeros(batch, dtype=torch.bool, device=x.device)
+        resample = torch.zeros(batch, dtype=torch.bool, device=u.device)
     chosen = torch.nonzero(resample).flatten()
-    if chosen.numel() == batch:  # every sample resampled: no copy of the input needed
-        out = _resample(work, u, flips, settings, sizes)
+    flip_only = [torch.nonzero(flips[:, axis] & ~resample).flatten() for axis in range(3)]
+    # the parameters the volumes need, built where they were drawn, moved in two queued copies
+    theta = _theta(u, flips, settings, sizes).to(work.dtype).reshape(batch, 12)
+    shift_scale = torch.stack([(2 * u[:, 12] - 1) * settings.intensity_scale,
+                               (2 * u[:, 13] - 1) * settings.intensity_shift], 1).to(work.dtype)
+    index = torch.cat([chosen, *flip_only])
+    counts = [chosen.numel(), *(i.numel() for i in flip_only)]
+    params = host_to_device(torch.cat([theta, shift_scale], 1), x.device)
+    index = host_to_device(index, x.device)
+    theta, a, b = params[:, :12].view(batch, 3, 4), params[:, 12], params[:, 13]
+    chosen_x, *flip_x = torch.split(index, counts)
+    if counts[0] == batch:  # every sample resampled: no copy of the input needed
+        out = _resample(work, theta, sizes)
     else:
         out = work.clone()
         for axis in range(3):  # exact flips of the samples that are not resampled
-            index = torch.nonzero(flips[:, axis] & ~resample).flatten()
-            if index.numel():
-                out[index] = out[index].flip(axis + 2)
-        if chosen.numel():
-            out[chosen] = _resample(work[chosen], u[chosen], flips[chosen], settings, sizes)
+            if counts[axis + 1]:
+                out[flip_x[axis]] = out[flip_x[axis]].flip(axis + 2)
+        if counts[0]:
+            out[chosen_x] = _resample(work[chosen_x], theta[chosen_x], sizes)
     if settings.intensity_scale > 0 or settings.intensity_shift > 0:
-        a = ((2 * u[:, 12] - 1) * settings.intensity_scale).to(out.dtype).view(-1, 1, 1, 1, 1)
-        b = ((2 * u[:, 13] - 1) * settings.intensity_shift).to(out.dtype).view(-1, 1, 1, 1, 1)
-        out = out.mul_(1 + a).add_(b)  # out is a fresh tensor here
+        out = out.mul_(1 + a.view(-1, 1, 1, 1, 1)).add_(b.view(-1, 1, 1, 1, 1))  # out is a fresh tensor here
     return out.to(x.dtype)

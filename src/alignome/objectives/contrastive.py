@@ -36,10 +36,18 @@ def _directional(logits: Tensor, form: ContrastiveForm) -> Tensor:
 
 
 def _check_positive_scalar(value: float | Tensor, name: str) -> None:
-    """Raise ValueError unless ``value`` is a positive scalar (float or one-element tensor)."""
+    """Raise ValueError unless ``value`` is a positive scalar (float or one-element tensor).
+
+    The sign of a tensor is checked only on the CPU: reading a GPU tensor on the
+    host waits for every queued kernel, a stall in every training step. A tensor
+    on an accelerator has its shape checked only (the models pass ``exp(·)``,
+    positive by construction).
+    """
     if isinstance(value, Tensor):
         if value.numel() != 1:
             raise ValueError(f"{name} must be a scalar, got a tensor of shape {tuple(value.shape)}")
+        if value.device.type != "cpu":
+            return
         value = float(value.detach())
     if not value > 0:
         raise ValueError(f"{name} must be positive, got {value}")

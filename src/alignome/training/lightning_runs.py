@@ -90,7 +90,7 @@ class EpochRecorder(L.LightningModule):
         self.malloc_tuned = False
         self.history: list[dict[str, Any]] = []
         self._epoch_start = 0.0
-        self._train_loss_sum = 0.0
+        self._train_loss_sum: float | Tensor = 0.0  # a tensor on the training device once a step ran
         self._train_count = 0
         self._val: dict[str, float] = {}
         self._batch_records: list[dict[str, Any]] = []
@@ -108,10 +108,30 @@ class EpochRecorder(L.LightningModule):
         if hasattr(sampler, "set_epoch"):  # Lightning only does this for DistributedSampler
             sampler.set_epoch(self.current_epoch)
 
+    def transfer_batch_to_device(self, batch: Any, device: torch.device, dataloader_idx: int) -> Any:
+        """Move a batch to the training device, except its ``rows*`` entries (scan-table rows).
+
+        The rows are only read on the host (batch log, label lookup); left on the
+        CPU they need no device-to-host copy, which would wait for the step's
+        queued kernels on a GPU.
+        """
+        if not isinstance(batch, dict):
+            return super().transfer_batch_to_device(batch, device, dataloader_idx)
+        host = {k: v for k, v in batch.items() if isinstance(k, str) and k.startswith("rows")}
+        moved = super().transfer_batch_to_device({k: v for k, v in batch.items() if k not in host}, device,
+                                                 dataloader_idx)
+        return {**moved, **host}
+
+    def _add_train_loss(self, loss: Tensor, n: int) -> None:
+        """Add a step's mean loss over ``n`` samples to the epoch's sum, on the device (no host sync)."""
+        wide = torch.float64 if loss.device.type in ("cpu", "cuda") else torch.float32  # MPS has no float64
+        self._train_loss_sum = self._train_loss_sum + loss.detach().to(wide) * n
+        self._train_count += n
+
     def _epoch_row(self) -> dict[str, Any]:
         return {
             "epoch": self.current_epoch + 1,
-            "train_loss": self._train_loss_sum / max(self._train_count, 1),
+            "train_loss": float(self._train_loss_sum) / max(self._train_count, 1),
             **self._val,
             "seconds": time.perf_counter() - self._epoch_start,
         }

@@ -202,10 +202,9 @@ class ContrastiveModule(EpochRecorder):
         za, zb = gather_with_grad(z_all[:n]), gather_with_grad(z_all[n:])
         with torch.autocast(device_type=self.device.type, enabled=False):
             loss = contrastive_loss(za, zb, logit_scale=out["logit_scale"].float(), form=self.settings.form)["loss"]
-        self._train_loss_sum += float(loss.detach()) * n
-        self._train_count += n
+        self._add_train_loss(loss, n)
         self.log("train_loss", loss.detach(), prog_bar=True, on_step=True, on_epoch=False, batch_size=n)
-        rows_a, rows_b = batch["rows_a"].cpu().numpy(), batch["rows_b"].cpu().numpy()
+        rows_a, rows_b = batch["rows_a"].cpu().numpy(), batch["rows_b"].cpu().numpy()  # on the CPU already
         for a, b in zip(rows_a, rows_b):
             self._batch_records.append({
                 "epoch": self.current_epoch + 1, "batch": batch_idx, "rank": self.global_rank,

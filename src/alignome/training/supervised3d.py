@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from alignome.errors import DataError
-from alignome.imaging.augment import augment_batch
+from alignome.imaging.augment import augment_batch, host_to_device
 from alignome.models.cnn3d import CNN3DEncoder
 from alignome.report.ordering import order_diagnoses
 from alignome.training.lightning_io import StepTimer
@@ -143,22 +143,34 @@ def _targets(scans: pd.DataFrame, train: np.ndarray) -> tuple[np.ndarray, np.nda
     return codes, (ages - mean) / std, classes, mean, std
 
 
-def supervised_loss(out: dict[str, Tensor], codes: Tensor, age_z: Tensor) -> tuple[Tensor, dict[str, float]]:
-    """Cross-entropy over rows with a diagnosis + MSE over rows with an age (missing terms are 0)."""
-    loss = out["age"].new_zeros(())
-    parts: dict[str, float] = {}
+def supervised_loss(out: dict[str, Tensor], codes: Tensor, age_z: Tensor,
+                    with_parts: bool = True) -> tuple[Tensor, dict[str, float]]:
+    """Cross-entropy over rows with a diagnosis + MSE over rows with an age (missing terms are 0).
+
+    The loss is computed with masked sums, without boolean indexing or a test on
+    the host, so a training step on a GPU does not wait for its kernels here.
+    ``with_parts`` adds the terms and counts as floats (``ce``, ``correct``,
+    ``n_dx`` when a row has a diagnosis, ``mse`` when a row has an age); reading
+    them synchronises with the device, so the training step asks for none.
+    """
+    logits = out["diagnosis_logits"]
     has_dx = codes != IGNORE
-    if bool(has_dx.any()):
-        ce = F.cross_entropy(out["diagnosis_logits"][has_dx], codes[has_dx])
-        loss = loss + ce
-        parts["ce"] = float(ce.detach())
-        parts["correct"] = float((out["diagnosis_logits"][has_dx].argmax(1) == codes[has_dx]).sum())
-        parts["n_dx"] = float(has_dx.sum())
+    n_dx = has_dx.sum()
+    ce_rows = F.cross_entropy(logits, codes, ignore_index=IGNORE, reduction="none")  # 0 where ignored
+    ce = ce_rows.sum() / n_dx.clamp(min=1)
     has_age = torch.isfinite(age_z)
-    if bool(has_age.any()):
-        mse = F.mse_loss(out["age"][has_age], age_z[has_age])
-        loss = loss + mse
-        parts["mse"] = float(mse.detach())
+    n_age = has_age.sum()
+    diff = torch.where(has_age, out["age"] - torch.nan_to_num(age_z), torch.zeros_like(out["age"]))
+    mse = diff.square().sum() / n_age.clamp(min=1)
+    loss = ce + mse
+    parts: dict[str, float] = {}
+    if with_parts:
+        if int(n_dx) > 0:
+            parts["ce"] = float(ce.detach())
+            parts["correct"] = float(((logits.argmax(1) == codes) & has_dx).sum())
+            parts["n_dx"] = float(n_dx)
+        if int(n_age) > 0:
+            parts["mse"] = float(mse.detach())
     return loss, parts
 
 
@@ -195,21 +207,21 @@ class SupervisedModule(EpochRecorder):
         return torch.optim.AdamW(decay_param_groups(self.model, self.settings.weight_decay), lr=self.settings.lr)
 
     def _labels(self, rows: Tensor) -> tuple[Tensor, Tensor]:
+        """Diagnosis codes and standardised ages of scan-table rows, on the device (queued copies)."""
         rows = rows.cpu()
-        return self.codes[rows].to(self.device), self.age_z[rows].to(self.device)
+        return host_to_device(self.codes[rows], self.device), host_to_device(self.age_z[rows], self.device)
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:  # noqa: D102
+        codes, age_z = self._labels(batch["rows"])
         x = batch["x"].float()
         if self.settings.augment.enabled:
             x = augment_batch(x, self.settings.augment,
                               batch_generator(self.settings.seed, self.current_epoch, batch_idx, self.global_rank))
         out = self.model(x)
-        codes, age_z = self._labels(batch["rows"])
         with torch.autocast(device_type=self.device.type, enabled=False):
-            loss, _ = supervised_loss(out, codes, age_z)
+            loss, _ = supervised_loss(out, codes, age_z, with_parts=False)
         n = x.shape[0]
-        self._train_loss_sum += float(loss.detach()) * n
-        self._train_count += n
+        self._add_train_loss(loss, n)
         self.log("train_loss", loss.detach(), prog_bar=True, on_step=True, on_epoch=False, batch_size=n)
         for r in batch["rows"].cpu().tolist():
             self._batch_records.append({"epoch": self.current_epoch + 1, "batch": batch_idx,
