@@ -53,6 +53,8 @@ def test_loci_and_recovery(data):
         assert len(here) >= 1 and ((here["START"] <= pos) & (here["END"] >= pos)).any()
     # no two index variants closer than the window within one chromosome and in LD above r²: clump count ≤ hits
     assert len(loci) <= int((res["P"] < 5e-8).sum())
+    none = independent_loci(tmp / "g", res, p1=1e-300)  # no locus: still numeric columns (tables of traits concat)
+    assert none.empty and pd.concat([none, loci])["P"].dtype == np.float64
     known = pd.DataFrame({"ID": [ids[causal[0]], ids[causal[1]], "far"],
                           "#CHROM": [str(geno.chromosome[causal[0]]), str(geno.chromosome[causal[1]]), "4"],
                           "POS": [int(geno.bp_position[causal[0]]), int(geno.bp_position[causal[1]]), 10**9]})

@@ -42,7 +42,10 @@ def independent_loci(bfile: str | Path, result: pd.DataFrame, p1: float = GENOME
         rows.append({"LOCUS": i, "#CHROM": c.chrom, "POS": c.bp, "ID": c.index, "P": c.p, "TOTAL": c.total,
                      "N_SP2": len(c.members), "START": min(span), "END": max(span),
                      "SP2": ",".join(c.members) if c.members else "NONE"})
-    return pd.DataFrame(rows, columns=["LOCUS", "#CHROM", "POS", "ID", "P", "TOTAL", "N_SP2", "START", "END", "SP2"])
+    frame = pd.DataFrame(rows, columns=["LOCUS", "#CHROM", "POS", "ID", "P", "TOTAL", "N_SP2", "START", "END", "SP2"])
+    # typed even when empty, so that tables of several traits concatenate to numeric columns
+    return frame.astype({"LOCUS": np.int64, "POS": np.int64, "P": np.float64, "TOTAL": np.int64, "N_SP2": np.int64,
+                         "START": np.int64, "END": np.int64})
 
 
 _ALIASES = {
