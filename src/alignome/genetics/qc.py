@@ -171,9 +171,10 @@ class _Fileset:
             return pd.to_numeric(pd.Series(self.pos, dtype=object), errors="coerce").to_numpy()
 
 
-def _open_fileset(prefix: str | Path) -> _Fileset:
-    """Read and check a fileset as :func:`alignome.cohort.genotypes.read_plink_fileset` does (files present,
-    six columns, unique sample and variant ids, SNP-major magic bytes, ``.bed`` size)."""
+def read_fileset(prefix: str | Path) -> _Fileset:
+    """Read and check a fileset without pandas (QC, scores and the GWAS scan use it), as
+    :func:`alignome.cohort.genotypes.read_plink_fileset` does: files present, six columns, unique sample and
+    variant ids, SNP-major magic bytes, ``.bed`` size."""
     bed, bim, fam = fileset_paths(prefix)
     fam_cols = _columns(fam, 6, ".fam")
     chrom, ids, _, pos, a1, a2 = _columns(bim, 6, ".bim")
@@ -432,7 +433,7 @@ def sample_missingness(prefix: str | Path, block: int = 2048):
 
     Y variants count only for males: a non-male's ``n_geno`` leaves them out.
     """
-    fs = _open_fileset(prefix)
+    fs = read_fileset(prefix)
     fam = _samples(fs.fam, False)
     _, is_y, _ = fs.kinds()
     missing, _ = _scan(fs, block, is_y=is_y, male=fam.male)
@@ -572,7 +573,7 @@ def variant_stats(prefix: str | Path, keep: np.ndarray | None = None, block: int
     pandas.DataFrame
         The columns of :attr:`QCStats.variants`.
     """
-    fs = _open_fileset(prefix)
+    fs = read_fileset(prefix)
     fam = _samples(fs.fam, allow_no_sex)
     keep = np.ones(fs.n, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     groups = _groups(fam, keep)
@@ -695,7 +696,7 @@ def run_qc(
     """
     for name, value in (("geno", geno), ("mind", mind), ("maf", maf), ("hwe", hwe)):
         _check(name, value)
-    fs = _open_fileset(prefix)
+    fs = read_fileset(prefix)
     fam = _samples(fs.fam, allow_no_sex)
     kinds = fs.kinds()
     is_y = kinds[1]

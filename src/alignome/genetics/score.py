@@ -28,7 +28,7 @@ import numpy as np
 
 from alignome.errors import ConfigError, DataError
 from alignome.genetics.ld import founder_mask
-from alignome.genetics.qc import _open_fileset, bed_kernel
+from alignome.genetics.qc import bed_kernel, read_fileset
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -345,7 +345,7 @@ def profile_columns(bfile: str | Path, variant, allele, weight, sum_: bool = Fal
                     mean_imputation: bool = True) -> tuple[dict[str, list], ScoreWeights]:
     """:func:`polygenic_score` without pandas: the score file's columns (:func:`read_score_columns`) in, the
     ``.profile`` columns (name → list or array, in PLINK's order) and the :class:`ScoreWeights` out."""
-    fs = _open_fileset(bfile)
+    fs = read_fileset(bfile)
     index = {v: i for i, v in enumerate(fs.ids)}
     resolved, positions = _resolve(variant, allele, weight, index, fs.a1, fs.a2)
     if not resolved.variants:

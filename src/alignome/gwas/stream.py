@@ -113,9 +113,9 @@ def open_bed_stream(prefix: str | Path) -> BedStream:
 
     bed-reader is opened on first use only: the association scans read the packed bytes themselves.
     """
-    from alignome.genetics.qc import _open_fileset
+    from alignome.genetics.qc import read_fileset
 
-    fs = _open_fileset(prefix)
+    fs = read_fileset(prefix)
     text = lambda column: np.array(column, dtype=object)  # noqa: E731
     variants = Variants(chrom=text(fs.chrom), pos=fs.positions(), id=text(fs.ids), ref=text(fs.a2), alt=text(fs.a1))
     sex_code = text(fs.fam[4])
