@@ -106,3 +106,11 @@ def test_missing_recipe_is_a_clear_error(tmp_path: Path):
     result = runner.invoke(app, ["run", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
     assert "nope.yaml" in result.output and "file not found" in result.output
+
+
+def test_python_dash_m_runs_the_same_command_line():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "alignome", "gwas", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "--bfile" in done.stdout and "Usage: alignome gwas" in done.stdout
