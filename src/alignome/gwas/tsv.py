@@ -50,19 +50,19 @@ def _prepared(column: Column, count: int):
 
 def _python_rows(columns: list, count: int) -> bytes:
     """:func:`format_rows` without the kernel (same bytes)."""
-    texts = []
+    fields = []
     for column in columns:
         if isinstance(column, bytes):
-            texts.append([column.decode()] * count)
+            fields.append([column.decode()] * count)
         elif isinstance(column, tuple):
             data, offsets = column
             raw = data.tobytes()
-            texts.append([raw[offsets[i]:offsets[i + 1]].decode() for i in range(count)])
+            fields.append([raw[offsets[i]:offsets[i + 1]].decode() for i in range(count)])
         elif column.dtype == np.float64:
-            texts.append(["NA" if v != v else "%.6g" % v for v in column.tolist()])
+            fields.append(["NA" if v != v else "%.6g" % v for v in column.tolist()])
         else:
-            texts.append([str(v) for v in column.tolist()])
-    return "".join("\t".join(row) + "\n" for row in zip(*texts)).encode()
+            fields.append([str(v) for v in column.tolist()])
+    return "".join("\t".join(row) + "\n" for row in zip(*fields)).encode()
 
 
 def format_rows(columns: list[Column], count: int, use_kernel: bool = True) -> bytes:
