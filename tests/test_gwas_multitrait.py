@@ -142,3 +142,23 @@ def test_drop_downdate_equals_refit():
         np.testing.assert_allclose(getattr(s1, field), getattr(s2, field), rtol=1e-9, atol=1e-12, equal_nan=True)
     np.testing.assert_array_equal(s1.df, s2.df)
     np.testing.assert_array_equal(s1.obs_ct, s2.obs_ct)
+
+
+def test_covariate_units_do_not_change_the_tests():
+    """A covariate in large units (ICV in mm³) must not push the intercept out of the design: same tests as in
+    litres.  A rank tolerance relative to the largest column once dropped the intercept at n = 100k."""
+    rng = np.random.default_rng(5)
+    n = 100_000
+    icv_litres = 1.5 + 0.15 * rng.normal(size=n)
+    g = rng.integers(0, 3, size=(n, 3)).astype(float)
+    y = 10.0 + 0.5 * icv_litres + rng.normal(size=n)
+    litres = linear_assoc(y, g, icv_litres[:, None])
+    mm3 = linear_assoc(y, g, 1e6 * icv_litres[:, None])
+    assert litres.n_covariates == mm3.n_covariates == 2
+    np.testing.assert_allclose(mm3.p, litres.p, rtol=1e-8)
+    assert (litres.p > 1e-4).all()  # null variants: no spurious signal from a dropped intercept
+    multi = multitrait_assoc(np.c_[y, y + rng.normal(size=n)], g, 1e6 * icv_litres[:, None])
+    assert multi.n_covariates == 2 and (multi.p > 1e-4).all()
+    # genuinely dependent columns still go: a constant (the intercept again) and a multiple of a covariate
+    dependent = linear_assoc(y, g, np.c_[1e6 * icv_litres, np.full(n, 7e9), 3 * icv_litres])
+    assert dependent.n_covariates == 2

@@ -123,6 +123,7 @@ def test_streamed_scan_writes_what_the_collected_scan_returns(fileset, tmp_path,
     for name, frame in groups:
         np.testing.assert_array_equal(scan.p[name], frame["P"].to_numpy())
     np.testing.assert_array_equal(scan.variants["ID"], full["ID"].iloc[: geno.n_variants])
+    assert len(scan.variants) == scan.n_variants == geno.n_variants
     top = full.loc[full["P"].idxmin()]
     assert scan.smallest_p() == (top["P"], top["ID"])
     for written in scan.files:

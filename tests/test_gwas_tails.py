@@ -86,6 +86,14 @@ def test_edges_agree_with_scipy_conventions(use_kernel):
 
 
 @needs_kernel
+def test_limits_far_out():
+    """Infinite df is the normal tail; a χ² far beyond any LRT has p = 0, not an overflow."""
+    np.testing.assert_allclose(tails.t_two_sided(np.array([1.959963984540054, 5.0]), np.inf),
+                               2.0 * special.ndtr(-np.array([1.959963984540054, 5.0])), rtol=1e-14)
+    assert tails.chi2_sf(np.array([1e250]), 50)[0] == 0.0 and tails.chi2_sf(np.array([1e60]), 200)[0] == 0.0
+
+
+@needs_kernel
 def test_broadcasting_keeps_shapes():
     t = np.random.default_rng(0).normal(size=(3, 7))
     df = np.arange(1, 8, dtype=float) * 100

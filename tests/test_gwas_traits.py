@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import lzma
 import subprocess
 import sys
 
@@ -31,11 +33,17 @@ def test_tab_comma_whitespace_gzip_and_parquet_read_alike(tmp_path):
     spaced = "  FID   IID T1  T2 \n0 007   1.5 NA\n 0\ts2 -2 3e-3  \n0 s3 NaN 4\n"
     (tmp_path / "p.txt").write_text(spaced)
     _check(read_trait_table(tmp_path / "p.txt", "phenotype"))
-    (tmp_path / "p.tsv.gz").write_bytes(gzip.compress(TAB.encode()))
-    _check(read_trait_table(tmp_path / "p.tsv.gz", "phenotype"))
+    for suffix, compress in ((".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress)):
+        (tmp_path / f"p.tsv{suffix}").write_bytes(compress(TAB.encode()))
+        _check(read_trait_table(tmp_path / f"p.tsv{suffix}", "phenotype"))
+    (tmp_path / "none.tsv").write_text(TAB.replace("NA", "None").replace("\t\t", "\t<NA>\t"))
+    _check(read_trait_table(tmp_path / "none.tsv", "phenotype"))  # pandas' missing-value spellings
     frame = pd.DataFrame({"IID": ["007", "s2", "s3"], "T1": [1.5, -2, None], "T2": [None, 3e-3, 4]})
     frame.to_parquet(tmp_path / "p.parquet")
     _check(read_trait_table(tmp_path / "p.parquet", "phenotype"))
+    frame.iloc[[2, 0, 1]].to_parquet(tmp_path / "shuffled.parquet")  # pandas stores the (non-range) index
+    shuffled = read_trait_table(tmp_path / "shuffled.parquet", "phenotype")
+    assert shuffled.names == ["T1", "T2"] and list(shuffled.ids) == ["s3", "007", "s2"]
     _check(as_trait_table(frame, "phenotype"))  # the library path, from a DataFrame
     picked = read_trait_table(tmp_path / "p.tsv", "phenotype", columns=["T2"])
     assert picked.names == ["T2"] and picked.values.shape == (3, 1)
@@ -62,8 +70,12 @@ def test_unknown_columns_and_missing_files(tmp_path):
     (tmp_path / "p.tsv").write_text(TAB)
     with pytest.raises(DataError, match=r"column\(s\) \['zz'\] not in the phenotype table; available: \['T1', 'T2'\]"):
         read_trait_table(tmp_path / "p.tsv", "phenotype", columns=["zz"])
+    with pytest.raises(DataError, match=r"picked more than once"):
+        read_trait_table(tmp_path / "p.tsv", "phenotype", columns=["T1", "T1"])
+    with pytest.raises(DataError, match="IID is the sample-ID column"):
+        read_trait_table(tmp_path / "p.tsv", "phenotype", columns=["IID", "T1"])
     with pytest.raises(DataError, match="file not found"):
-        read_trait_table(tmp_path / "none.tsv", "covariate")
+        read_trait_table(tmp_path / "absent.tsv", "covariate")
 
 
 def test_sample_id_lists(tmp_path):
@@ -71,8 +83,8 @@ def test_sample_id_lists(tmp_path):
     assert read_ids(tmp_path / "ids.txt") == ["a", "b", "c"]
     (tmp_path / "pairs.txt").write_text("f1 a\nf2 b\n")
     assert read_ids(tmp_path / "pairs.txt") == ["a", "b"]
-    (tmp_path / "table.tsv").write_text("#FID\tIID\tX\nf\ta\t1\nf\tNA\t2\nf\tc\t3\n")
-    assert read_ids(tmp_path / "table.tsv") == ["a", "c"]
+    (tmp_path / "table.tsv").write_text("#FID\tIID\tX\nf\ta\t1\nf\tNA\t2\nf\tc\t3\n\tid5\t4\nf\t\t5\n")
+    assert read_ids(tmp_path / "table.tsv") == ["a", "c", "id5"]  # an empty FID cell is still a cell
 
 
 def test_gwas_command_imports_no_pandas_scipy_or_matplotlib(tmp_path):

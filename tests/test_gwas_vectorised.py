@@ -133,3 +133,24 @@ def test_result_writer_streams_blocks_into_tsv_and_parquet(tmp_path):
         writer.add(start, stop, [cols])
         raise RuntimeError("a block failed")
     assert not list(tmp_path.glob("f.*"))  # no partial result left behind
+
+def test_result_writer_removes_partial_files_when_a_write_fails(tmp_path, monkeypatch):
+    """A failed write (a full disk) raises and leaves no result file, partial or whole, behind."""
+    from alignome.gwas import writer as writer_module
+
+    variants = pd.DataFrame({"chrom": ["1"] * 4, "pos": [1, 2, 3, 4], "id": list("abcd"), "ref": ["A"] * 4,
+                             "alt": ["G"] * 4})
+    calls = []
+
+    def full_disk(handle, columns, count):
+        calls.append(count)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        handle.write(b"x\n")
+
+    monkeypatch.setattr(writer_module, "_write_tsv", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        with ResultWriter(tmp_path / "o", "multi", ["t"], annotation_columns(variants), rows_per_write=1) as writer:
+            for i in range(4):
+                writer.add(i, i + 1, [{"OBS_CT": np.array([3]), "P": np.array([0.5])}])
+    assert not list(tmp_path.glob("o.*"))

@@ -31,8 +31,11 @@ def covariate_basis(covariates: np.ndarray | None, n: int, tol: float = 1e-10) -
     """Orthonormal basis ``Q`` (n×p) of [intercept, covariates].
 
     The intercept is always included.  Columns that are (numerically) linear
-    combinations of earlier ones are dropped (their diagonal entry of R in the QR
-    decomposition vanishes), so ``p`` is the design's rank.
+    combinations of earlier ones are dropped, so ``p`` is the design's rank: each
+    column is scaled to unit length first, and one whose distance from the span of
+    the columns before it (its diagonal entry of R) is below ``tol·√max(n, k)`` is
+    dependent.  The scaling makes the decision independent of units (ICV in mm³ or
+    in litres: the same rank).
     The result is read-only and cached by the covariates' bytes (a genome scan
     asks for the same basis in every variant block).
     """
@@ -56,13 +59,12 @@ def _covariate_basis(covariates: np.ndarray | None, n: int, tol: float) -> np.nd
     design = ones if covariates is None else np.hstack([ones, as_2d("covariates", covariates, n)])
     if not np.isfinite(design).all():
         raise ValueError("covariates contain NaN/inf: drop those samples first")
-    q, r = np.linalg.qr(design)
-    diag = np.abs(np.diag(r))
-    independent = diag > tol * max(diag.max(initial=0.0), 1.0) * max(design.shape)
-    if not independent.any():
-        raise DataError("the covariate design matrix has rank 0", fix="check the covariate columns")
+    norms = np.linalg.norm(design, axis=0)
+    scaled = design / np.where(norms > 0, norms, 1.0)  # an all-zero column stays zero: dependent
+    q, r = np.linalg.qr(scaled)
+    independent = np.abs(np.diag(r)) > tol * max(design.shape) ** 0.5
     if not independent.all():  # a column in the span of those before it: drop it, then the basis of the rest
-        q, _ = np.linalg.qr(design[:, independent])
+        q, _ = np.linalg.qr(scaled[:, independent])
     return np.ascontiguousarray(q)
 
 

@@ -117,6 +117,8 @@ static double t_two_sided(double t, double nu, double log_norm)
         return NAN;
     if (isinf(t))
         return 0.0;
+    if (isinf(nu)) /* the normal limit */
+        return erfc(fabs(t) / 1.4142135623730951);
     const double r = t * t / nu;
     if (r == 0.0)
         return 1.0;
@@ -157,7 +159,7 @@ static double chi2_sf(double x, long d)
             term *= z / (j + 1.5L);
         }
     }
-    if (sum == 0.0L)
+    if (sum == 0.0L || isinf(sum)) /* the sum overflows only where e^{−z} has long underflowed */
         return base;
     return base + exp(-(double)z + (double)logl(sum));
 }
@@ -259,7 +261,7 @@ static PyObject *map2(PyObject *args, int kind)
     double last_nu = NAN, log_norm = NAN; /* −log B(nu/2, 1/2), kept while nu repeats */
     for (Py_ssize_t i = 0; i < n; i++) {
         if (kind == 0) {
-            if (s[i] != last_nu && s[i] > 0.0) {
+            if (s[i] != last_nu && s[i] > 0.0 && isfinite(s[i])) {
                 last_nu = s[i];
                 log_norm = log_norm_half(0.5 * last_nu);
             }

@@ -21,8 +21,16 @@ def numbers(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
     return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [validity, pa.py_buffer(values)])
 
 
+def _strings(n: int, offsets: np.ndarray, data: bytes) -> pa.Array:
+    """Arrow strings from int64 offsets: ``string`` (int32 offsets, what pyarrow makes of Python strings) while
+    the text fits, ``large_string`` beyond 2 GiB."""
+    if offsets[-1] < 2**31:
+        return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)])
+    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
 def texts(values) -> pa.Array:
-    """Values as Arrow large strings (``str()`` of each; None is not allowed)."""
+    """Values as Arrow strings (``str()`` of each; None is not allowed)."""
     strings = values if isinstance(values, list) else list(values)
     try:
         joined = "".join(strings)
@@ -37,14 +45,13 @@ def texts(values) -> pa.Array:
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     offsets = np.zeros(len(strings) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    return pa.Array.from_buffers(pa.large_string(), len(strings), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    return _strings(len(strings), offsets, data)
 
 
 def repeated(text: str, n: int) -> pa.Array:
-    """``n`` copies of ``text`` as large strings, without ``n`` Python strings."""
+    """``n`` copies of ``text`` as Arrow strings, without ``n`` Python strings."""
     encoded = text.encode()
-    offsets = np.arange(n + 1, dtype=np.int64) * len(encoded)
-    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(encoded * n)])
+    return _strings(n, np.arange(n + 1, dtype=np.int64) * len(encoded), encoded * n)
 
 
 def column(values) -> pa.Array:

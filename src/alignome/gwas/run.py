@@ -17,7 +17,7 @@ from alignome.gwas.multitrait import METHODS, multitrait_assoc
 from alignome.gwas.packed import PackedBlock
 from alignome.gwas.sex_chromosomes import HAPLOID, chromosome_runs, samples_tested
 from alignome.gwas.singletrait import linear_assoc
-from alignome.gwas.stream import open_bed_stream
+from alignome.gwas.stream import Variants, open_bed_stream
 from alignome.gwas.traits import TraitTable, as_trait_table
 from alignome.gwas.writer import ResultWriter, annotation_arrays, annotation_columns
 
@@ -370,7 +370,8 @@ class GwasScan:
     mode, method, traits
         As passed to :func:`scan_gwas`.
     variants
-        ``#CHROM``, ``POS``, ``ID`` of every variant (``.bim`` order): name → array.
+        The variants (``.bim`` order, :class:`~alignome.gwas.stream.Variants`): ``variants["ID"]``,
+        ``variants["#CHROM"]``, … as arrays; ``len(variants)`` variants.
     p
         P of every variant per test: the key "multi" (multi mode) or each trait (single mode).
     samples, trained, genetic_pcs
@@ -382,7 +383,7 @@ class GwasScan:
     mode: str
     method: str
     traits: list[str]
-    variants: dict[str, np.ndarray]
+    variants: Variants
     p: dict[str, np.ndarray]
     samples: SampleMatch
     trained: TrainedOverlap | None
@@ -391,13 +392,14 @@ class GwasScan:
 
     @property
     def n_variants(self) -> int:
-        return len(self.variants["ID"])
+        return len(self.variants)
 
     def test_frame(self, name: str) -> pd.DataFrame:
         """``#CHROM POS ID P`` of one test (a trait, or "multi"), one row per variant."""
         import pandas as pd
 
-        return pd.DataFrame({**self.variants, "P": self.p[name]})
+        v = self.variants
+        return pd.DataFrame({"#CHROM": v.chrom, "POS": v.pos, "ID": v.id, "P": self.p[name]})
 
     def smallest_p(self) -> tuple[float, str] | None:
         """The smallest P of all tests and its variant ID; None when no test has a P."""
@@ -433,10 +435,8 @@ def scan_gwas(bfile: str | Path, pheno: pd.DataFrame | TraitTable, covar: pd.Dat
     files = writer.paths
     if setup.pcs is not None:
         files.append(_write_eigenvec(setup.pcs, out))
-    v = setup.stream.variants
-    variants = {"#CHROM": v["chrom"], "POS": v["pos"], "ID": v["id"]}
     p = {name: np.concatenate(c) if c else np.zeros(0) for name, c in chunks.items()}
-    return GwasScan(mode=mode, method=method, traits=setup.traits, variants=variants, p=p, samples=setup.samples,
-                    trained=setup.trained, genetic_pcs=setup.pcs, files=files)
+    return GwasScan(mode=mode, method=method, traits=setup.traits, variants=setup.stream.variants, p=p,
+                    samples=setup.samples, trained=setup.trained, genetic_pcs=setup.pcs, files=files)
 
 

@@ -38,7 +38,9 @@ class Block:
 @dataclass(frozen=True)
 class Variants:
     """The ``.bim`` as arrays, one value per variant: ``chrom``, ``pos`` (int64), ``id``, ``alt`` (``.bim``
-    column 5, counted), ``ref`` (column 6).  ``variants["chrom"]`` is ``variants.chrom``."""
+    column 5, counted), ``ref`` (column 6).  ``variants["chrom"]`` is ``variants.chrom``, and the result
+    tables' names work too (``variants["#CHROM"]``, ``["POS"]``, ``["ID"]``, ``["REF"]``, ``["ALT"]``);
+    ``len(variants)`` is the number of variants."""
 
     chrom: np.ndarray
     pos: np.ndarray
@@ -50,9 +52,14 @@ class Variants:
         return len(self.id)
 
     def __getitem__(self, name: str) -> np.ndarray:
-        if name not in self.__dataclass_fields__:
+        field = _RESULT_NAMES.get(name, name)
+        if field not in self.__dataclass_fields__:
             raise KeyError(name)
-        return getattr(self, name)
+        return getattr(self, field)
+
+
+#: Result-table column → :class:`Variants` field.
+_RESULT_NAMES = {"#CHROM": "chrom", "POS": "pos", "ID": "id", "REF": "ref", "ALT": "alt"}
 
 
 @dataclass

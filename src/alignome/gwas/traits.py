@@ -9,7 +9,9 @@ takes a pandas DataFrame (the library API); neither needs pandas for a file, whi
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import lzma
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,11 @@ from alignome.errors import DataError
 IID_COLUMNS = ("IID", "#IID")
 FID_COLUMNS = ("FID", "#FID")
 _PARQUET = (".parquet", ".pq")
+#: Compressed text tables, by suffix.
+_DECOMPRESS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
+#: Text read as a missing value: pandas' default list (what users' tables were written for).
+NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+             "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 
 
 @dataclass(frozen=True)
@@ -86,25 +93,30 @@ def _separator(first_line: bytes) -> str:
 
 
 def _read_arrow(path: Path):
-    """The file as an Arrow table, ID columns as text."""
+    """The file as an Arrow table, ID columns as text (a Parquet file's pandas index as a column only when it
+    is the IID)."""
     import pyarrow as pa
 
     if path.suffix.lower() in _PARQUET:
         import pyarrow.parquet as pq
 
-        return pq.read_table(path)
+        table = pq.read_table(path)
+        index = (table.schema.pandas_metadata or {}).get("index_columns", [])
+        stored = [c for c in index if isinstance(c, str) and c in table.column_names and c not in IID_COLUMNS]
+        return table.drop_columns(stored) if stored else table
     from pyarrow import csv
 
     data = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        data = gzip.decompress(data)
+    decompress = _DECOMPRESS.get(path.suffix.lower())
+    if decompress is not None:
+        data = decompress(data)
     sep = _separator(data.split(b"\n", 1)[0])
     if sep == " ":  # runs of blanks separate; leading and trailing blanks do not
         data = re.sub(rb"[ \t]+", b"\t", re.sub(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)", b"", data))
         sep = "\t"
     text_ids = {c: pa.string() for c in (*IID_COLUMNS, *FID_COLUMNS)}
     return csv.read_csv(pa.BufferReader(data), parse_options=csv.ParseOptions(delimiter=sep),
-                        convert_options=csv.ConvertOptions(column_types=text_ids))
+                        convert_options=csv.ConvertOptions(column_types=text_ids, null_values=NA_VALUES))
 
 
 def _numeric(column) -> bool:
@@ -161,10 +173,18 @@ def read_trait_table(path: str | Path, what: str, columns: list[str] | None = No
                         fix="give every column its own name")
     value_names = [c for c in names if c != iid and c not in FID_COLUMNS]
     if columns:
+        ids = [c for c in columns if c in (*IID_COLUMNS, *FID_COLUMNS)]
+        if ids:
+            raise DataError(f"{ids[0]} is the sample-ID column, not a value column", file=path, field=ids[0],
+                            fix=f"pick value columns of the {what} table; the IDs are matched by themselves")
         missing = [c for c in columns if c not in names]
         if missing:
             raise DataError(f"column(s) {missing} not in the {what} table; available: {value_names[:20]}",
                             file=path, field=missing[0], fix="pick columns from the table's header")
+        repeated = sorted({c for c in columns if list(columns).count(c) > 1})
+        if repeated:
+            raise DataError(f"column(s) {repeated} picked more than once", file=path, field=repeated[0],
+                            fix="name each column once")
         value_names = list(columns)
     bad = [c for c in value_names if not _numeric(table.column(c))]
     if bad:
@@ -182,15 +202,21 @@ def read_trait_table(path: str | Path, what: str, columns: list[str] | None = No
 
 
 def read_ids(path: str | Path) -> list[str]:
-    """Sample IDs: one per line, or a table with an IID column (FID/IID pairs use IID)."""
+    """Sample IDs: one per line, or a table with an IID column (FID/IID pairs use IID).
+
+    Tab-separated lines are split on tabs (an empty cell stays a cell), others on blanks; missing IDs
+    (``NA``, empty, …) are skipped.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError("file not found", file=path, fix="give a file of sample IDs")
-    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+    text = path.read_text()
+    split = (lambda line: line.rstrip("\r").split("\t")) if "\t" in text.split("\n", 1)[0] else str.split
+    lines = [[cell.strip() for cell in split(ln)] for ln in text.splitlines() if ln.strip()]
     if not lines:
         return []
     head = [h.lstrip("#") for h in lines[0]]
     if "IID" in head:
         col = head.index("IID")
-        return [parts[col] for parts in lines[1:] if len(parts) > col and parts[col] not in ("NA", "")]
+        return [parts[col] for parts in lines[1:] if len(parts) > col and parts[col] not in NA_VALUES]
     return [parts[1] if len(parts) == 2 else parts[0] for parts in lines]

@@ -22,7 +22,7 @@ _kernel = optional_extension("alignome.gwas._tsv")
 
 
 def _prepared(column: Column, count: int):
-    """``column`` as the kernel takes it: bytes, ``(data, offsets)`` of large strings, or float64/int64 values."""
+    """``column`` as the kernel takes it: bytes, ``(data, int64 offsets)`` of strings, or float64/int64 values."""
     if isinstance(column, bytes):
         return column
     if isinstance(column, (pa.Array, pa.ChunkedArray)):
@@ -32,10 +32,11 @@ def _prepared(column: Column, count: int):
             raise ValueError("a text column of result rows has missing values")
         if pa.types.is_int64(column.type):
             return np.frombuffer(column.buffers()[1], dtype=np.int64)[column.offset: column.offset + count]
-        if not pa.types.is_large_string(column.type):
-            column = column.cast(pa.large_string())
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            column = column.cast(pa.string())
         _, offsets, data = column.buffers()
-        offsets = np.frombuffer(offsets, dtype=np.int64)[column.offset: column.offset + count + 1]
+        width = np.int32 if pa.types.is_string(column.type) else np.int64
+        offsets = np.frombuffer(offsets, dtype=width)[column.offset: column.offset + count + 1].astype(np.int64)
         return (np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8), offsets)
     values = np.asarray(column)
     if values.dtype == object or values.dtype.kind in "US":

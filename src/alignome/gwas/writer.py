@@ -168,16 +168,29 @@ class ResultWriter:
                 future.result()
 
     def close(self, complete: bool = True) -> None:
-        """Write what is queued, close the files and give them their names (``complete``) or remove them."""
+        """Write what is queued, close the files and give them their names (``complete``) or remove them.
+
+        A write that fails (a full disk) removes the partial files too, then raises its error.
+        """
         try:
             if complete:
                 self.flush()
             self._wait()
+        except BaseException:
+            complete = False
+            raise
         finally:
             self._pool.shutdown()
+            self._finish(complete)
+
+    def _finish(self, complete: bool) -> None:
         for writer in [*self._tsv, self._parquet]:
             if writer is not None:
-                writer.close()
+                try:
+                    writer.close()
+                except OSError:
+                    if complete:
+                        raise
         for path in self.paths:
             if _partial(path).exists():
                 if complete:
