@@ -247,7 +247,7 @@ def read_columns(path: Path, count: int, what: str) -> list[list[str]]:
     return [list(column) for column in zip(*rows)]
 
 
-def check_unique(ids: list[str], path: Path, what: str, fix: str) -> None:
+def check_unique(ids: list[str], path: Path | None, what: str, fix: str, field: str | None = None) -> None:
     """Raise :class:`DataError` naming the first repeated id and its rows."""
     if len(set(ids)) == len(ids):
         return
@@ -255,7 +255,8 @@ def check_unique(ids: list[str], path: Path, what: str, fix: str) -> None:
     for i, value in enumerate(ids):
         if value in seen:
             rows = [j + 1 for j, v in enumerate(ids) if v == value]
-            raise DataError(f"duplicated {what} '{value}' in rows {rows[:5]}", file=path, row=rows[0], fix=fix)
+            raise DataError(f"duplicated {what} '{value}' in rows {rows[:5]}", file=path, field=field, row=rows[0],
+                            fix=fix)
         seen[value] = i
 
 

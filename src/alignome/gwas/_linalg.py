@@ -7,7 +7,6 @@ import threading
 
 import numpy as np
 
-from alignome.errors import DataError
 from alignome.gwas.packed import PackedBlock, kernel_available
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from alignome.errors import DataError
+from alignome.genetics.fields import check_unique
 
 #: Sample-ID columns (plink2 writes ``#IID``/``#FID`` when the file has no FID / starts with it).
 IID_COLUMNS = ("IID", "#IID")
@@ -54,11 +55,7 @@ class TraitTable:
 
 
 def _checked(ids: np.ndarray, names: list[str], values: np.ndarray, what: str, path: Path | None) -> TraitTable:
-    if len(ids) and len(set(ids.tolist())) != len(ids):
-        seen: set = set()
-        dup = next(i for i in ids.tolist() if i in seen or seen.add(i))
-        raise DataError(f"duplicated IID '{dup}' in the {what} table", file=path, field="IID",
-                        fix="give each sample one row")
+    check_unique(ids.tolist(), path, "IID", f"give each sample one row in the {what} table", field="IID")
     if not names:
         raise DataError(f"the {what} table has no value columns", file=path,
                         fix=f"give at least one numeric {what} column")

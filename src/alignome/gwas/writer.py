@@ -132,9 +132,7 @@ class ResultWriter:
         """Hand the queued rows to the writing threads; waits only while ``MAX_HANDOVERS`` are being written."""
         if self._span is None:
             return
-        while len(self._handovers) >= MAX_HANDOVERS:  # bounds the rows held in memory
-            for future in self._handovers.popleft():
-                future.result()
+        self._wait(keep=MAX_HANDOVERS - 1)  # bounds the rows held in memory
         ann, results = self._queued()
         count = len(next(iter(ann.values())))
         for i, cols in enumerate(results):
@@ -162,8 +160,9 @@ class ResultWriter:
         self._last = futures
         self._handovers.append(futures)
 
-    def _wait(self) -> None:
-        while self._handovers:
+    def _wait(self, keep: int = 0) -> None:
+        """Wait for the oldest hand-overs until at most ``keep`` are still being written."""
+        while len(self._handovers) > keep:
             for future in self._handovers.popleft():
                 future.result()
 
