@@ -1,0 +1,132 @@
+"""The longitudinal-mri recipe end to end through the command line: outputs, resume, hygiene."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from alignome.cli import app
+
+from tests.helpers.paths import RECIPES
+
+RECIPE = RECIPES / "longitudinal-mri.yaml"
+runner = CliRunner()
+
+
+def _run(out: Path, cache: Path, *extra: str):
+    return runner.invoke(
+        app, ["run", str(RECIPE), "--preset", "quick", "--out", str(out), *extra],
+        env={"ALIGNOME_CACHE_DIR": str(cache)},
+    )
+
+
+@pytest.fixture(scope="module")
+def mri_run(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("mri")
+    out, cache = root / "run", root / "cache"
+    result = _run(out, cache)
+    assert result.exit_code == 0, result.output
+    return out, cache
+
+
+def test_run_directory_holds_every_output(mri_run):
+    out, _ = mri_run
+    for name in ("config.resolved.yaml", "metrics.json", "results.csv", "summary.md", "report.html",
+                 "embeddings.parquet", "training_curves.csv", "splits.csv", "run.log"):
+        assert (out / name).is_file(), name
+    figures = {p.name for p in (out / "figures").glob("*.png")}
+    assert {"training_curves.png", "distances.png", "trajectories_clinimcl.png"} <= figures
+    html = (out / "report.html").read_text()
+    assert "Speed" in html and "clinimcl" in html and "data:image/png;base64," in html
+
+
+def test_every_encoder_is_evaluated_on_test_subjects_only(mri_run):
+    out, _ = mri_run
+    results = pd.read_csv(out / "results.csv")
+    assert set(results["method"]) == {
+        "clinimcl", "clinimcl:features", "untrained", "untrained:features", "supervised", "oracle"
+    }
+    assert set(results["fold"]) == {"test"}
+    # the oracle (probes on the simulation's true volumes) has probes only: it has no images to embed
+    assert set(results.loc[results["method"] == "oracle", "task"]) == {"diagnosis probe", "age probe"}
+    encoders = results[results["method"] != "oracle"]
+    for method, grp in encoders.groupby("method"):
+        got = set(zip(grp["task"], grp["metric"]))
+        assert {("re-identification", "top1"), ("temporal consistency", "ratio"), ("age probe", "mae")} <= got, method
+    top1 = results[results["metric"] == "top1"]["value"]
+    assert top1.between(0, 1).all()
+
+    splits = pd.read_csv(out / "splits.csv")
+    assert not splits["subject"].duplicated().any()  # a subject lies in exactly one split
+    emb = pd.read_parquet(out / "embeddings.parquet")
+    per_subject = emb.groupby("subject")["split"].nunique()
+    assert (per_subject == 1).all()
+    assert dict(zip(splits["subject"], splits["split"])) == emb.drop_duplicates("subject").set_index("subject")["split"].to_dict()
+    z = [c for c in emb.columns if c.startswith("z_")]
+    clinimcl = emb.loc[emb["method"] == "clinimcl", z]
+    assert clinimcl.notna().all(axis=0).sum() == 128  # the supervised reference embeds with its encoder features
+    norms = (emb[z].fillna(0) ** 2).sum(axis=1) ** 0.5
+    assert norms.sub(1).abs().max() < 1e-4  # embeddings are L2-normalised
+
+
+def test_metrics_record_speed_cache_and_which_loss_ran(mri_run):
+    out, _ = mri_run
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["kind"] == "longitudinal-mri"
+    assert "standard InfoNCE" in metrics["encoder"]["loss"]
+    assert metrics["cache"]["built"] == metrics["cohort"]["scans"] and metrics["cache"]["hits"] == 0
+    assert metrics["speed"]["train_volumes_per_s"] > 0 and 0 <= metrics["speed"]["data_wait_share"] < 1
+    assert 1 <= metrics["encoder"]["best_epoch"] <= metrics["encoder"]["epochs"]
+
+
+def test_rerun_resumes_from_cache_and_checkpoints_with_identical_results(mri_run, tmp_path):
+    out, cache = mri_run
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    result = _run(again, cache)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((again / "metrics.json").read_text())
+    assert metrics["cache"]["built"] == 0 and metrics["cache"]["hits"] == metrics["cohort"]["scans"]
+    pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), pd.read_csv(again / "results.csv"))
+
+
+def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_path):
+    """A truncated file, a 4D file, NaN voxels and a missing file: counted, named, and the run finishes."""
+    import gzip
+
+    import nibabel as nib
+    import numpy as np
+
+    out, cache = mri_run
+    data = tmp_path / "data"
+    shutil.copytree(out / "data", data)
+    manifest = pd.read_csv(data / "manifest.csv")
+    paths = [data / p for p in manifest["path"]]
+    raw = gzip.decompress(paths[0].read_bytes())
+    paths[0].write_bytes(gzip.compress(raw[: len(raw) // 2]))  # truncated
+    img = nib.load(paths[3])
+    four_d = np.stack([img.get_fdata()] * 2, axis=-1).astype(np.float32)
+    nib.save(nib.Nifti1Image(four_d, img.affine), paths[3])  # 4D where 3D is expected
+    nan = img.get_fdata().astype(np.float32)
+    nan[5, 5, 5] = np.nan
+    nib.save(nib.Nifti1Image(nan, img.affine), paths[6])  # NaN voxels
+    paths[9].unlink()  # a manifest row whose file is missing
+
+    result = runner.invoke(
+        app, ["run", str(RECIPE), "--preset", "quick", "--data", str(data), "--out", str(tmp_path / "run")],
+        env={"ALIGNOME_CACHE_DIR": str(cache)},
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["cohort"]["scans"] == len(manifest) - 4
+    drops = " ".join(metrics["cohort"]["drops"])
+    for reason in ("truncated", "not a 3D volume", "NaN", "file not found"):
+        assert reason in drops, (reason, drops)
+    assert paths[3].name in drops
+    log = (tmp_path / "run" / "run.log").read_text()
+    assert "dropped" in log
