@@ -7,7 +7,7 @@ from tests.helpers.cohort_files import write_cohort
 
 from alignome.cohort import load_cohort
 from alignome.cohort.freesurfer import parse_aseg
-from alignome.config import DataConfig
+from alignome.cohort.sources import DataConfig
 
 ASEG = """# Title Segmentation Statistics
 # generating_program mri_segstats

@@ -8,7 +8,7 @@ import pytest
 from tests.helpers.cohort_files import GENOTYPES, SUBJECTS, VARIANTS, VISITS, VOLUMES, write_cohort
 
 from alignome.cohort import load_cohort
-from alignome.config import DataConfig
+from alignome.cohort.sources import DataConfig
 
 
 def test_valid_cohort_values(tmp_path):

@@ -245,7 +245,7 @@ def test_bad_filesets_get_clear_errors(tmp_path):
 
 def test_sumstats_fast_reader_agrees_with_the_general_reader(tmp_path):
     from alignome.cohort.sumstats import read_sumstats
-    from alignome.config import SumstatsSource
+    from alignome.cohort.sources import SumstatsSource
     from alignome.errors import DataError
 
     path = tmp_path / "gwas.assoc"

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from bed_reader import to_bed
 
-from alignome.config import DataConfig
+from alignome.cohort.sources import DataConfig
 
 SUBJECTS = ["S001", "S002", "S003"]
 VARIANTS = ["rs1", "rs2", "rs3", "rs4"]

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from alignome.cli import app
-from alignome.config import DataConfig, load_data_section
+from alignome.cohort.sources import DataConfig
+from alignome.config import load_data_section
 from alignome.errors import ConfigError
 from alignome.simulate import simulate_ad_cohort
 from alignome.simulate.calibration import final_paired_visits

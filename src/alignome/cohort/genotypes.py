@@ -19,7 +19,7 @@ from alignome.cohort.tables import Table, as_id, numeric, read_raw
 from alignome.errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover - annotation only (pydantic costs ~0.1 s of import time)
-    from alignome.config import GenotypesSource
+    from alignome.cohort.sources import GenotypesSource
 
 
 

@@ -33,6 +33,7 @@ from alignome.cohort.model import DropRecord
 from alignome.cohort.nifti_check import check_nifti, reason_category
 from alignome.cohort.tables import Table, as_id, read_raw, read_table
 from alignome.cohort.visits import _map_labels
+from alignome.diagnoses import default_diagnosis_map
 from alignome.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -69,14 +70,6 @@ class ImageCohort:
     drops: list[DropRecord] = field(default_factory=list)
     single_visit_subjects: list[str] = field(default_factory=list)
     truth: pd.DataFrame | None = None
-
-
-def default_diagnosis_map() -> dict[str, list[str]]:
-    """The recipe's default diagnosis map (``DataConfig.diagnosis_map``)."""
-    from alignome.config import DataConfig
-
-    factory = DataConfig.model_fields["diagnosis_map"].default_factory
-    return factory()  # type: ignore[misc,call-arg]
 
 
 # ----------------------------------------------------------------------------- readers

@@ -14,7 +14,7 @@ from alignome.cohort.sumstats import read_sumstats
 from alignome.cohort.tables import read_table
 from alignome.cohort.visits import read_visits
 from alignome.cohort.volumes import read_volumes
-from alignome.config import DataConfig, SumstatsSource
+from alignome.cohort.sources import DataConfig, SumstatsSource
 from alignome.errors import DataError
 from alignome.genetics.select import count_not_genotyped, select_top_variants
 

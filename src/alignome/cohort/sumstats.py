@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from alignome.cohort.tables import numeric, read_table
-from alignome.config import SumstatsSource
+from alignome.cohort.sources import SumstatsSource
 from alignome.errors import DataError
 
 

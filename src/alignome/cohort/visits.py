@@ -7,7 +7,7 @@ import pandas as pd
 from alignome.cohort.ages import resolve_ages
 from alignome.cohort.model import DropRecord
 from alignome.cohort.tables import Table, numeric, read_table
-from alignome.config import VisitsSource
+from alignome.cohort.sources import VisitsSource
 from alignome.errors import DataError
 
 _REQUIRED = ["subject"]

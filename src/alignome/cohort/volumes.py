@@ -8,7 +8,7 @@ from alignome.cohort.ages import resolve_ages
 from alignome.cohort.freesurfer import read_stats_dir
 from alignome.cohort.model import DropRecord
 from alignome.cohort.tables import Table, numeric, read_table
-from alignome.config import VolumesSource
+from alignome.cohort.sources import VolumesSource
 from alignome.errors import DataError
 
 _TIME = ["age", "date", "baseline_age"]

@@ -5,12 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-TASK_CLASSES: dict[str, tuple[str, ...]] = {
-    "CN/AD": ("CN", "AD"),
-    "CN/MCI": ("CN", "MCI"),
-    "MCI/AD": ("MCI", "AD"),
-    "CN/MCI/AD": ("CN", "MCI", "AD"),
-}
+from alignome.diagnoses import TASK_CLASSES
+
 MMSE_MAX = 30.0
 
 

@@ -162,7 +162,7 @@ def _read_plink_report(path: Path, snp_field: str, p_field: str) -> tuple[String
 
 def _read_general(path: str | Path, snp_field: str, p_field: str) -> pd.DataFrame:
     from alignome.cohort.sumstats import read_sumstats
-    from alignome.config import SumstatsSource
+    from alignome.cohort.sources import SumstatsSource
 
     return read_sumstats(SumstatsSource(path=Path(path), columns={"variant": snp_field, "p": p_field}))
 

@@ -7,23 +7,14 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from alignome.config import StrictModel as _Strict
+from alignome.cohort.sources import ManifestSource
+from alignome.diagnoses import default_diagnosis_map
+from alignome.strict_model import StrictModel as _Strict
 from alignome.imaging.augment import AugmentSettings
 from alignome.imaging.settings import PreprocessSettings
 
 #: Reference encoders the contrastive encoder is compared with.
 REFERENCES = ("untrained", "supervised")
-
-
-class ManifestSource(_Strict):
-    """A NIfTI manifest table and the mapping of its columns to alignome's names.
-
-    Needed columns: ``subject``, ``path`` and ``age`` (or ``date`` + ``baseline_age``);
-    optional ``session``, ``modality``, ``diagnosis`` and covariates.
-    """
-
-    path: Path
-    columns: dict[str, str] = Field(default_factory=dict)
 
 
 class MRIDataConfig(_Strict):
@@ -34,9 +25,7 @@ class MRIDataConfig(_Strict):
     bids: Path | None = None
     truth: Path | None = None
     modality: str = "T1w"
-    diagnosis_map: dict[str, list[str]] = Field(
-        default_factory=lambda: {"CN": ["CN", "NL", "Nondemented"], "MCI": ["MCI", "EMCI", "LMCI"], "AD": ["AD", "Dementia"]}
-    )
+    diagnosis_map: dict[str, list[str]] = Field(default_factory=default_diagnosis_map)
     cache_dir: Path | None = None
 
     @field_validator("manifest", mode="before")

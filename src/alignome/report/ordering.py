@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from alignome.config import METHODS, TASKS
+from alignome.config import METHODS
+from alignome.diagnoses import DIAGNOSES, TASKS
 
 #: The method the paper proposes; figures that show one method show this one.
 MAIN_METHOD = "contrastive+fusion"
-#: Diagnoses in clinical order; unknown labels follow alphabetically.
-DIAGNOSES = ("CN", "MCI", "AD")
 #: One colour per diagnosis, the same in every figure.
 DIAGNOSIS_COLOURS = {"CN": "#1b9e77", "MCI": "#d95f02", "AD": "#7570b3"}
 

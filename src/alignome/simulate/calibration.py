@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-TASKS = {"CN/AD": ("CN", "AD"), "CN/MCI": ("CN", "MCI"), "MCI/AD": ("MCI", "AD"), "CN/MCI/AD": ("CN", "MCI", "AD")}
+from alignome.diagnoses import DIAGNOSES, TASK_CLASSES, TASKS
+
 
 
 def final_paired_visits(out: Path, window_days: float = 90.0) -> pd.DataFrame:
@@ -90,7 +91,7 @@ def calibration_report(
     folds: int = 5,
     seed: int = 0,
     feature_sets: tuple[str, ...] = ("volumes+snps", "volumes", "snps", "oracle"),
-    tasks: tuple[str, ...] = tuple(TASKS),
+    tasks: tuple[str, ...] = TASKS,
 ) -> dict[str, Any]:
     """Random-forest AUCs of a simulated cohort on final visits.
 
@@ -128,7 +129,7 @@ def calibration_report(
         "oracle": final[["latent_severity"]].to_numpy(float),
     }
     report: dict[str, Any] = {
-        "counts": final["diagnosis"].value_counts().reindex(["CN", "MCI", "AD"], fill_value=0).to_dict(),
+        "counts": final["diagnosis"].value_counts().reindex(list(DIAGNOSES), fill_value=0).to_dict(),
         "n_scans": int(len(pd.read_csv(out / "volumes.csv", usecols=["subject"]))),
         "n_assessments": int(len(pd.read_csv(out / "visits.csv", usecols=["subject"]))),
         "unpaired_scans": _unpaired_share(out),
@@ -137,8 +138,8 @@ def calibration_report(
     for name in feature_sets:
         report["auc"][name] = {}
         for task in tasks:
-            keep = final["diagnosis"].isin(TASKS[task]).to_numpy()
-            y = pd.Categorical(final.loc[keep, "diagnosis"], categories=TASKS[task]).codes
+            keep = final["diagnosis"].isin(TASK_CLASSES[task]).to_numpy()
+            y = pd.Categorical(final.loc[keep, "diagnosis"], categories=TASK_CLASSES[task]).codes
             report["auc"][name][task] = _cv_auc(features[name][keep], np.asarray(y), seed, n_trees, folds)
     return report
 

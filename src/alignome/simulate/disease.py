@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-STAGES = ("CN", "MCI", "AD")
+from alignome.diagnoses import DIAGNOSES
+
+STAGES = DIAGNOSES
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
 
+from alignome.diagnoses import DIAGNOSES
 from alignome.errors import ConfigError
 from alignome.simulate.brain3d import (
     BrainAtlas,
@@ -82,7 +83,7 @@ from alignome.simulate.brain3d import (
     sample,
 )
 
-STAGES = ("CN", "MCI", "AD")
+STAGES = DIAGNOSES
 COHORT_YAML = "manifest: manifest.csv\ntruth: truth.csv\n"
 POSE_CENTRE_MM = np.array([0.0, -18.0, 18.0])
 MAX_VISITS = 20
