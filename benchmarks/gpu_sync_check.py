@@ -38,7 +38,7 @@ from torch import nn
 
 import alignome
 from alignome.training.lightning_runs import read_batch_log
-from alignome.training.longitudinal import ContrastiveTrainSettings, fit_contrastive
+from alignome.training.contrastive3d import ContrastiveTrainSettings, fit_contrastive
 from alignome.training.supervised3d import fit_supervised
 
 

@@ -31,13 +31,13 @@ import numpy as np
 import torch
 
 from alignome.cohort.image_cohort import read_image_manifest
-from alignome.config import load_recipe
+from alignome.recipes.registry import load_recipe
 from alignome.imaging.cache import VolumeCache
 from alignome.imaging.preprocess import preprocess_volume
 from alignome.imaging.settings import PreprocessSettings
 from alignome.simulate.mri3d import simulate_mri3d
-from alignome.longitudinal.train import contrastive_settings
-from alignome.training.longitudinal import fit_contrastive
+from alignome.recipes.longitudinal_mri.train import contrastive_settings
+from alignome.training.contrastive3d import fit_contrastive
 from alignome.training.volume_batches import embed_volumes
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "longitudinal-mri.yaml"

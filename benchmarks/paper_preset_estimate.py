@@ -25,10 +25,10 @@ import torch
 from alignome.cohort.load import load_cohort
 from alignome.cohort.pairing import final_visits, pair_scans
 from alignome.cohort.splits import outer_folds
-from alignome.config import load_recipe
-from alignome.evaluation.protocol import encode_fold, evaluate_task
+from alignome.recipes.registry import load_recipe
+from alignome.recipes.ad_gated_fusion.evaluation import encode_fold, evaluate_task
 from alignome.logs import run_logger
-from alignome.run import materialise_data
+from alignome.recipes.ad_gated_fusion.run import materialise_data
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "ad-gated-fusion.yaml"
 

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alignome.run import run_recipe
+from alignome.recipes.runner import run_recipe
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "ad-gated-fusion.yaml"
 

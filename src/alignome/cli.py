@@ -90,7 +90,7 @@ def run_cmd(
 
               alignome run recipes/longitudinal-mri.yaml --preset quick --out runs/quick-mri
     """
-    from alignome.run import run_recipe
+    from alignome.recipes.runner import run_recipe
 
     try:
         run_dir = run_recipe(recipe, preset=preset, data_dir=data, out=out, seed=seed)
@@ -105,7 +105,7 @@ def report_cmd(run_dir: Path = typer.Argument(..., help="A run directory written
 
     Example: alignome report runs/ad-gated-fusion-quick
     """
-    from alignome.report.build import build_report
+    from alignome.recipes.runner import build_report
 
     try:
         path = build_report(run_dir)

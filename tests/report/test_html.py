@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from alignome.errors import DataError
-from alignome.report import build_report, summarise, summary_markdown
+from alignome.recipes.runner import build_report
+from alignome.report import summarise, summary_markdown
 from alignome.report.html import markdown_to_html
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

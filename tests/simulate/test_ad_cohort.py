@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from alignome.cli import app
 from alignome.cohort.sources import DataConfig
-from alignome.config import load_data_section
+from alignome.recipes.loading import load_data_section
 from alignome.errors import ConfigError
 from alignome.simulate import simulate_ad_cohort
 from alignome.simulate.calibration import final_paired_visits
@@ -45,7 +45,7 @@ def cohort(tmp_path_factory) -> Path:
 def test_writes_every_file_and_loadable_data_section(cohort: Path) -> None:
     for name in FILES:
         assert (cohort / name).is_file(), name
-    data = load_data_section(cohort)
+    data = load_data_section(cohort, DataConfig)
     cfg = DataConfig.model_validate(data)
     assert cfg.visits.path == (cohort / "visits.csv").resolve()
     assert cfg.volumes.regions is None

@@ -8,7 +8,8 @@ import torch
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
-from alignome.config import ClassifierConfig, MethodConfig, PretrainConfig
+from alignome.recipes.ad_gated_fusion.schema import ClassifierConfig
+from alignome.training.pretrain import PretrainSettings
 from alignome.errors import DataError
 from alignome.objectives import PairedContrastiveReconstructionLoss
 from alignome.training import ContrastivePretrainer, FusionClassifier, group_holdout, stratified_holdout
@@ -39,9 +40,9 @@ def _cohort(n_sub: int, seed: int) -> dict[str, np.ndarray]:
     return {"snps": snps, "age": age, "volumes": vols, "groups": groups}
 
 
-def _cfg(**pretrain: object) -> MethodConfig:
+def _cfg(**pretrain: object) -> PretrainSettings:
     pcfg = {"epochs": 40, "batch_size": 64, "lr": 3e-3, "patience": 8, "val_fraction": 0.2, **pretrain}
-    return MethodConfig(embedding_dim=8, hidden=[32], dropout=0.0, temperature=0.1, pretrain=PretrainConfig(**pcfg))
+    return PretrainSettings(embedding_dim=8, hidden=(32,), dropout=0.0, temperature=0.1, **pcfg)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,7 @@ def test_history_and_best_weights_restored(fitted: ContrastivePretrainer, train_
     assert fitted.best_epoch_ == int(np.argmin(val_losses)) + 1
     # the restored weights reproduce the best validation loss
     val = np.isin(train_data["groups"], fitted.val_groups_)
-    cfg = fitted.method_cfg
+    cfg = fitted.settings
     loss_fn = PairedContrastiveReconstructionLoss(cfg.temperature, cfg.contrastive_form, 1.0, 1.0)
     t = {k: torch.from_numpy(v[val]) for k, v in train_data.items() if k != "groups"}
     with torch.no_grad():
@@ -230,5 +231,5 @@ def test_classifier_deterministic_and_sklearn_compatible() -> None:
     clf = FusionClassifier(2, hidden=16, modalities=("mri",))
     params = clone(clf).get_params()
     assert params["hidden"] == 16 and tuple(params["modalities"]) == ("mri",)
-    from_cfg = FusionClassifier.from_config(ClassifierConfig(hidden=64), n_classes=3, seed=5)
+    from_cfg = FusionClassifier.from_settings(ClassifierConfig(hidden=64).model_dump(), n_classes=3, seed=5)
     assert from_cfg.hidden == 64 and from_cfg.seed == 5 and from_cfg.n_classes == 3

@@ -14,14 +14,14 @@ import torch
 import torch.nn.functional as F
 
 from alignome.errors import DataError
-from alignome.evaluation.longitudinal import reidentification
+from alignome.evaluation.visit_metrics import reidentification
 from alignome.imaging.augment import AugmentSettings
 from alignome.models.cnn3d import ContrastiveEncoder3D
-from alignome.training import lightning_io, longitudinal
+from alignome.training import contrastive3d, lightning_io
 from alignome.training.lightning_io import AtomicCheckpointIO, resolve_precision
 from alignome.training.epoch_selection import consecutive_rounds, is_better
 from alignome.training.lightning_runs import read_batch_log
-from alignome.training.longitudinal import ContrastiveTrainSettings, fit_contrastive
+from alignome.training.contrastive3d import ContrastiveTrainSettings, fit_contrastive
 from alignome.training.volume_batches import embed_volumes
 from alignome.training.supervised3d import IGNORE, fit_supervised, supervised_loss
 
@@ -127,8 +127,8 @@ def test_best_epoch_follows_the_validation_metric_not_the_last_epoch(tmp_path, m
     train, val = _split(scans, 4)
     top1 = iter([0.2, 0.7, 0.4, 0.7])
     loss = iter([3.0, 2.0, 1.0, 2.5])
-    monkeypatch.setattr(longitudinal, "reidentification_top1", lambda emb, scans: next(top1))
-    monkeypatch.setattr(longitudinal, "validation_loss", lambda *args: next(loss))
+    monkeypatch.setattr(contrastive3d, "reidentification_top1", lambda emb, scans: next(top1))
+    monkeypatch.setattr(contrastive3d, "validation_loss", lambda *args: next(loss))
     saved = []
     atomic_save = AtomicCheckpointIO.save_checkpoint
 

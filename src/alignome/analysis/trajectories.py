@@ -27,7 +27,7 @@ from matplotlib.patches import Patch
 from sklearn.decomposition import PCA
 
 from alignome.errors import DataError
-from alignome.evaluation.longitudinal import _check_inputs, _unit_rows, subject_trajectories
+from alignome.evaluation.visit_metrics import _check_inputs, _unit_rows, subject_trajectories
 from alignome.report.figures import DPI, STYLE
 from alignome.report.ordering import DIAGNOSIS_COLOURS, order_diagnoses
 
@@ -272,7 +272,7 @@ def build_distance_figure(distances: Mapping[str, tuple[np.ndarray, np.ndarray]]
     distances
         Method -> (consecutive-visit cosine distances, between-subject cosine
         distances), e.g. from
-        :func:`alignome.evaluation.longitudinal.distance_distributions`.
+        :func:`alignome.evaluation.visit_metrics.distance_distributions`.
 
     Returns
     -------

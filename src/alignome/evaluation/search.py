@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import optuna
 
 from alignome.cohort.splits import inner_splits
-from alignome.config import ClassifierConfig, SearchSpace
 from alignome.evaluation.tasks import task_auc
 from alignome.training.classifier import FusionClassifier
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def classifier_from(params: dict[str, Any], base: ClassifierConfig, n_classes: int, modalities: tuple[str, ...], seed: int) -> FusionClassifier:
-    """A fusion classifier with the recipe's defaults overridden by ``params``."""
-    settings = base.model_dump() | params
-    return FusionClassifier(
-        n_classes=n_classes,
-        hidden=int(settings["hidden"]),
-        dropout=float(settings["dropout"]),
-        lr=float(settings["lr"]),
-        weight_decay=float(settings["weight_decay"]),
-        epochs=int(settings["epochs"]),
-        patience=int(settings["patience"]),
-        mmse_weight=float(settings["mmse_weight"]),
-        val_fraction=float(settings["val_fraction"]),
-        modalities=modalities,
-        seed=seed,
-    )
+@dataclass(frozen=True)
+class SearchSpace:
+    """Ranges searched for the fusion classifier (lr and weight decay log-uniform), hidden widths to choose from."""
+
+    lr: tuple[float, float]
+    weight_decay: tuple[float, float]
+    dropout: tuple[float, float]
+    hidden: Sequence[int]
+    mmse_weight: tuple[float, float]
+
+
+def classifier_from(params: Mapping[str, Any], base: Mapping[str, Any], n_classes: int, modalities: tuple[str, ...],
+                    seed: int) -> FusionClassifier:
+    """A fusion classifier with the defaults ``base`` (constructor arguments) overridden by ``params``."""
+    return FusionClassifier.from_settings({**base, **params}, n_classes, modalities=modalities, seed=seed)
 
 
 def tune_classifier(
@@ -38,7 +38,7 @@ def tune_classifier(
     y: np.ndarray,
     mmse01: np.ndarray,
     space: SearchSpace,
-    base: ClassifierConfig,
+    base: Mapping[str, Any],
     modalities: tuple[str, ...],
     trials: int,
     inner_folds: int,

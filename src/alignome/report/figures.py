@@ -27,9 +27,8 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from alignome.report.ordering import (
     DIAGNOSIS_COLOURS,
     is_oracle,
-    main_method,
+    MethodOrder,
     order_diagnoses,
-    order_methods,
     order_tasks,
     task_classes,
 )
@@ -136,6 +135,7 @@ def roc_figure(
     path: Path,
     results: pd.DataFrame | None = None,
     method: str | None = None,
+    order: MethodOrder = MethodOrder(),
 ) -> Path | None:
     """ROC curves: one panel per binary task, one curve per method, pooled over folds,
     plus a one-vs-rest panel of the 3-class task for one method.
@@ -150,7 +150,9 @@ def roc_figure(
         ``results.csv``; the legend's mean AUC is taken from it (mean of the fold
         values) and, where absent, computed from ``predictions`` fold by fold.
     method
-        Method of the 3-class one-vs-rest panel; default :func:`main_method`.
+        Method of the 3-class one-vs-rest panel; default ``order.main_method``.
+    order
+        Display order of the methods.
 
     Returns
     -------
@@ -163,9 +165,9 @@ def roc_figure(
     tasks = order_tasks(preds["task"])
     binary = [t for t in tasks if len(task_classes(t)) == 2]
     multi = [t for t in tasks if len(task_classes(t)) > 2]
-    methods = order_methods(preds["method"])
+    methods = order.methods(preds["method"])
     colours = _method_colours(methods)
-    ovr_method = method or main_method(methods)
+    ovr_method = method or order.main_method(methods)
 
     panels: list[tuple[str, str]] = [("binary", t) for t in binary] + [("ovr", t) for t in multi]
     if not panels:
@@ -225,7 +227,7 @@ def roc_figure(
         return save_figure(fig, path)
 
 
-def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None) -> Path | None:
+def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None, order: MethodOrder = MethodOrder()) -> Path | None:
     """Box and strip plot of the MRI gate weight α_mri per diagnosis for one method.
 
     Parameters
@@ -236,7 +238,7 @@ def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None) -> 
     path
         PNG to write.
     method
-        Method shown; default :func:`main_method` of the methods present.
+        Method shown; default ``order.main_method`` of the methods present.
 
     Returns
     -------
@@ -245,7 +247,7 @@ def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None) -> 
     """
     frame = gates.copy()
     frame["method"] = frame["method"].astype(str)
-    method = method or main_method(frame["method"])
+    method = method or order.main_method(frame["method"])
     frame = frame[frame["method"] == method]
     frame = frame.assign(alpha_mri=pd.to_numeric(frame["alpha_mri"], errors="coerce"))
     frame = frame.dropna(subset=["alpha_mri", "diagnosis"])
@@ -281,7 +283,7 @@ def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None) -> 
         return save_figure(fig, path)
 
 
-def training_curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
+def training_curves_figure(curves: pd.DataFrame, path: Path, order: MethodOrder = MethodOrder()) -> Path | None:
     """Train and validation loss against epoch, one line per fold, one panel per method.
 
     Parameters
@@ -305,7 +307,7 @@ def training_curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
     has_val = "val_loss" in frame.columns and frame["val_loss"].notna().any()
     if frame.empty or (frame["train_loss"].isna().all() and not has_val):
         return None
-    methods = order_methods(frame["method"])
+    methods = order.methods(frame["method"])
     folds = sorted(pd.unique(frame["fold"]), key=str)
     cmap = matplotlib.colormaps["tab10"]
     fold_colour = {f: cmap(i % 10) for i, f in enumerate(folds)}
@@ -333,7 +335,7 @@ def training_curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
         return save_figure(fig, path)
 
 
-def performance_figure(summary: pd.DataFrame, path: Path) -> Path | None:
+def performance_figure(summary: pd.DataFrame, path: Path, order: MethodOrder = MethodOrder()) -> Path | None:
     """Dot plot of mean ± std over folds per method, one panel per task and metric row.
 
     Parameters
@@ -352,7 +354,7 @@ def performance_figure(summary: pd.DataFrame, path: Path) -> Path | None:
         return None
     tasks = order_tasks(summary["task"])
     rows = [r for r in ("AUC", "RMSE") if r in set(summary["row"])]
-    methods = order_methods(summary["method"])
+    methods = order.methods(summary["method"])
     colours = _method_colours(methods)
     ypos = {m: len(methods) - 1 - i for i, m in enumerate(methods)}
     with house_style():
@@ -395,7 +397,8 @@ def _embedding_blocks(columns: list[str]) -> dict[str, list[str]]:
     return blocks
 
 
-def embeddings_figure(embeddings: pd.DataFrame, path: Path, method: str | None = None) -> Path | None:
+def embeddings_figure(embeddings: pd.DataFrame, path: Path, method: str | None = None,
+                      order: MethodOrder = MethodOrder()) -> Path | None:
     """PCA projection of test-split embeddings coloured by diagnosis.
 
     Embeddings of different folds come from different models, so one fold is
@@ -410,7 +413,7 @@ def embeddings_figure(embeddings: pd.DataFrame, path: Path, method: str | None =
     path
         PNG to write.
     method
-        Method shown; default :func:`main_method`.
+        Method shown; default ``order.main_method``.
 
     Returns
     -------
@@ -423,7 +426,7 @@ def embeddings_figure(embeddings: pd.DataFrame, path: Path, method: str | None =
         return None
     if "method" in frame.columns:
         frame["method"] = frame["method"].astype(str)
-        method = method or main_method(frame["method"])
+        method = method or order.main_method(frame["method"])
         frame = frame[frame["method"] == method]
     title_fold = ""
     if "fold" in frame.columns and frame["fold"].notna().any():

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from alignome.config import METHODS
 from alignome.diagnoses import DIAGNOSES, TASKS
 
-#: The method the paper proposes; figures that show one method show this one.
-MAIN_METHOD = "contrastive+fusion"
 #: One colour per diagnosis, the same in every figure.
 DIAGNOSIS_COLOURS = {"CN": "#1b9e77", "MCI": "#d95f02", "AD": "#7570b3"}
 
@@ -37,25 +35,38 @@ def _ordered(values: Iterable[str], known: Iterable[str]) -> list[str]:
     return first + rest
 
 
-def order_methods(methods: Iterable[str]) -> list[str]:
-    """Order methods as in ``alignome.config.METHODS``, unknown ones next, oracle last.
+@dataclass(frozen=True)
+class MethodOrder:
+    """How a recipe's methods are shown: its ``known`` methods first in that order, others next, the oracle last.
 
-    Parameters
-    ----------
-    methods
-        Method names, possibly repeated.
-
-    Returns
-    -------
-    list of str
-        Distinct names in display order.
+    ``main`` is the method a figure of one method shows (the method a paper proposes).
     """
-    ordered = _ordered(methods, METHODS)
-    return [m for m in ordered if not is_oracle(m)] + [m for m in ordered if is_oracle(m)]
+
+    known: tuple[str, ...] = ()
+    main: str | None = None
+
+    def methods(self, methods: Iterable[str]) -> list[str]:
+        """Distinct names of ``methods`` in display order."""
+        ordered = _ordered(methods, self.known)
+        return [m for m in ordered if not is_oracle(m)] + [m for m in ordered if is_oracle(m)]
+
+    def main_method(self, methods: Iterable[str]) -> str | None:
+        """The method figures of a single method show.
+
+        ``main`` when present, else the first non-oracle method in display order, else the
+        oracle, else None when ``methods`` is empty.
+        """
+        ordered = self.methods(methods)
+        if self.main in ordered:
+            return self.main
+        non_oracle = [m for m in ordered if not is_oracle(m)]
+        if non_oracle:
+            return non_oracle[0]
+        return ordered[0] if ordered else None
 
 
 def order_tasks(tasks: Iterable[str]) -> list[str]:
-    """Order tasks as in ``alignome.config.TASKS``, unknown ones after.
+    """Order tasks as in :data:`alignome.diagnoses.TASKS`, unknown ones after.
 
     Parameters
     ----------
@@ -85,29 +96,6 @@ def order_diagnoses(labels: Iterable[str]) -> list[str]:
     """
     seen = set(str(v) for v in labels)
     return [d for d in DIAGNOSES if d in seen] + sorted(seen - set(DIAGNOSES))
-
-
-def main_method(methods: Iterable[str]) -> str | None:
-    """The method figures of a single method show.
-
-    Parameters
-    ----------
-    methods
-        Method names present in a table.
-
-    Returns
-    -------
-    str or None
-        ``contrastive+fusion`` when present, else the first non-oracle method in
-        display order, else the oracle, else None when ``methods`` is empty.
-    """
-    ordered = order_methods(methods)
-    if MAIN_METHOD in ordered:
-        return MAIN_METHOD
-    non_oracle = [m for m in ordered if not is_oracle(m)]
-    if non_oracle:
-        return non_oracle[0]
-    return ordered[0] if ordered else None
 
 
 def task_classes(task: str) -> list[str]:

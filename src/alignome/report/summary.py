@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from alignome.errors import DataError
-from alignome.report.ordering import is_oracle, order_methods, order_tasks, task_classes
+from alignome.report.ordering import MethodOrder, is_oracle, order_tasks, task_classes
 
 #: Columns ``results.csv`` must have.
 RESULT_COLUMNS = ("method", "task", "metric", "fold", "value")
@@ -40,7 +40,7 @@ def _auc_metric_for(task: str, metrics: set[str]) -> str:
     return "auc"
 
 
-def summarise(results: pd.DataFrame) -> pd.DataFrame:
+def summarise(results: pd.DataFrame, order: MethodOrder = MethodOrder()) -> pd.DataFrame:
     """Mean and standard deviation over outer folds per method, task and table row.
 
     Parameters
@@ -60,7 +60,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         (``ddof=1``, NaN for a single fold); ``best`` marks the highest AUC or
         lowest RMSE per task among non-oracle methods, judged on values rounded to
         3 decimals so that displayed ties are all best. Rows are in display order
-        (methods as in ``alignome.config.METHODS``, oracle last).
+        (methods as ``order`` says, oracle last).
 
     Raises
     ------
@@ -99,7 +99,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         target = rounded.max() if HIGHER_IS_BETTER[row] else rounded.min()
         out.loc[candidates.index[rounded == target], "best"] = True
 
-    method_rank = {m: i for i, m in enumerate(order_methods(out["method"]))}
+    method_rank = {m: i for i, m in enumerate(order.methods(out["method"]))}
     task_rank = {t: i for i, t in enumerate(order_tasks(out["task"]))}
     row_rank = {"AUC": 0, "RMSE": 1}
     out = out.sort_values(
@@ -138,7 +138,7 @@ def _fold_counts_text(summary: pd.DataFrame) -> str:
     return f"n = {counts[0]}–{counts[-1]} outer folds per cell (differs between cells)"
 
 
-def summary_markdown(results: pd.DataFrame) -> str:
+def summary_markdown(results: pd.DataFrame, order: MethodOrder = MethodOrder()) -> str:
     """Markdown table in the shape of paper 000 Table 1 plus an explanatory note.
 
     One row pair per method (AUC row, RMSE row), one column per task, cells
@@ -150,6 +150,8 @@ def summary_markdown(results: pd.DataFrame) -> str:
     ----------
     results
         Long table as read from ``results.csv`` (see :func:`summarise`).
+    order
+        Display order of the methods.
 
     Returns
     -------
@@ -161,7 +163,7 @@ def summary_markdown(results: pd.DataFrame) -> str:
     DataError
         If a required column is missing.
     """
-    summary = summarise(results)
+    summary = summarise(results, order)
     if summary.empty:
         return "_No AUC or RMSE results in results.csv._\n"
     tasks = order_tasks(summary["task"])
@@ -172,7 +174,7 @@ def summary_markdown(results: pd.DataFrame) -> str:
         "| Model | Metric | " + " | ".join(tasks) + " |",
         "|---|---|" + "|".join("---" for _ in tasks) + "|",
     ]
-    for method in order_methods(summary["method"]):
+    for method in order.methods(summary["method"]):
         for i, row in enumerate(rows_present):
             label = method + (" (sees ground truth)" if is_oracle(method) else "") if i == 0 else ""
             cells = []

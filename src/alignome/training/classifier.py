@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,7 +14,6 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 from torch import Tensor
 
-from alignome.config import ClassifierConfig
 from alignome.errors import DataError
 from alignome.models.fusion import GatedFusionNet
 from alignome.training._state import make_adamw, snapshot
@@ -83,11 +82,9 @@ class FusionClassifier(BaseEstimator):
         self.batch_size = batch_size
 
     @classmethod
-    def from_config(cls, cfg: ClassifierConfig, n_classes: int, **overrides: Any) -> "FusionClassifier":
-        """Build from a :class:`~alignome.config.ClassifierConfig` (``overrides`` win)."""
-        params = cfg.model_dump()
-        params.update(overrides)
-        return cls(n_classes=n_classes, **params)
+    def from_settings(cls, settings: Mapping[str, Any], n_classes: int, **overrides: Any) -> "FusionClassifier":
+        """Build from a mapping of constructor arguments (a recipe's classifier section; ``overrides`` win)."""
+        return cls(n_classes=n_classes, **{**settings, **overrides})
 
     # ------------------------------------------------------------------ inputs
     def _inputs(

@@ -46,8 +46,8 @@ def validation_loss(emb: Tensor, rounds: list[tuple[np.ndarray, np.ndarray]], lo
 
 
 def reidentification_top1(emb: np.ndarray, scans: pd.DataFrame) -> float:
-    """Re-identification top-1 (ties counted as expected hits) of :mod:`alignome.evaluation.longitudinal`."""
-    from alignome.evaluation.longitudinal import reidentification
+    """Re-identification top-1 (ties counted as expected hits) of :mod:`alignome.evaluation.visit_metrics`."""
+    from alignome.evaluation.visit_metrics import reidentification
 
     return float(reidentification(emb, scans.reset_index(drop=True), ks=(1,))["top1"])
 

@@ -1,6 +1,6 @@
 """Running a 3D Lightning training into a folder: inputs, settings key, resume, outcome.
 
-Shared by the contrastive (:mod:`alignome.training.longitudinal`) and supervised
+Shared by the contrastive (:mod:`alignome.training.contrastive3d`) and supervised
 (:mod:`alignome.training.supervised3d`) trainings.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,6 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 from torch import Tensor
 
-from alignome.config import MethodConfig
 from alignome.errors import DataError
 from alignome.models.snp_volume import SnpVolumeModel
 from alignome.objectives.paired import PairedContrastiveReconstructionLoss
@@ -41,28 +41,52 @@ def _vector(name: str, x: ArrayLike, n: int) -> NDArray[np.float32]:
     return arr
 
 
+@dataclass(frozen=True)
+class PretrainSettings:
+    """Model, objective and optimisation of paper 000's pretraining (a recipe adapts its schema to this).
+
+    ``contrastive_form`` is ``"decoupled"`` (positive not in the denominator) or ``"standard"``.
+    A fraction ``val_fraction`` of subjects is held out for early stopping with ``patience`` epochs.
+    """
+
+    embedding_dim: int = 32
+    hidden: tuple[int, ...] = (128,)
+    dropout: float = 0.1
+    temperature: float = 0.1
+    contrastive_form: str = "decoupled"
+    contrastive_weight: float = 1.0
+    reconstruction_weight: float = 1.0
+    age_conditioning: bool = True
+    epochs: int = 200
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    patience: int = 15
+    val_fraction: float = 0.15
+
+
 class ContrastivePretrainer(BaseEstimator):
     """Fit :class:`~alignome.models.SnpVolumeModel` with the paper 000 objective.
 
     Loss = ``contrastive_weight`` x symmetric contrastive loss (cosine / τ,
-    ``method_cfg.contrastive_form``) + ``reconstruction_weight`` x (MSE of SNPs +
+    ``settings.contrastive_form``) + ``reconstruction_weight`` x (MSE of SNPs +
     MSE of volumes). Each row is one MRI scan paired with its subject's SNPs
     and the age at that scan; two scans of one subject in a batch are each
     other's negatives, as in the paper.
 
-    A fraction ``method_cfg.pretrain.val_fraction`` of *subjects* (never
+    A fraction ``settings.val_fraction`` of *subjects* (never
     splitting one) is held out for early stopping on the validation loss; the
     weights of the best epoch are restored.
 
     Parameters
     ----------
-    method_cfg
-        Model, objective and ``pretrain`` settings.
+    settings
+        Model, objective and optimisation settings.
     seed
         Seeds the weights (``torch.manual_seed``), dropout, batch shuffling and
         the validation split. Same inputs and seed give identical embeddings.
     contrastive_weight, reconstruction_weight, age_conditioning
-        Overrides of the ``method_cfg`` values (None: take them from it); used
+        Overrides of the ``settings`` values (None: take them from it); used
         by the ablations only-reconstruction, only-contrastive and no-age.
 
     Attributes
@@ -86,13 +110,13 @@ class ContrastivePretrainer(BaseEstimator):
 
     def __init__(
         self,
-        method_cfg: MethodConfig,
+        settings: PretrainSettings,
         seed: int = 0,
         contrastive_weight: float | None = None,
         reconstruction_weight: float | None = None,
         age_conditioning: bool | None = None,
     ) -> None:
-        self.method_cfg = method_cfg
+        self.settings = settings
         self.seed = seed
         self.contrastive_weight = contrastive_weight
         self.reconstruction_weight = reconstruction_weight
@@ -100,7 +124,7 @@ class ContrastivePretrainer(BaseEstimator):
 
     # ------------------------------------------------------------------ settings
     def _settings(self) -> tuple[float, float, bool]:
-        cfg = self.method_cfg
+        cfg = self.settings
         cw = cfg.contrastive_weight if self.contrastive_weight is None else float(self.contrastive_weight)
         rw = cfg.reconstruction_weight if self.reconstruction_weight is None else float(self.reconstruction_weight)
         age = cfg.age_conditioning if self.age_conditioning is None else bool(self.age_conditioning)
@@ -134,8 +158,7 @@ class ContrastivePretrainer(BaseEstimator):
             ``self``.
         """
         t0 = time.perf_counter()
-        cfg = self.method_cfg
-        pcfg = cfg.pretrain
+        cfg = self.settings
         cw, rw, use_age = self._settings()
         x_s = _matrix("snps", snps)
         n = x_s.shape[0]
@@ -150,7 +173,7 @@ class ContrastivePretrainer(BaseEstimator):
         if g.shape != (n,):
             raise DataError(f"groups must have shape ({n},), got {g.shape}", field="groups")
 
-        train_idx, val_idx = group_holdout(g, pcfg.val_fraction, self.seed)
+        train_idx, val_idx = group_holdout(g, cfg.val_fraction, self.seed)
         if cw > 0 and len(val_idx) < 2:
             train_idx, val_idx = np.arange(n), np.arange(0)
         if len(train_idx) < 2:
@@ -169,17 +192,17 @@ class ContrastivePretrainer(BaseEstimator):
             age_conditioning=use_age,
         )
         loss_fn = PairedContrastiveReconstructionLoss(cfg.temperature, cfg.contrastive_form, cw, rw)
-        opt = make_adamw(model.parameters(), lr=pcfg.lr, weight_decay=pcfg.weight_decay)
+        opt = make_adamw(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
         ts, ta, tv = (torch.from_numpy(a[train_idx]) for a in (x_s, x_a, x_v))
         vs, va, vv = (torch.from_numpy(a[val_idx]) for a in (x_s, x_a, x_v))
         n_train = len(train_idx)
-        bs = max(2, int(pcfg.batch_size))
+        bs = max(2, int(cfg.batch_size))
 
         history: list[dict[str, Any]] = []
         best_loss, best_epoch, best_state = math.inf, 0, snapshot(model)
         since_best = 0
-        for epoch in range(1, pcfg.epochs + 1):
+        for epoch in range(1, cfg.epochs + 1):
             model.train()
             perm = torch.randperm(n_train, generator=gen)
             sums = {"loss": 0.0, "contrastive": 0.0, "reconstruction": 0.0}
@@ -221,7 +244,7 @@ class ContrastivePretrainer(BaseEstimator):
                 best_loss, best_epoch, best_state, since_best = monitor, epoch, snapshot(model), 0
             else:
                 since_best += 1
-                if since_best >= pcfg.patience:
+                if since_best >= cfg.patience:
                     break
 
         model.load_state_dict(best_state)

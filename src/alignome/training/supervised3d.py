@@ -6,11 +6,11 @@ encoder": :class:`~alignome.models.cnn3d.CNN3DEncoder` with a diagnosis head
 age standardised with the mean and standard deviation of the *training* scans
 only; scans without an age are ignored), trained on single training scans
 (not pairs) with the same augmentations, optimiser and checkpointing as
-:func:`~alignome.training.longitudinal.fit_contrastive`. The best epoch is the
+:func:`~alignome.training.contrastive3d.fit_contrastive`. The best epoch is the
 one with the lowest validation loss (cross-entropy + MSE on the validation
 scans). Its :class:`SupervisedEncoder3D` returns ``forward(x)["embedding"]``,
 the L2-normalised encoder features, so
-:func:`~alignome.training.longitudinal.embed_volumes` embeds with either model.
+:func:`~alignome.training.contrastive3d.embed_volumes` embeds with either model.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from alignome.training.lightning_runs import (
     run_key,
     run_trainer,
 )
-from alignome.training.longitudinal import ContrastiveTrainSettings
+from alignome.training.contrastive3d import ContrastiveTrainSettings
 from alignome.training.volume_batches import ScanVolumes, batch_generator, keep_batch, scan_loader
 
 IGNORE = -100
@@ -261,7 +261,7 @@ def fit_supervised(volumes: np.ndarray, scans: pd.DataFrame, train_rows: Any, va
     Parameters
     ----------
     volumes, scans, train_rows, val_rows
-        As :func:`~alignome.training.longitudinal.fit_contrastive`. Training
+        As :func:`~alignome.training.contrastive3d.fit_contrastive`. Training
         scans with neither a diagnosis nor an age are not used.
     settings
         Uses ``epochs``, ``batch_size`` (``2 * batch_size`` scans per step, the
@@ -269,7 +269,7 @@ def fit_supervised(volumes: np.ndarray, scans: pd.DataFrame, train_rows: Any, va
         ``augment``, ``seed``, ``precision``; every labelled training scan is
         seen once per epoch (``fraction`` is not used).
     out_dir, resume, progress, devices, strategy, num_workers, accelerator, tune_malloc
-        As :func:`~alignome.training.longitudinal.fit_contrastive`.
+        As :func:`~alignome.training.contrastive3d.fit_contrastive`.
 
     Returns
     -------

@@ -11,7 +11,9 @@ import yaml
 from typer.testing import CliRunner
 
 from alignome.cli import app
-from alignome.config import METHODS, TASKS, Recipe
+from alignome.diagnoses import TASKS
+from alignome.recipes.ad_gated_fusion.methods import METHODS
+from alignome.recipes.ad_gated_fusion.schema import Recipe
 
 from tests.helpers.paths import RECIPES
 

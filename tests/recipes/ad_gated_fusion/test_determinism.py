@@ -8,7 +8,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from alignome.cli import app
-from alignome.run import run_recipe
+from alignome.recipes.runner import run_recipe
 
 from tests.helpers.paths import RECIPES
 

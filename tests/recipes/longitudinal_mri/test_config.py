@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from alignome.cohort.splits import train_val_test_subjects
-from alignome.config import Recipe, load_recipe
+from alignome.recipes.ad_gated_fusion.schema import Recipe
+from alignome.recipes.registry import load_recipe
 from alignome.errors import ConfigError
-from alignome.longitudinal.config import LongitudinalMRIRecipe
-from alignome.longitudinal.report import comparison_markdown
+from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe
+from alignome.recipes.longitudinal_mri.report import comparison_markdown
 
 from tests.helpers.paths import RECIPES
 

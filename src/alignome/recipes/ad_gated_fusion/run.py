@@ -1,27 +1,26 @@
-"""Run a recipe end to end: cohort → folds → methods → tables → report."""
+"""Run the ``ad-gated-fusion`` recipe end to end: cohort → folds → methods → tables → report."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
-from joblib import Parallel, delayed
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from alignome.checkpoint import atomic_write_bytes, load_checkpoint, save_checkpoint
 from alignome.cohort.load import load_cohort
 from alignome.cohort.pairing import final_visits, pair_scans
+from alignome.cohort.sources import DataConfig
 from alignome.cohort.splits import outer_folds
-from alignome.config import DIAGNOSES, DataConfig, Recipe, dump_recipe, load_data_section, load_recipe
-from alignome.evaluation.protocol import encode_fold, evaluate_task
-from alignome.logs import run_logger
-
-DEFAULT_RUNS = Path("runs")
+from alignome.diagnoses import DIAGNOSES
+from alignome.recipes.ad_gated_fusion.evaluation import encode_fold, evaluate_task
+from alignome.recipes.ad_gated_fusion.report import build_report
+from alignome.recipes.ad_gated_fusion.schema import Recipe
+from alignome.recipes.loading import load_data_section
+from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
+from alignome.recipes.work_units import run_units
+from alignome.report.summary import RESULT_COLUMNS
 
 
 def materialise_data(recipe: Recipe, out: Path, log: logging.Logger) -> DataConfig:
@@ -31,15 +30,10 @@ def materialise_data(recipe: Recipe, out: Path, log: logging.Logger) -> DataConf
     from alignome.simulate.ad_cohort import simulate_ad_cohort
 
     params = {"subjects": 844, "seed": recipe.seed, **recipe.data.simulate}
-    data_dir = out / "data"
-    stamp = data_dir / "simulate.json"
-    if not (stamp.is_file() and json.loads(stamp.read_text()) == params):
-        log.info("simulating cohort %s into %s", params, data_dir)
-        simulate_ad_cohort(data_dir, subjects=int(params["subjects"]), seed=int(params["seed"]))
-        atomic_write_bytes(stamp, json.dumps(params).encode())
-    else:
-        log.info("reusing simulated cohort in %s", data_dir)
-    section = load_data_section(data_dir)
+    data_dir = simulate_once(
+        out, params, lambda d, subjects, seed, **_: simulate_ad_cohort(d, subjects=int(subjects), seed=int(seed)), log, "cohort"
+    )
+    section = load_data_section(data_dir, DataConfig)
     section.update(
         diagnosis_map=recipe.data.diagnosis_map,
         label_window_days=recipe.data.label_window_days,
@@ -65,41 +59,6 @@ def _summary(results: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def _run_units(
-    label: str,
-    units: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]],
-    ckpt_dir: Path,
-    key: str,
-    jobs: int,
-    log: logging.Logger,
-) -> dict[str, Any]:
-    """Run named units of work on ``jobs`` processes with a progress bar.
-
-    Each finished unit is checkpointed atomically as ``ckpt_dir/<name>.pkl``;
-    units already checkpointed under the same settings ``key`` are loaded, not rerun.
-    """
-    done = {name: v for name in units if (v := load_checkpoint(ckpt_dir / f"{name}.pkl", key)) is not None}
-    if done:
-        log.info("resuming %s: %d of %d units already done", label, len(done), len(units))
-    todo = [name for name in units if name not in done]
-    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns) as bar:
-        task = bar.add_task(label, total=len(units), completed=len(done))
-        runner = Parallel(n_jobs=max(1, min(jobs, len(todo))), return_as="generator_unordered")
-        results = runner(delayed(_named)(name, *units[name]) for name in todo)
-        for name, value in results:
-            save_checkpoint(ckpt_dir / f"{name}.pkl", key, value)
-            done[name] = value
-            timing = ", ".join(f"{k} {v:.1f}s" for k, v in getattr(value, "timings_s", {}).items())
-            log.info("%s done (%s)", name, timing)
-            bar.advance(task)
-    return done
-
-
-def _named(name: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
-    return name, fn(*args)
-
-
 def mri_embeddings_by_subject(embeddings: pd.DataFrame) -> pd.DataFrame:
     """One row per subject (``IID``): the out-of-fold MRI embedding of the subject's latest scan.
 
@@ -109,46 +68,6 @@ def mri_embeddings_by_subject(embeddings: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in embeddings.columns if c.startswith("z_mri_")]
     latest = embeddings.dropna(subset=cols).sort_values(["subject", "age"]).groupby("subject").tail(1)
     return latest[["subject", *cols]].rename(columns={"subject": "IID"}).reset_index(drop=True)
-
-
-def open_run_dir(recipe: Any, preset: str | None, out: Path) -> tuple[logging.Logger, str]:
-    """Create the run directory, its log and ``config.resolved.yaml``.
-
-    Returns the run's logger and the settings key (hash of the resolved recipe)
-    under which its checkpoints are stored, so a changed recipe never resumes
-    from another recipe's checkpoints.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    log = run_logger(out / "run.log")
-    resolved = dump_recipe(recipe)
-    atomic_write_bytes(out / "config.resolved.yaml", resolved.encode())
-    log.info("recipe %s (preset %s, seed %d) → %s", recipe.name, preset, recipe.seed, out)
-    return log, hashlib.sha256(resolved.encode()).hexdigest()
-
-
-def run_recipe(
-    recipe_path: Path,
-    preset: str | None = None,
-    data_dir: Path | None = None,
-    out: Path | None = None,
-    seed: int | None = None,
-    overrides: dict[str, Any] | None = None,
-) -> Path:
-    """Run a recipe of any kind and write its run directory; returns the directory.
-
-    Completed units of work are checkpointed atomically under ``checkpoints/``;
-    running the same recipe into the same directory resumes from them.
-    """
-    overrides = dict(overrides or {})
-    if seed is not None:
-        overrides["seed"] = seed
-    recipe = load_recipe(recipe_path, preset=preset, data_dir=data_dir, overrides=overrides)
-    out = Path(out) if out is not None else DEFAULT_RUNS / f"{recipe.name}-{preset or 'default'}"
-    if recipe.kind == "longitudinal-mri":
-        from alignome.longitudinal.run import run_longitudinal
-
-        return run_longitudinal(recipe, preset, out)
-    return run_gated_fusion(recipe, preset, out)
 
 
 def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
@@ -177,14 +96,14 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
     jobs = recipe.protocol.jobs
 
     t0 = time.perf_counter()
-    encodings = _run_units(
+    encodings = run_units(
         "pretraining (outer folds)",
         {f"fold{f.index}": (encode_fold, (cohort, pairs, final, f, recipe)) for f in folds},
         ckpt, key, jobs, log,
     )
     timings["pretraining"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    evaluated = _run_units(
+    evaluated = run_units(
         "fitting methods (fold × task)",
         {
             f"fold{f.index}-{task.replace('/', '_')}": (evaluate_task, (encodings[f"fold{f.index}"], task, recipe))
@@ -197,7 +116,7 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
 
     encs = [encodings[f"fold{f.index}"] for f in folds]
     ordered = [evaluated[f"fold{f.index}-{t.replace('/', '_')}"] for f in folds for t in recipe.protocol.tasks]
-    results = pd.DataFrame([r for f in ordered for r in f.results], columns=["method", "task", "metric", "fold", "value"])
+    results = pd.DataFrame([r for f in ordered for r in f.results], columns=list(RESULT_COLUMNS))
     results.to_csv(out / "results.csv", index=False)
     _concat([p for f in ordered for p in f.predictions]).to_csv(out / "predictions.csv", index=False)
     _concat([g for f in ordered for g in f.gates]).to_csv(out / "gates.csv", index=False)
@@ -227,12 +146,4 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
         },
         "timings_s": timings,
     }
-    from alignome.report.build import build_report
-
-    t0 = time.perf_counter()
-    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
-    build_report(out)
-    timings["report"] = time.perf_counter() - t0
-    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
-    log.info("run finished: %s", out / "report.html")
-    return out
+    return finish_run(out, metrics, build_report, log)

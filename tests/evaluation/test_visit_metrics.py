@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from alignome.errors import DataError
-from alignome.evaluation.longitudinal import (
+from alignome.evaluation.visit_metrics import (
     distance_distributions,
     linear_probes,
     reidentification,

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from alignome.longitudinal import ORACLE
-from alignome.evaluation.longitudinal import linear_probes, reidentification, temporal_consistency
+from alignome.recipes.longitudinal_mri.methods import ORACLE
+from alignome.evaluation.visit_metrics import linear_probes, reidentification, temporal_consistency
 from alignome.training.volume_batches import embed_volumes
 
 #: Scan-table columns copied into ``embeddings.parquet``.

@@ -1,4 +1,4 @@
-"""Paper 000's nested cross-validation in two stages per outer fold.
+"""Paper 000's nested cross-validation in two stages per outer fold: the recipe's evaluation wiring.
 
 Stage 1 (:func:`encode_fold`) fits the transforms and pretrains the encoders on
 the fold's training subjects; stage 2 (:func:`evaluate_task`) fits and scores
@@ -16,13 +16,14 @@ import torch
 
 from alignome.cohort.model import Cohort
 from alignome.cohort.splits import SubjectFold
-from alignome.config import Recipe
+from alignome.diagnoses import TASK_CLASSES
 from alignome.evaluation.baselines import BaselinePrediction, oracle, random_forest
 from alignome.evaluation.fold_inputs import FoldInputs, prepare_fold
-from alignome.evaluation.methods import MAIN_METHOD, NEURAL_METHODS, PRETRAIN_VARIANTS
-from alignome.evaluation.search import classifier_from, tune_classifier
-from alignome.evaluation.tasks import TASK_CLASSES, auc_metric_name, mmse_rmse, scale_mmse, task_auc
-from alignome.training.pretrain import ContrastivePretrainer
+from alignome.evaluation.search import SearchSpace, classifier_from, tune_classifier
+from alignome.evaluation.tasks import auc_metric_name, mmse_rmse, scale_mmse, task_auc
+from alignome.recipes.ad_gated_fusion.methods import MAIN_METHOD, NEURAL_METHODS, PRETRAIN_VARIANTS
+from alignome.recipes.ad_gated_fusion.schema import MethodConfig, Recipe
+from alignome.training.pretrain import ContrastivePretrainer, PretrainSettings
 
 
 @dataclass
@@ -81,6 +82,18 @@ def _truth_features(cohort: Cohort, final: pd.DataFrame) -> np.ndarray | None:
     return np.column_stack([merged[cols].to_numpy(dtype=float), final["age"].to_numpy(dtype=float)])
 
 
+def pretrain_settings(method: MethodConfig) -> PretrainSettings:
+    """The pretrainer's settings from the recipe's ``method`` section."""
+    p = method.pretrain
+    return PretrainSettings(
+        embedding_dim=method.embedding_dim, hidden=tuple(method.hidden), dropout=method.dropout,
+        temperature=method.temperature, contrastive_form=method.contrastive_form,
+        contrastive_weight=method.contrastive_weight, reconstruction_weight=method.reconstruction_weight,
+        age_conditioning=method.age_conditioning, epochs=p.epochs, batch_size=p.batch_size, lr=p.lr,
+        weight_decay=p.weight_decay, patience=p.patience, val_fraction=p.val_fraction,
+    )
+
+
 def fold_seed(recipe: Recipe, fold: int) -> int:
     """The seed of everything random inside one outer fold."""
     return recipe.seed * 1000 + fold
@@ -102,7 +115,7 @@ def encode_fold(cohort: Cohort, pairs: pd.DataFrame, final: pd.DataFrame, fold: 
     wanted = _neural_methods(recipe)
     t0 = time.perf_counter()
     for variant in sorted({NEURAL_METHODS[m].pretrain_variant for m in wanted}):
-        pre = ContrastivePretrainer(recipe.method, seed=seed, **PRETRAIN_VARIANTS[variant])
+        pre = ContrastivePretrainer(pretrain_settings(recipe.method), seed=seed, **PRETRAIN_VARIANTS[variant])
         p = data.pretrain
         pre.fit(p.snp, p.age, p.volumes, groups=p.subject)
         f = data.final_inputs
@@ -144,6 +157,8 @@ def evaluate_task(enc: FoldEncodings, task: str, recipe: Recipe) -> FoldResult:
     mmse_tr = scale_mmse(data.final["mmse"].to_numpy(dtype=float)[train])
     test_rows = data.final[test]
 
+    space = SearchSpace(**proto.search.model_dump())
+    classifier_defaults = recipe.method.classifier.model_dump()
     t0 = time.perf_counter()
     for method in _neural_methods(recipe):
         spec = NEURAL_METHODS[method]
@@ -153,9 +168,9 @@ def evaluate_task(enc: FoldEncodings, task: str, recipe: Recipe) -> FoldResult:
         tr = {k: v[train] for k, v in inputs.items()}
         te = {k: v[test] for k, v in inputs.items()}
         params = tune_classifier(
-            tr, y_tr, mmse_tr, proto.search, recipe.method.classifier, spec.modalities, proto.trials, proto.inner_folds, seed
+            tr, y_tr, mmse_tr, space, classifier_defaults, spec.modalities, proto.trials, proto.inner_folds, seed
         )
-        model = classifier_from(params, recipe.method.classifier, len(classes), spec.modalities, seed)
+        model = classifier_from(params, classifier_defaults, len(classes), spec.modalities, seed)
         model.fit(**tr, y=y_tr, mmse01=mmse_tr)
         _record(res, method, task, y_te, BaselinePrediction(model.predict_proba(**te), model.predict_mmse(**te), params), test_rows)
         if method == MAIN_METHOD:

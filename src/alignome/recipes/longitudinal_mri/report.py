@@ -9,8 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignome.longitudinal import CONTRASTIVE, ORACLE
-from alignome.report.html import FigureEntry, render_html
+from alignome.analysis.trajectories import distance_figure, trajectory_figure
+from alignome.evaluation.visit_metrics import distance_distributions
+from alignome.recipes.longitudinal_mri.methods import CONTRASTIVE, ORACLE
+from alignome.report.build import fresh_figure_dir, write_report
+from alignome.report.figures import house_style, new_figure, save_figure
+from alignome.report.html import FigureEntry
 from alignome.report.rundir import RunFiles
 
 #: Result rows in display order: (task, metric, label, higher is better or None).
@@ -125,9 +129,6 @@ def _embedding_matrix(embeddings: pd.DataFrame, method: str, split: str) -> tupl
 
 
 def _figures(run: RunFiles, fig_dir: Path, seed: int) -> list[FigureEntry]:
-    from alignome.analysis.trajectories import distance_figure, trajectory_figure
-    from alignome.evaluation.longitudinal import distance_distributions
-
     figures: list[FigureEntry] = []
     if run.curves is not None:
         path = contrastive_curves_figure(run.curves, fig_dir / "training_curves.png")
@@ -163,8 +164,6 @@ def _figures(run: RunFiles, fig_dir: Path, seed: int) -> list[FigureEntry]:
 
 def contrastive_curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
     """Loss and validation top-1 against epoch, one colour per encoder, best epoch marked."""
-    from alignome.report.figures import house_style, new_figure, save_figure
-
     frame = curves.copy()
     for col in ("epoch", "train_loss", "val_loss", "val_top1"):
         if col in frame.columns:
@@ -203,12 +202,6 @@ def build_longitudinal_report(run: RunFiles) -> Path:
     table_md = comparison_markdown(run.results)
     speed_md = speed_markdown(metrics)
     header = f"# alignome run summary — recipe {metrics.get('recipe', run_dir.name)}"
-    (run_dir / "summary.md").write_text(f"{header}\n\n{table_md}\n\n## Speed\n\n{speed_md}\n", encoding="utf-8")
-    fig_dir = run_dir / "figures"
-    fig_dir.mkdir(exist_ok=True)
-    for name in FIGURE_FILES:
-        (fig_dir / name).unlink(missing_ok=True)
-    figures = _figures(run, fig_dir, int(metrics.get("seed") or 0))
-    report = run_dir / "report.html"
-    report.write_text(render_html(run, table_md, figures, sections=[("Speed", speed_md)]), encoding="utf-8")
-    return report
+    summary_md = f"{header}\n\n{table_md}\n\n## Speed\n\n{speed_md}\n"
+    figures = _figures(run, fresh_figure_dir(run_dir, FIGURE_FILES), int(metrics.get("seed") or 0))
+    return write_report(run, summary_md, table_md, figures, sections=[("Speed", speed_md)])

@@ -1,4 +1,4 @@
-"""What each method of the comparison means: pretraining variant and modalities used."""
+"""The methods paper 000 compares, and what each neural one means: pretraining variant and modalities used."""
 
 from __future__ import annotations
 
@@ -31,4 +31,8 @@ NEURAL_METHODS: dict[str, NeuralMethod] = {
     "snp-only": NeuralMethod("full", ("snp",)),
 }
 
+#: The method the paper proposes; figures that show one method show this one.
 MAIN_METHOD = "contrastive+fusion"
+
+#: Every method of the comparison, in display order (the oracle sees the true disease severity).
+METHODS = (*NEURAL_METHODS, "random-forest", "oracle")

@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from alignome.longitudinal import CONTRASTIVE
-from alignome.longitudinal.config import LongitudinalMRIRecipe
+from alignome.recipes.longitudinal_mri.methods import CONTRASTIVE
+from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe
 from alignome.training.lightning_io import quiet_lightning
-from alignome.training.longitudinal import ContrastiveTrainSettings, fit_contrastive
+from alignome.training.contrastive3d import ContrastiveTrainSettings, fit_contrastive
 
 FORM_TEXT = {
     "standard": "standard InfoNCE (positive in the denominator), symmetric over the two visits",

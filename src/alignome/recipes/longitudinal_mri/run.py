@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -12,12 +11,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignome.checkpoint import atomic_write_bytes
 from alignome.cohort.image_cohort import ImageCohort, read_bids_folder, read_image_manifest
 from alignome.cohort.splits import SubjectSplit, train_val_test_subjects
-from alignome.config import load_data_section
-from alignome.longitudinal.config import LongitudinalMRIRecipe, MRIDataConfig
-from alignome.run import open_run_dir
+from alignome.imaging.cache import VolumeCache
+from alignome.recipes.loading import load_data_section
+from alignome.recipes.longitudinal_mri.evaluate import evaluate_encoders, oracle_probe_rows
+from alignome.recipes.longitudinal_mri.report import build_longitudinal_report
+from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe, MRIDataConfig
+from alignome.recipes.longitudinal_mri.train import train_encoders
+from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
+from alignome.simulate.mri3d import simulate_mri3d
 
 #: Default folder of the preprocessed-volume cache, shared by all runs
 #: (``data.cache_dir`` in the recipe or the environment variable ``ALIGNOME_CACHE_DIR`` override it).
@@ -36,18 +39,9 @@ def materialise_mri_data(recipe: LongitudinalMRIRecipe, out: Path, log: logging.
     data = recipe.data
     if data.simulate is None:
         return data
-    from alignome.simulate.mri3d import simulate_mri3d
-
     params = {"seed": recipe.seed, **data.simulate}
-    data_dir = out / "data"
-    stamp = data_dir / "simulate.json"
-    if not (stamp.is_file() and json.loads(stamp.read_text()) == params):
-        log.info("simulating 3D MRI cohort %s into %s", params, data_dir)
-        simulate_mri3d(data_dir, **params)
-        atomic_write_bytes(stamp, json.dumps(params).encode())
-    else:
-        log.info("reusing simulated 3D MRI cohort in %s", data_dir)
-    section = load_data_section(data_dir)
+    data_dir = simulate_once(out, params, simulate_mri3d, log, "3D MRI cohort")
+    section = load_data_section(data_dir, MRIDataConfig)
     keep = data.model_dump(exclude={"simulate", "manifest", "bids", "truth"})
     return MRIDataConfig.model_validate({**section, **keep})
 
@@ -91,9 +85,6 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     encoders; evaluate on test subjects (temporal consistency, re-identification,
     linear probes fitted on training subjects); write tables, embeddings and the report.
     """
-    from alignome.longitudinal.evaluate import evaluate_encoders, oracle_probe_rows
-    from alignome.longitudinal.train import train_encoders
-
     log, key = open_run_dir(recipe, preset, out)
     timings: dict[str, float] = {}
     jobs = recipe.protocol.jobs
@@ -111,8 +102,6 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
             len(cohort.single_visit_subjects),
         )
     log.info("cohort: %d subjects, %d scans", scans["subject"].nunique(), len(scans))
-
-    from alignome.imaging.cache import VolumeCache
 
     cache = VolumeCache(cache_dir(data), recipe.method.preprocess)
     t0 = time.perf_counter()
@@ -165,12 +154,4 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
         "speed": {**trained.speed, "inference_volumes_per_s": evaluation.inference_volumes_per_s},
         "timings_s": timings,
     }
-    from alignome.report.build import build_report
-
-    t0 = time.perf_counter()
-    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2, default=str).encode())
-    build_report(out)
-    timings["report"] = time.perf_counter() - t0
-    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2, default=str).encode())
-    log.info("run finished: %s", out / "report.html")
-    return out
+    return finish_run(out, metrics, build_longitudinal_report, log)

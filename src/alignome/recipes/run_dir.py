@@ -1,0 +1,67 @@
+"""A run directory: opened with its log and resolved recipe, a simulated cohort written once, finished with metrics and report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from alignome.checkpoint import atomic_write_bytes
+from alignome.logs import run_logger
+from alignome.recipes.loading import dump_recipe
+from alignome.report.rundir import RunFiles, load_run
+
+
+def open_run_dir(recipe: BaseModel, preset: str | None, out: Path) -> tuple[logging.Logger, str]:
+    """Create the run directory, its log and ``config.resolved.yaml``.
+
+    Returns the run's logger and the settings key (hash of the resolved recipe)
+    under which its checkpoints are stored, so a changed recipe never resumes
+    from another recipe's checkpoints.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    log = run_logger(out / "run.log")
+    resolved = dump_recipe(recipe)
+    atomic_write_bytes(out / "config.resolved.yaml", resolved.encode())
+    log.info("recipe %s (preset %s, seed %d) → %s", recipe.name, preset, recipe.seed, out)
+    return log, hashlib.sha256(resolved.encode()).hexdigest()
+
+
+def simulate_once(out: Path, params: dict[str, Any], simulate: Callable[..., Any], log: logging.Logger, what: str) -> Path:
+    """Write a simulated cohort into ``out/data`` unless the one there was made with the same ``params``.
+
+    ``simulate(data_dir, **params)`` writes the cohort; ``data/simulate.json`` stamps the
+    parameters it ran with, so a rerun into the same directory reuses the cohort.
+    """
+    data_dir = out / "data"
+    stamp = data_dir / "simulate.json"
+    if stamp.is_file() and json.loads(stamp.read_text()) == params:
+        log.info("reusing simulated %s in %s", what, data_dir)
+        return data_dir
+    log.info("simulating %s %s into %s", what, params, data_dir)
+    simulate(data_dir, **params)
+    atomic_write_bytes(stamp, json.dumps(params).encode())
+    return data_dir
+
+
+def finish_run(out: Path, metrics: dict[str, Any], build_report: Callable[[RunFiles], Path], log: logging.Logger) -> Path:
+    """Write ``metrics.json``, build the report from it, then write the metrics again with the report's time.
+
+    ``metrics["timings_s"]`` gains ``report``. Returns ``out``.
+    """
+    def write() -> None:
+        atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2, default=str).encode())
+
+    t0 = time.perf_counter()
+    write()
+    build_report(load_run(out))
+    metrics.setdefault("timings_s", {})["report"] = time.perf_counter() - t0
+    write()
+    log.info("run finished: %s", out / "report.html")
+    return out
