@@ -45,7 +45,7 @@ Path('$G/data_$1/simulate.json').write_text(json.dumps(params))"
   git archive HEAD src | tar -x -C $G/head
   git archive HEAD src | tar -x -C $G/fixed
   for f in src/alignome/objectives/contrastive.py src/alignome/imaging/augment.py \
-           src/alignome/training/lightning_runs.py src/alignome/training/longitudinal.py \
+           src/alignome/training/lightning_runs.py src/alignome/training/contrastive3d.py \
            src/alignome/training/supervised3d.py; do cp $f $G/fixed/$f; done
   du -sh $G
   exit 0

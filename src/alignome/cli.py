@@ -26,7 +26,7 @@ app.command("prs")(prs_command)
 
 
 def _report(message: str) -> None:
-    """Print a command's closing message on stderr with rich (imported here: ~20 ms that prs and clump skip)."""
+    """Print a command's closing message on stderr with rich (imported here, so commands that never print skip it)."""
     from rich.console import Console
 
     Console(stderr=True).print(message)

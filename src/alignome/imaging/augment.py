@@ -17,8 +17,7 @@ another's. Spatial transforms run batched on the volume's device:
 The affine is applied with probability ``affine_p`` per sample (1 by default);
 only those samples are resampled, the others get exact flips and the jitter,
 so the resampling cost scales with ``affine_p``. Costs at 96³ are measured in
-``benchmarks/cnn3d_throughput.py`` (trilinear resampling of 16 volumes of 96³
-takes about 0.25 s on two cores, the model's training step about 0.3 s).
+``benchmarks/cnn3d_throughput.py``: trilinear resampling is of the order of a training step.
 """
 
 from __future__ import annotations
@@ -131,8 +130,7 @@ def _coords(n: int, like: Tensor) -> Tensor:
 def affine_grid_3d(theta: Tensor, sizes: tuple[int, int, int]) -> Tensor:
     """``F.affine_grid(theta, (B, C, *sizes), align_corners=False)`` built by broadcasting.
 
-    Equal to ``F.affine_grid`` up to float rounding, but several times faster on
-    CPU: the grid of an affine map is a sum of three per-axis terms, so it needs
+    Equal to ``F.affine_grid`` up to float rounding, and cheaper on CPU: the grid of an affine map is a sum of three per-axis terms, so it needs
     two broadcast additions instead of a ``(D·H·W) × 4`` matrix product per sample.
 
     Parameters

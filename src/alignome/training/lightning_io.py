@@ -61,8 +61,8 @@ def tune_glibc_malloc(mmap_threshold: int = 1 << 30, trim_threshold: int = 1 << 
     3D training allocates and frees tensors of tens of MB every step (a batch
     of 16 volumes at 96³ is 56 MB in float32). glibc serves such blocks with
     ``mmap`` and returns them with ``munmap``, so every step page-faults its
-    activations afresh; on two CPU cores that doubled the forward + backward
-    time of the default encoder at 96³ (0.17 s → 0.31–0.41 s for 16 volumes).
+    activations afresh, which dominates the forward + backward time of the
+    default encoder at 96³ on two CPU cores (``benchmarks/cnn3d_throughput.py``).
     Raising the mmap and trim thresholds keeps the memory in the heap for
     reuse. The process then holds on to its peak memory until it exits.
 
