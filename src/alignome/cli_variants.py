@@ -144,7 +144,8 @@ def qc_command(
       plink --bfile cohort --extract cohort_qc.snplist --keep cohort_qc.keep --make-bed --out cohort_clean
     """
     _one_blas_thread()
-    from alignome.genetics.qc import run_qc, write_qc
+    from alignome.genetics.qc import run_qc
+    from alignome.genetics.qc_reports import write_qc
 
     try:
         result = run_qc(bfile, geno=geno, mind=mind, maf=maf, hwe=hwe, hwe_midp=hwe_midp, allow_no_sex=allow_no_sex)

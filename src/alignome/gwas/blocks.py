@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from alignome.cohort.plink_files import BED_MAGIC
+from alignome.io.plink_files import BED_MAGIC
 from alignome.errors import DataError
 from alignome.gwas.packed import PackedBlock, decode_packed
 

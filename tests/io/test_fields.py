@@ -1,12 +1,13 @@
-"""Text columns as byte spans (alignome.genetics.fields): the C kernel and the fallback read, parse and match alike."""
+"""Text columns as byte spans (alignome.io.fields): the C kernel and the fallback read, parse and match alike."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from alignome.genetics import fields
-from alignome.genetics.fields import Strings, founder_flags, parse_numbers, read_fields
+from alignome.io import fields
+from alignome.io.fields import Strings, parse_numbers, read_fields
+from alignome.io.plink_fileset import founder_flags
 
 
 @pytest.fixture
