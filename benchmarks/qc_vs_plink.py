@@ -136,7 +136,8 @@ def build(args: argparse.Namespace) -> dict:
 
 LIBRARY_CALL = (
     "import time, sys\n"
-    "from alignome.genetics.qc import run_qc, write_qc\n"
+    "from alignome.genetics.qc import run_qc\n"
+    "from alignome.genetics.qc_reports import write_qc\n"
     "t = time.perf_counter()\n"
     "res = run_qc(sys.argv[1], geno=float(sys.argv[2]), mind=float(sys.argv[3]), maf=float(sys.argv[4]),"
     " hwe=float(sys.argv[5]))\n"

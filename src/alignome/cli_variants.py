@@ -17,8 +17,8 @@ variants_app = typer.Typer(no_args_is_help=True, help="Variant-level tools that 
 def _one_blas_thread() -> None:
     """Have OpenBLAS start one thread when numpy loads (unless it is loaded already).
 
-    Clumping, scoring and QC make no BLAS call that threads would speed up, and OpenBLAS starts its
-    whole thread pool at import: about 40 ms per run with 2 threads on 2 cores.
+    Clumping, scoring and QC make no BLAS call that threads would help, and OpenBLAS starts its
+    whole thread pool at import, which every short command would pay for.
     """
     if "numpy" not in sys.modules:  # a value the user set is kept
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -144,7 +144,8 @@ def qc_command(
       plink --bfile cohort --extract cohort_qc.snplist --keep cohort_qc.keep --make-bed --out cohort_clean
     """
     _one_blas_thread()
-    from alignome.genetics.qc import run_qc, write_qc
+    from alignome.genetics.qc import run_qc
+    from alignome.genetics.qc_reports import write_qc
 
     try:
         result = run_qc(bfile, geno=geno, mind=mind, maf=maf, hwe=hwe, hwe_midp=hwe_midp, allow_no_sex=allow_no_sex)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from alignome.cohort.image_cohort import ImageCohort, read_bids_folder, read_image_manifest
-from alignome.cohort.nifti_check import (
+from alignome.io.nifti_check import (
     BAD_AFFINE,
     CONSTANT,
     MISSING,

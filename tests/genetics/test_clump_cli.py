@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from alignome.cli import app
 from alignome.genetics.clump import clump, clump_columns, read_clump_columns, read_clump_sumstats, write_clumped
-from alignome.genetics.fields import bed_kernel
+from alignome.io.fields import bed_kernel
 
 ARGS = ["--p1", "1e-2", "--p2", "0.5", "--r2", "0.1", "--kb", "1000"]
 

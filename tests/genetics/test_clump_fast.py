@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from alignome.genetics.clump import clump, read_clump_sumstats, write_clumped
-from alignome.genetics.ld import BedBitPlanes, genotype_table, pair_tables, r2_from_counts, r2_screen
+from alignome.genetics.ld import genotype_table, r2_from_counts, r2_screen
+from alignome.genetics.ld_planes import BedBitPlanes, pair_tables
 from alignome.genetics.score import polygenic_score
 from tests.helpers.plink_tools import require_plink19, run_plink
 
@@ -125,7 +126,7 @@ def test_clump_with_non_founders_and_small_cache_equals_plink19(family_data, tmp
 @pytest.mark.parametrize("n", [1, 64, 203])
 def test_haplotype_tables_give_the_same_r2(tmp_path, n, bed_backend):
     """The 3-popcount tables carry the same k11, k12, k21, k22, n11 as the full 3×3 tables."""
-    from alignome.genetics.ld import pair_haplotype_tables
+    from alignome.genetics.ld_planes import pair_haplotype_tables
 
     rng = np.random.default_rng(n + 1)
     m = 41
@@ -178,7 +179,7 @@ def _odd_fileset(prefix: Path, n: int, rng: np.random.Generator) -> list[str]:
 def test_kernel_clumps_equal_the_numpy_twin(tmp_path, n, monkeypatch):
     """On odd filesets (see _odd_fileset) and reports (absent ids, a repeated id, NSIG rows), the C kernel and
     the NumPy twin give the same clumps, members' r² included."""
-    from alignome.genetics import fields
+    from alignome.io import fields
 
     if fields.bed_kernel() is None:
         pytest.skip("the C kernel alignome.genetics._bedscore is not built")
@@ -206,12 +207,13 @@ def test_kernel_clumps_equal_the_numpy_twin(tmp_path, n, monkeypatch):
 
 def test_bad_filesets_get_clear_errors(tmp_path):
     from alignome.errors import DataError
-    from alignome.genetics.ld import read_fileset
+    from alignome.io.plink_fileset import read_fileset
 
     dosage = np.random.default_rng(0).integers(0, 3, size=(9, 5)).astype(np.float64)
     _write_bed(tmp_path / "x", dosage)
-    bed, fam, variants = read_fileset(tmp_path / "x")
-    assert len(fam) == 9 and list(variants.index) == [f"v{j}" for j in range(5)]
+    fs = read_fileset(tmp_path / "x")
+    variants = fs.variants_frame()
+    assert fs.n == 9 and list(variants.index) == [f"v{j}" for j in range(5)]
     assert variants["pos"].tolist() == [1, 1001, 2001, 3001, 4001]
     sumstats = pd.DataFrame({"variant": ["v0"], "p": [1e-6]})
     # truncated .bed
@@ -228,7 +230,7 @@ def test_bad_filesets_get_clear_errors(tmp_path):
     with pytest.raises(DataError, match="duplicated variant id 'v3'"):
         clump(tmp_path / "x", sumstats)
     (tmp_path / "x.bim").write_text("\n".join(bim[:-1] + [bim[-1].replace("4001", "NA")]) + "\n")
-    assert np.isnan(read_fileset(tmp_path / "x")[2]["pos"].iloc[-1])
+    assert np.isnan(read_fileset(tmp_path / "x").variants_frame()["pos"].iloc[-1])
     with pytest.raises(DataError, match="row 5: position 'NA' is not a whole number"):  # clumping needs positions
         clump(tmp_path / "x", sumstats)
     # wrong number of columns
@@ -244,14 +246,13 @@ def test_bad_filesets_get_clear_errors(tmp_path):
 
 
 def test_sumstats_fast_reader_agrees_with_the_general_reader(tmp_path):
-    from alignome.cohort.sumstats import read_sumstats
-    from alignome.cohort.sources import SumstatsSource
+    from alignome.genetics.select import read_sumstats
     from alignome.errors import DataError
 
     path = tmp_path / "gwas.assoc"
     path.write_text(" CHR SNP BP P\n 1 rs1 10 1e-8\n 1 rs2 20 0.5\n 2 rs3 5 1\n")
     fast = read_clump_sumstats(path)
-    slow = read_sumstats(SumstatsSource(path=path, columns={"variant": "SNP", "p": "P"}))
+    slow = read_sumstats(path, {"variant": "SNP", "p": "P"})
     assert fast["variant"].tolist() == slow["variant"].tolist() == ["rs1", "rs2", "rs3"]
     assert fast["p"].tolist() == slow["p"].tolist()
     for bad, message in (("0", "not a number in"), ("NA", "not a number in"), ("-1e-3", "not a number in")):

@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from tests.helpers.qc_reference import hwe_triples
 
-from alignome.genetics import fields, hwe, qc
+from alignome.errors import DataError
+from alignome.genetics import hwe, qc_counts, qc_reports
+from alignome.io import fields
 
 
 @pytest.fixture
 def kernel():
-    k = qc.bed_kernel()
+    k = fields.bed_kernel()
     if k is None:
         pytest.skip("the C kernel alignome.genetics._bedscore is not built")
     return k
@@ -33,11 +35,11 @@ def test_counts_equal_numpy_and_decoded_calls(kernel, n):
     raw = rng.integers(0, 256, (m, width), dtype=np.uint8)  # padding bits random too: they must not count
     calls = _calls(raw, n)
     groups = [rng.random(n) < p for p in (1.0, 0.5, 0.2, 0.0, 0.9, 0.5, 0.7)]  # 7: two passes of six
-    masks = qc._masks(groups, n)
+    masks = qc_counts.group_masks(groups, n)
     out, ref = np.full((7, 3, m + 20), -1, np.int64), np.full((7, 3, m + 20), -1, np.int64)
     kernel.group_counts(raw[:100], 100, width, masks, out, m + 20, 10)  # in two blocks, at an offset
     kernel.group_counts(raw[100:], m - 100, width, masks, out, m + 20, 110)
-    qc._group_counts_numpy(raw, masks, ref[:, :, 10:m + 10])
+    qc_counts.group_counts_numpy(raw, masks, ref[:, :, 10:m + 10])
     want = np.stack([np.stack([(calls[:, g] == code).sum(axis=1) for code in (1, 2, 3)]) for g in groups])
     np.testing.assert_array_equal(out[:, :, 10:m + 10], want)
     np.testing.assert_array_equal(ref[:, :, 10:m + 10], want)
@@ -45,11 +47,11 @@ def test_counts_equal_numpy_and_decoded_calls(kernel, n):
     # Per-sample missing calls, each row counting the samples of its mask (600 rows: several 255-row batches).
     raw2 = np.concatenate([raw, raw[::-1]])
     which = rng.integers(0, 2, raw2.shape[0]).astype(np.uint8)
-    sample_masks = qc._masks(groups[:2], n)
+    sample_masks = qc_counts.group_masks(groups[:2], n)
     got = np.zeros(sample_masks.shape[1] * 32, np.int64)
     ref = got.copy()
     kernel.missing_counts(raw2, raw2.shape[0], width, sample_masks, which, got)
-    qc._missing_counts_numpy(raw2, sample_masks, which, ref)
+    qc_counts.missing_counts_numpy(raw2, sample_masks, which, ref)
     member = np.stack(groups[:2])[which]  # (rows, n)
     want = ((_calls(raw2, n) == 1) & member).sum(axis=0)
     np.testing.assert_array_equal(got[:n], want)
@@ -135,9 +137,9 @@ def test_report_text_equals_python_formatting(kernel, monkeypatch):
     ints = rng.integers(-10**12, 10**12, values.size)
     text = [f"v{i}é" for i in range(values.size)]
     columns = [("", "s", text), (" ", "c", "ALL"), ("\t", "i", ints), ("/", "g", values), (" %", "g6", values)]
-    with_kernel = qc._rows(columns)
-    monkeypatch.setattr(qc, "bed_kernel", lambda: None)
-    assert with_kernel == qc._rows(columns)
+    with_kernel = qc_reports._rows(columns)
+    monkeypatch.setattr(qc_reports, "bed_kernel", lambda: None)
+    assert with_kernel == qc_reports._rows(columns)
     assert with_kernel.decode().split("\n")[1] == f"{text[1]} ALL\t{ints[1]}/{values[1]:.4g} %{values[1]:.6g}"
 
 
@@ -151,7 +153,7 @@ def test_plink_text_reader_equals_python(kernel, tmp_path, monkeypatch, text):
     def read():
         try:
             return fields.read_columns(path, 3, ".x")
-        except qc.DataError as exc:
+        except DataError as exc:
             return exc.problem, exc.row
 
     with_kernel = read()

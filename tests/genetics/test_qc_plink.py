@@ -13,7 +13,10 @@ from tests.helpers.qc_reference import assert_removals_match, close_to_print, fi
 
 from alignome.errors import ConfigError
 from alignome.genetics.hwe import hwe_exact
-from alignome.genetics.qc import read_fam, run_qc, variant_stats, write_qc
+from alignome.genetics.qc import run_qc
+from alignome.genetics.qc_reports import write_qc
+from alignome.genetics.qc_samples import read_fam
+from alignome.genetics.qc_stats import variant_stats
 
 # Every test runs with the C kernels of alignome.genetics._bedscore and again with the NumPy paths.
 pytestmark = pytest.mark.usefixtures("bed_backend")

@@ -17,13 +17,10 @@ from tests.helpers.qc_reference import (
     read_report,
 )
 
-from alignome.genetics.qc import (
-    read_fam,
-    run_qc,
-    sample_missingness,
-    variant_kinds,
-    variant_stats,
-)
+from alignome.genetics.qc import run_qc
+from alignome.genetics.qc_samples import read_fam
+from alignome.genetics.qc_stats import sample_missingness, variant_stats
+from alignome.io.chromosomes import variant_kinds
 
 # Every test runs with the C kernels of alignome.genetics._bedscore and again with the NumPy paths.
 pytestmark = pytest.mark.usefixtures("bed_backend")

@@ -82,17 +82,18 @@ def test_streamed_score_with_non_founders_equals_plink19(family_data, tmp_path, 
 def test_streamed_score_equals_in_memory_definition(family_data, bed_backend, block):
     """score_bed (blocks, byte lookup) equals score_dosages on the decoded matrix."""
     from alignome.cohort.genotypes import open_plink
-    from alignome.genetics.ld import founder_mask, read_fileset
+    from alignome.io.plink_fileset import founder_mask, read_fileset
     from alignome.genetics.score import resolve_weights, score_bed, score_dosages
 
-    bed, fam, variants = read_fileset(family_data["prefix"])
+    fs = read_fileset(family_data["prefix"])
+    bed, fam, variants = fs.bed, fs.fam, fs.variants_frame()
     weights = resolve_weights(read_score_file(family_data["weights"]), variants)
     positions = variants.index.get_indexer(pd.Index(weights.variants))
     counts = open_plink(family_data["prefix"]).reader(positions.astype(np.intp)).astype(np.float64)
     founders = founder_mask(fam)
     assert not founders.all()
     for sum_, mean in ((False, True), (True, True), (False, False)):
-        a = score_bed(bed, len(fam), positions, weights.flip, weights.weights, founders, sum_=sum_,
+        a = score_bed(bed, fs.n, positions, weights.flip, weights.weights, founders, sum_=sum_,
                       mean_imputation=mean, block=block)
         b = score_dosages(counts, weights.flip, weights.weights, founders, sum_=sum_, mean_imputation=mean)
         pd.testing.assert_frame_equal(a[["CNT", "CNT2"]], b[["CNT", "CNT2"]])

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from alignome.cli import app
 from alignome.gwas.loci import independent_loci, recovery
-from alignome.gwas.report import lambda_gc
+from alignome.gwas.significance import lambda_gc
 from alignome.gwas.run import run_gwas
 from tests.helpers.gwas_data import N, write_small_fileset
 

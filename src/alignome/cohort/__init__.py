@@ -1,7 +1,8 @@
 """Cohorts: visit tables, regional volumes, genotypes and NIfTI scans, read and validated.
 
-The names below are imported on first use (PEP 562), so ``alignome.cohort.genotypes`` alone
-(what ``alignome gwas`` needs) does not pull in the imaging stack (nibabel, joblib) or pydantic.
+The file formats themselves (PLINK filesets, tables, NIfTI checks) are read by :mod:`alignome.io`.
+The names below are imported on first use (PEP 562), so importing one module such as
+``alignome.cohort.genotypes`` does not pull in the imaging stack (nibabel, joblib) or pydantic.
 """
 
 from __future__ import annotations

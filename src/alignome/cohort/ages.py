@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from alignome.cohort.model import DropRecord
-from alignome.cohort.tables import Table, numeric
+from alignome.io.tables import Table, numeric
 from alignome.errors import DataError
 
 DAYS_PER_YEAR = 365.25

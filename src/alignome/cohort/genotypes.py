@@ -1,7 +1,9 @@
-"""Genotype sources: PLINK binary filesets (via bed-reader) and dosage tables.
+"""A cohort's genotype source (the recipe's ``data.genotypes``): a PLINK binary fileset or a dosage table.
 
 A source is opened first (subjects and variant table only) and the selected
-variants are read afterwards, so a GWAS-sized ``.bed`` never enters memory.
+variants are read afterwards, so a GWAS-sized ``.bed`` never enters memory. The
+fileset's ``.bim``/``.fam`` are read by :mod:`alignome.io.plink_fileset`, its
+genotypes by bed-reader.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from alignome.cohort.plink_files import PLINK_FIX, check_bed, fileset_paths
-from alignome.cohort.tables import Table, as_id, numeric, read_raw
 from alignome.errors import DataError
+from alignome.io.plink_fileset import read_fileset
+from alignome.io.plink_files import PLINK_FIX
+from alignome.io.tables import Table, as_id, numeric, read_raw
 
-if TYPE_CHECKING:  # pragma: no cover - annotation only (pydantic costs ~0.1 s of import time)
+if TYPE_CHECKING:  # pragma: no cover - annotation only (pydantic is slow to import)
     from alignome.cohort.sources import GenotypesSource
-
 
 
 @dataclass
@@ -59,66 +61,15 @@ def _unique(ids: pd.Series, path: Path, what: str, fix: str) -> None:
         raise DataError(f"duplicated {what} '{first}' in rows {rows[:5]}", file=path, row=rows[0], fix=fix)
 
 
-def _read_plink_text(path: Path, columns: int, what: str, dtype: dict | None = None) -> pd.DataFrame:
-    """A whitespace-separated PLINK text file (.fam/.bim) with pandas' C parser; strings unless typed."""
-    if dtype is not None:  # typed columns parse faster; anything odd goes through the checks below
-        try:
-            frame = pd.read_csv(path, sep=r"\s+", header=None, dtype=dtype, na_filter=False)
-            if frame.shape[1] == columns:
-                return frame
-        except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-            pass
-    try:
-        frame = pd.read_csv(path, sep=r"\s+", header=None, dtype=object, na_filter=False)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"empty {what} file", file=path, fix=PLINK_FIX) from None
-    except pd.errors.ParserError as exc:
-        raise DataError(f"expected {columns} whitespace-separated columns ({exc})", file=path, fix=PLINK_FIX) from None
-    if frame.shape[1] != columns:
-        raise DataError(f"expected {columns} whitespace-separated columns, found {frame.shape[1]}", file=path, fix=PLINK_FIX)
-    return frame
-
-
-def read_plink_fileset(prefix: Path) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
-    """Read a PLINK 1 binary fileset's ``.fam`` and ``.bim`` and check its ``.bed``.
-
-    Checks: files present, six columns, unique sample and variant ids,
-    SNP-major magic bytes, ``.bed`` size matching samples × variants.
-
-    Returns
-    -------
-    bed, fam, variants
-        Path of the ``.bed``; the ``.fam`` as six string columns; the variants
-        indexed by id with columns ``chrom``, ``pos``, ``a1``, ``a2``.
-    """
-    bed, bim, fam = fileset_paths(prefix, field="genotypes.bfile")
-    fam_frame = _read_plink_text(fam, 6, ".fam")
-    bim_frame = _read_plink_text(bim, 6, ".bim", dtype={0: object, 1: object, 2: object, 3: np.int64, 4: object, 5: object})
-    _unique(fam_frame[1], fam, "subject (IID)", "give each sample one row in the .fam file (e.g. `plink --keep`)")
-    _unique(bim_frame[1], bim, "variant id", "give each variant a unique id (e.g. `plink2 --set-all-var-ids` or `--rm-dup`)")
-    check_bed(bed, len(fam_frame), len(bim_frame))
-    pos = bim_frame[3].to_numpy() if bim_frame[3].dtype == np.int64 else pd.to_numeric(bim_frame[3], errors="coerce").to_numpy()
-    variants = pd.DataFrame(
-        {
-            "chrom": bim_frame[0].to_numpy(dtype=object),
-            "pos": pos,
-            "a1": bim_frame[4].to_numpy(dtype=object),
-            "a2": bim_frame[5].to_numpy(dtype=object),
-        },
-        index=pd.Index(bim_frame[1].to_numpy(dtype=object), name="variant", dtype=object),
-    )
-    return bed, fam_frame, variants
-
-
 def open_plink(prefix: Path) -> GenotypeFile:
-    """Open a PLINK 1 binary fileset; values count allele A1 (as PLINK does)."""
+    """Open a PLINK 1 binary fileset (read and checked by :func:`alignome.io.plink_fileset.read_fileset`);
+    values count allele A1 (as PLINK does)."""
     from bed_reader import open_bed
 
-    bed, fam_frame, variants = read_plink_fileset(prefix)
-    fam, bim = bed.with_suffix(".fam"), bed.with_suffix(".bim")
-    subjects = as_id(fam_frame[1])
-    n, m = len(fam_frame), len(variants)
-    handle = open_bed(bed, fam_filepath=fam, bim_filepath=bim, iid_count=n, sid_count=m)
+    fs = read_fileset(prefix, field="genotypes.bfile")
+    bed = fs.bed
+    handle = open_bed(bed, fam_filepath=bed.with_suffix(".fam"), bim_filepath=bed.with_suffix(".bim"),
+                      iid_count=fs.n, sid_count=fs.m)
 
     def reader(positions: np.ndarray) -> np.ndarray:
         try:
@@ -126,7 +77,8 @@ def open_plink(prefix: Path) -> GenotypeFile:
         except (ValueError, OSError) as exc:
             raise DataError(f"bed-reader could not read the genotypes: {exc}", file=bed, fix=PLINK_FIX) from None
 
-    return GenotypeFile(path=bed, subjects=pd.Index(subjects.to_numpy(), dtype=object), variants=variants, reader=reader)
+    return GenotypeFile(path=bed, subjects=pd.Index(np.array(fs.fam[1], dtype=object), dtype=object),
+                        variants=fs.variants_frame(), reader=reader)
 
 
 def open_dosage(path: Path, subject_column: str) -> GenotypeFile:

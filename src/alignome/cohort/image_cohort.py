@@ -1,6 +1,6 @@
 """NIfTI cohorts: a manifest table or a BIDS-like folder -> a validated scan table.
 
-Every file is opened and checked (:func:`alignome.cohort.nifti_check.check_nifti`)
+Every file is opened and checked (:func:`alignome.io.nifti_check.check_nifti`)
 in parallel; a row whose file is unusable is dropped and recorded in
 ``ImageCohort.drops`` with its reason, so nothing is lost silently. The scan
 table has one row per usable scan, sorted by subject then visit, with a
@@ -30,8 +30,8 @@ from joblib import Parallel, delayed
 
 from alignome.cohort.ages import _ages_from_dates, row_ages
 from alignome.cohort.model import DropRecord
-from alignome.cohort.nifti_check import check_nifti, reason_category
-from alignome.cohort.tables import Table, as_id, read_raw, read_table
+from alignome.io.nifti_check import check_nifti, reason_category
+from alignome.io.tables import Table, as_id, read_raw, read_table
 from alignome.cohort.visits import _map_labels
 from alignome.diagnoses import default_diagnosis_map
 from alignome.errors import DataError

@@ -10,13 +10,12 @@ import pandas as pd
 from alignome.cohort.consistency import check_subjects
 from alignome.cohort.genotypes import open_genotypes
 from alignome.cohort.model import Cohort, DropRecord
-from alignome.cohort.sumstats import read_sumstats
-from alignome.cohort.tables import read_table
 from alignome.cohort.visits import read_visits
 from alignome.cohort.volumes import read_volumes
 from alignome.cohort.sources import DataConfig, SumstatsSource
 from alignome.errors import DataError
-from alignome.genetics.select import count_not_genotyped, select_top_variants
+from alignome.genetics.select import count_not_genotyped, read_sumstats, select_top_variants
+from alignome.io.tables import read_table
 
 
 def read_truth(path: Path) -> pd.DataFrame:
@@ -48,7 +47,7 @@ def _sumstats_variants(
     source: SumstatsSource | None, available: pd.Index, n_snps: int | None, drops: list[DropRecord]
 ) -> tuple[pd.DataFrame | None, list[str]]:
     """The ``n_snps`` genotyped variants with the smallest p (all variants without sumstats)."""
-    sumstats = read_sumstats(source) if source is not None else None
+    sumstats = read_sumstats(source.path, source.columns) if source is not None else None
     chosen = select_top_variants(sumstats, available, n_snps, file=source.path if source else None)
     if sumstats is None:
         return None, chosen

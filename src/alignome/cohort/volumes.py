@@ -7,7 +7,7 @@ import pandas as pd
 from alignome.cohort.ages import resolve_ages
 from alignome.cohort.freesurfer import read_stats_dir
 from alignome.cohort.model import DropRecord
-from alignome.cohort.tables import Table, numeric, read_table
+from alignome.io.tables import Table, numeric, read_table
 from alignome.cohort.sources import VolumesSource
 from alignome.errors import DataError
 

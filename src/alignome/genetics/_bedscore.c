@@ -4,11 +4,11 @@
  *   accumulate()      polygenic-score sums (alignome.genetics.score.score_bed),
  *   clump()           PLINK 1.9 --clump: pair counts of 2-bit calls, the EM r², the clumps
  *                     (alignome.genetics.clump),
- *   group_counts(),   genotype QC (alignome.genetics.qc): per variant, the calls of each code in sample
+ *   group_counts(),   genotype QC (alignome.genetics.qc_counts): per variant, the calls of each code in sample
  *   missing_counts()  groups; per sample, the missing calls,
  *
  * and what they need around them: hwe() (the Hardy-Weinberg exact test), text_columns() (.bim/.fam
- * fields as str), fields(), numbers() and match() (text columns as byte spans, alignome.genetics.fields)
+ * fields as str), fields(), numbers() and match() (text columns as byte spans, alignome.io.fields)
  * and text_rows() (the reports' text).
  *
  * A .bed byte holds four calls, sample 4j+k in bits 2k..2k+1: 00 → 2 copies of A1, 01 → missing,

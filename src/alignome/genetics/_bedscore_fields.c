@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 /* ---------------------------------------------------------------------------------------------------
- * Columns of whitespace-separated text as byte spans (alignome.genetics.fields): the [start, end) spans of
+ * Columns of whitespace-separated text as byte spans (alignome.io.fields): the [start, end) spans of
  * chosen fields of every line, numbers read from spans, and the rows of one column found in another by
  * hashing, so that a .bim or an association report of millions of lines is read without a Python object
  * per cell.

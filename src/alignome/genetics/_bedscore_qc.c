@@ -1,7 +1,7 @@
 #include "_bedscore.h"
 
 /* ---------------------------------------------------------------------------------------------------
- * Genotype QC (alignome.genetics.qc): counts of 2-bit calls over sample groups, per variant and per
+ * Genotype QC (alignome.genetics.qc_counts): counts of 2-bit calls over sample groups, per variant and per
  * sample, and the Hardy-Weinberg exact test.  A group is a mask in the layout of a .bed row read as
  * uint64 words: bit 2k of word w is set when sample 32w+k belongs to it (the low bit of its call);
  * samples past the end of the .fam are in no group, so a row's padding never counts.

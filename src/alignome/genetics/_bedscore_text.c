@@ -1,7 +1,7 @@
 #include "_bedscore.h"
 
 /* ---------------------------------------------------------------------------------------------------
- * Report text (alignome.genetics.qc.write_qc): rows of whitespace tables, each cell written as Python's
+ * Report text (alignome.genetics.qc_reports.write_qc): rows of whitespace tables, each cell written as Python's
  * str() / format(x, '.Pg') would write it, without a Python object per cell.
  */
 /* decimal digits of v (> 0 or 0) into out, returns the length */

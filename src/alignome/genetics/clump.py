@@ -16,7 +16,7 @@ what :func:`clump` does, for one summary-statistics file:
   in TOTAL and the p-value bins, and listed in SP2 only if its p < p2.
 
 How: the ``.bim`` and a PLINK-style report are read as columns of byte spans
-(:mod:`alignome.genetics.fields`) and the report's ids found in the ``.bim`` by
+(:mod:`alignome.io.fields`, :mod:`alignome.io.plink_fileset`) and the report's ids found in the ``.bim`` by
 hashing; the C kernel ``alignome.genetics._bedscore`` (``clump``) then does the
 rest: entries, index order, windows, and each pair's haplotype counts from AND +
 popcount of the 2-bit calls of the memory-mapped ``.bed``, the EM only where
@@ -34,10 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alignome.cohort.plink_files import PLINK_FIX, check_bed, fileset_paths
 from alignome.errors import ConfigError, DataError
-from alignome.genetics import fields
-from alignome.genetics.fields import Strings, check_unique, founder_flags, parse_numbers, read_columns, read_fields
+from alignome.io import fields
+from alignome.io.fields import Strings, parse_numbers, read_fields
+from alignome.io.plink_fileset import check_variant_ids, founder_flags, read_bim_fields, read_fam_columns
+from alignome.io.plink_files import PLINK_FIX, check_bed, fileset_paths
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -161,10 +162,9 @@ def _read_plink_report(path: Path, snp_field: str, p_field: str) -> tuple[String
 
 
 def _read_general(path: str | Path, snp_field: str, p_field: str) -> pd.DataFrame:
-    from alignome.cohort.sumstats import read_sumstats
-    from alignome.cohort.sources import SumstatsSource
+    from alignome.genetics.select import read_sumstats  # pandas: only for reports the fast reader leaves
 
-    return read_sumstats(SumstatsSource(path=Path(path), columns={"variant": snp_field, "p": p_field}))
+    return read_sumstats(Path(path), {"variant": snp_field, "p": p_field})
 
 
 def read_clump_columns(path: str | Path, snp_field: str = "SNP", p_field: str = "P") -> tuple[Strings, array]:
@@ -215,22 +215,16 @@ class _Reference:
 
 
 def _read_reference(bfile: str | Path, variant: Strings) -> tuple[_Reference, array]:
-    """Read and check the fileset as :func:`alignome.genetics.ld.read_fileset` does (files present, six columns,
-    unique sample and variant ids, SNP-major ``.bed`` of the right size), and whole-number positions; and find
-    the report's ``variant`` ids in the ``.bim`` (row, -1 where absent)."""
+    """Read and check the fileset with the parts of :func:`alignome.io.plink_fileset.read_fileset` (files
+    present, six columns, unique sample and variant ids, SNP-major ``.bed`` of the right size), the ``.bim``
+    columns kept as byte spans, and whole-number positions; and find the report's ``variant`` ids in the
+    ``.bim`` (row, -1 where absent)."""
     bed, bim, fam = fileset_paths(bfile)
-    fam_columns = read_columns(fam, 6, ".fam")
-    check_unique(fam_columns[1], fam, "subject (IID)",
-                 "give each sample one row in the .fam file (e.g. `plink --keep`)")
-    columns = read_fields(bim.read_bytes(), 6, (0, 1, 3))
-    if columns is None or not len(columns[0]):  # not plain ASCII text, a row of another width, or empty
-        text = read_columns(bim, 6, ".bim")  # names the row, or splits the text as str.split does
-        columns = [Strings.from_list(text[c]) for c in (0, 1, 3)]
-    chrom, ids, pos_text = columns
+    fam_columns = read_fam_columns(fam)
+    chrom, ids, pos_text = read_bim_fields(bim, (0, 1, 3))
     where, repeat = ids.index(variant)
     if repeat >= 0:
-        check_unique(ids.tolist(), bim, "variant id",
-                     "give each variant a unique id (e.g. `plink2 --set-all-var-ids` or `--rm-dup`)")
+        check_variant_ids(ids.tolist(), bim)
     check_bed(bed, len(fam_columns[1]), len(ids))
     pos, bad = parse_numbers(pos_text, decimal=False)
     if bad >= 0:

@@ -2,9 +2,9 @@
 optional extension is not built.
 
 Entries, NSIG counts and index variants as :mod:`alignome.genetics.clump` describes them; the genotypes
-as bit planes (:class:`~alignome.genetics.ld.BedBitPlanes`, blocks through a bounded cache); each index
+as bit planes (:class:`~alignome.genetics.ld_planes.BedBitPlanes`, blocks through a bounded cache); each index
 variant's pair tables with its window from their popcounts
-(:func:`~alignome.genetics.ld.pair_haplotype_tables`), the r² screen (:func:`~alignome.genetics.ld.r2_screen`),
+(:func:`~alignome.genetics.ld_planes.pair_haplotype_tables`), the r² screen (:func:`~alignome.genetics.ld.r2_screen`),
 then the EM (:func:`~alignome.genetics.ld.r2_from_counts`) where the screen cannot decide and for SP2 members.
 """
 
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from alignome.genetics.ld import BedBitPlanes, pair_haplotype_tables, r2_from_counts, r2_screen
+from alignome.genetics.ld import r2_from_counts, r2_screen
+from alignome.genetics.ld_planes import BedBitPlanes, pair_haplotype_tables
 
 #: p-value bin edges: bin 4 − (edges at or below p) counts NSIG (0) … S0001 (4)
 _BIN_EDGES = np.array([1e-4, 1e-3, 1e-2, 0.05])

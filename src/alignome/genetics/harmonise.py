@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from alignome.genetics.sumstats_io import normalise_chroms
+from alignome.io.plink_fileset import read_fileset
 
 _COMPLEMENT = {"A": "T", "T": "A", "C": "G", "G": "C"}
 OUTCOMES = ("keep", "swap", "flip", "flip_swap", "ambiguous", "mismatch", "not_in_bim")
@@ -66,9 +67,7 @@ class HarmoniseResult:
 
 def read_bim(prefix: str | Path) -> pd.DataFrame:
     """``PREFIX.bim`` as ``variant`` (index), ``chrom`` (normalised), ``pos``, ``a1``, ``a2``."""
-    from alignome.cohort.genotypes import open_plink
-
-    variants = open_plink(Path(prefix)).variants.copy()
+    variants = read_fileset(prefix).variants_frame()
     variants["chrom"] = normalise_chroms(variants["chrom"], file=f"{prefix}.bim").to_numpy()
     for name in ("a1", "a2"):
         variants[name] = variants[name].str.upper()

@@ -1,6 +1,6 @@
 """Polygenic scores equal to PLINK 1.9 ``--score``.
 
-PLINK 1.9's definitions, checked against ``plink1.9 --score`` (tests/test_score_plink.py):
+PLINK 1.9's definitions, checked against ``plink1.9 --score`` (tests/genetics/test_score_plink.py):
 
 * The score file gives variant id, scored allele and weight (columns 1, 2, 3).
   The scored allele may be A1 or A2 of the ``.bim``; its dosage is 2 − (A1
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from alignome.errors import ConfigError, DataError
-from alignome.genetics.ld import founder_mask
-from alignome.genetics.qc import bed_kernel, read_fileset
+from alignome.io.fields import bed_kernel
+from alignome.io.plink_fileset import founder_mask, read_fileset
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,4 +1,8 @@
-"""Choose the variants a model sees: the top-k by GWAS p-value among those genotyped."""
+"""Choose the variants a model sees: the top-k by GWAS p-value among those genotyped.
+
+:func:`read_sumstats` reads the summary statistics that rank them (a table with a variant id and a
+p-value per row); :func:`select_top_variants` picks the top k.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from alignome.errors import DataError
+from alignome.io.tables import numeric, read_table
 
 
 def check_pvalues(sumstats: pd.DataFrame, file: str | Path | None = None, field: str = "p") -> None:
@@ -31,6 +36,50 @@ def check_pvalues(sumstats: pd.DataFrame, file: str | Path | None = None, field:
             row=position + 1,
             fix="give p-values (not -log10 p) between 0 (excluded) and 1; drop rows without a p-value",
         )
+
+
+def read_sumstats(path: str | Path, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read summary statistics into columns ``variant`` (str), ``p`` (float) and, when present,
+    ``effect_allele`` and ``beta``; rows keep file order.
+
+    Parameters
+    ----------
+    path
+        CSV/TSV/whitespace/Parquet table (:func:`alignome.io.tables.read_table`).
+    columns
+        alignome name (``variant``, ``p``, ``effect_allele``, ``beta``) -> the file's column name;
+        a name not given is looked up under its own name.
+
+    Raises
+    ------
+    DataError
+        Missing column, non-numeric p or beta, p outside (0, 1], duplicated variant.
+    """
+    table = read_table(Path(path), "sumstats", dict(columns or {}), ["variant", "p"], ["effect_allele", "beta"],
+                       id_columns=("variant",))
+    frame = table.frame
+    out = pd.DataFrame({"variant": frame["variant"], "p": numeric(table, "p")})
+    if table.has("effect_allele"):
+        out["effect_allele"] = frame["effect_allele"]
+    if table.has("beta"):
+        out["beta"] = numeric(table, "beta")
+    missing = out["variant"].isna()
+    if missing.any():
+        raise DataError("missing variant id", file=table.path, field=table.user("variant"),
+                        row=int(out.index[missing][0]) + 1, fix="fill in or remove the row")
+    check_pvalues(out, file=table.path, field=table.user("p"))
+    dup = out["variant"].duplicated(keep=False)
+    if dup.any():
+        first = out.loc[dup, "variant"].iloc[0]
+        rows = [int(i) + 1 for i in out.index[out["variant"] == first]]
+        raise DataError(
+            f"variant '{first}' appears more than once (rows {rows[:5]})",
+            file=table.path,
+            field=table.user("variant"),
+            row=rows[0],
+            fix="keep one row per variant (e.g. the one for the genotyped allele)",
+        )
+    return out
 
 
 def select_top_variants(

@@ -23,7 +23,7 @@ from alignome._lazy import lazy_exports
 _EXPORTS = {
     "MultiTraitResult": "multitrait", "multitrait_assoc": "multitrait", "GeneticPCs": "pca", "genetic_pcs": "pca",
     "Recovery": "loci", "independent_loci": "loci", "read_known_loci": "loci", "recovery": "loci",
-    "lambda_gc": "report", "report_gwas": "report", "manhattan_plot": "plots", "qq_plot": "plots",
+    "lambda_gc": "significance", "report_gwas": "report", "manhattan_plot": "plots", "qq_plot": "plots",
     "SingleTraitResult": "singletrait", "linear_assoc": "singletrait", "run_gwas": "run", "scan_gwas": "run",
     "GwasScan": "run", "embedding_phenotypes": "phenotypes", "TraitTable": "traits", "read_trait_table": "traits",
 }
@@ -35,7 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from alignome.gwas.loci import Recovery, independent_loci, read_known_loci, recovery
     from alignome.gwas.phenotypes import embedding_phenotypes
     from alignome.gwas.plots import manhattan_plot, qq_plot
-    from alignome.gwas.report import lambda_gc, report_gwas
+    from alignome.gwas.report import report_gwas
+    from alignome.gwas.significance import lambda_gc
     from alignome.gwas.run import GwasScan, run_gwas, scan_gwas
     from alignome.gwas.traits import TraitTable, read_trait_table
     from alignome.gwas.singletrait import SingleTraitResult, linear_assoc

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from alignome.cohort.plink_files import BED_MAGIC
+from alignome.io.plink_files import BED_MAGIC
 from alignome.errors import DataError
 from alignome.gwas.packed import PackedBlock, decode_packed
 
@@ -129,7 +129,7 @@ def local_threads(threads: int | None = None) -> int:
 
 def _blas_limit():
     """Hold BLAS to one thread while the block workers run (each block's matrices are thin: BLAS threads
-    gain little there, and on busy cores their spin-waiting costs up to 10×)."""
+    gain little there, and on busy cores their spin-waiting slows the workers down)."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alignome.cohort.tables import read_delimited
+from alignome.io.tables import read_delimited
 from alignome.errors import DataError
-from alignome.gwas.report import GENOME_WIDE
+from alignome.gwas.significance import GENOME_WIDE
 
 
 def independent_loci(bfile: str | Path, result: pd.DataFrame, p1: float = GENOME_WIDE, r2: float = 0.05,

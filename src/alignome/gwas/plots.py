@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alignome.gwas.report import GENOME_WIDE, lambda_gc
+from alignome.gwas.significance import GENOME_WIDE, lambda_gc
 
 
 def _chrom_key(c: str) -> tuple:

@@ -1,50 +1,25 @@
 """After the scan: λGC, then plots, independent loci and recovery of known loci, on one page.
 
-* :func:`lambda_gc` — genomic inflation from p-values,
-  ``qchisq(1 − median p, 1) / qchisq(0.5, 1)``.
 * :func:`report_gwas` — writes λGC, the plots (:mod:`alignome.gwas.plots`), the clumped loci
   and the recovery of known loci (:mod:`alignome.gwas.loci`), ``{out}.summary.json`` and
   ``{out}.report.html``.  Without plots, loci or known loci it needs neither pandas nor
-  matplotlib.
+  matplotlib. λGC and the genome-wide threshold are :mod:`alignome.gwas.significance`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from alignome.gwas.significance import GENOME_WIDE, lambda_gc
+
 if TYPE_CHECKING:
     import pandas as pd
-
-#: Genome-wide significance.
-GENOME_WIDE = 5e-8
-
-#: qchisq(0.5, 1): the median of a 1-df χ².
-_CHI2_1_MEDIAN = NormalDist().inv_cdf(0.25) ** 2
-
-
-def lambda_gc(p: np.ndarray) -> float:
-    """Genomic inflation factor from p-values (NaN ignored; 1-df χ² scale).
-
-    ``qchisq(1 − median p, 1) / qchisq(0.5, 1)`` with ``qchisq(1 − q, 1) = Φ⁻¹(q/2)²``.
-    """
-    p = np.asarray(p, dtype=float)
-    p = p[np.isfinite(p)]
-    if p.size == 0:
-        return float("nan")
-    median = float(np.median(p))
-    if median <= 0.0:
-        return math.inf
-    if median >= 1.0:
-        return 0.0
-    return NormalDist().inv_cdf(median / 2.0) ** 2 / _CHI2_1_MEDIAN
 
 
 def write_summary(path: str | Path, payload: dict) -> Path:

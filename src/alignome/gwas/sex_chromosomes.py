@@ -1,6 +1,6 @@
 """The sex chromosomes and chrMT in a genome scan, as ``plink2 --glm`` treats them by default.
 
-Checked against plink2 (tests/test_gwas_plink.py): genotypes are used as the ``.bed``
+Checked against plink2 (tests/gwas/test_plink.py): genotypes are used as the ``.bed``
 stores them (males' hemizygous calls 0/2, plink2's ``xchr-model`` 2), and
 
 * **chrX** (``X``, ``23``, ``chrX``): when the scanned samples include both males and
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignome.genetics.qc import chromosome_kind
+from alignome.io.chromosomes import chromosome_kind
 
 #: Kinds whose calls count copies out of one: effect sizes are reported per copy of that one.
 HAPLOID = ("Y", "MT")
@@ -28,7 +28,7 @@ HAPLOID = ("Y", "MT")
 def sex_chromosome(code: object) -> str:
     """``"X"``, ``"Y"``, ``"MT"`` or ``""`` (autosomal treatment) for a ``.bim`` chromosome code.
 
-    Codes are read as PLINK reads them (:func:`alignome.genetics.qc.chromosome_kind`: ``chrX``, ``23``,
+    Codes are read as PLINK reads them (:func:`alignome.io.chromosomes.chromosome_kind`: ``chrX``, ``23``,
     ``M``, …); a contig PLINK would not know is scanned like an autosome.
     """
     return chromosome_kind(code)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from alignome.errors import DataError
+from alignome.io.plink_fileset import read_fileset
 
 
 @dataclass(frozen=True)
@@ -116,15 +117,11 @@ class BedStream:
 
 
 def open_bed_stream(prefix: str | Path) -> BedStream:
-    """Open ``prefix.bed/.bim/.fam`` (checked as every PLINK reader of alignome does).
+    """Open ``prefix.bed/.bim/.fam`` (read and checked by :func:`alignome.io.plink_fileset.read_fileset`).
 
     bed-reader is opened on first use only: the association scans read the packed bytes themselves.
     """
-    from alignome.genetics.qc import read_fileset
-
     fs = read_fileset(prefix)
     text = lambda column: np.array(column, dtype=object)  # noqa: E731
     variants = Variants(chrom=text(fs.chrom), pos=fs.positions(), id=text(fs.ids), ref=text(fs.a2), alt=text(fs.a1))
-    sex_code = text(fs.fam[4])
-    sex = np.select([sex_code == "1", sex_code == "2"], [1, 2], 0).astype(np.int8)
-    return BedStream(bed=fs.bed, samples=text(fs.fam[1]), variants=variants, sex=sex)
+    return BedStream(bed=fs.bed, samples=text(fs.fam[1]), variants=variants, sex=fs.sex())

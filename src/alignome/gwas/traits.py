@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from alignome.errors import DataError
-from alignome.genetics.fields import check_unique
+from alignome.io.fields import check_unique
 
 #: Sample-ID columns (plink2 writes ``#IID``/``#FID`` when the file has no FID / starts with it).
 IID_COLUMNS = ("IID", "#IID")
@@ -83,7 +83,7 @@ def as_trait_table(table, what: str) -> TraitTable:
 
 
 def _separator(first_line: bytes) -> str:
-    """Tab, comma or whitespace, from the header line (as :func:`alignome.cohort.tables.read_delimited`)."""
+    """Tab, comma or whitespace, from the header line (as :func:`alignome.io.tables.read_delimited`)."""
     if b"\t" in first_line and first_line.count(b"\t") >= first_line.count(b","):
         return "\t"
     return "," if b"," in first_line else " "

@@ -1,4 +1,4 @@
-"""The files of a PLINK 1 binary fileset and the checks every reader makes (no pandas: light to import)."""
+"""The files of a PLINK 1 binary fileset and the checks every reader makes (no NumPy, no pandas: light to import)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
-"""Text columns as byte spans (alignome.genetics.fields): the C kernel and the fallback read, parse and match alike."""
+"""Text columns as byte spans (alignome.io.fields): the C kernel and the fallback read, parse and match alike."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from alignome.genetics import fields
-from alignome.genetics.fields import Strings, founder_flags, parse_numbers, read_fields
+from alignome.io import fields
+from alignome.io.fields import Strings, parse_numbers, read_fields
 
 
 @pytest.fixture
@@ -89,12 +89,6 @@ def test_strings_from_list():
     assert column.tolist() == ["a", "", "r\u00e9sum\u00e9", "bb\nb"] and len(column) == 4
     assert column.take([2, 0]) == ["r\u00e9sum\u00e9", "a"] and column[3] == "bb\nb"
     assert column.longest() == len("r\u00e9sum\u00e9".encode()) and column.rows_from(2).tolist() == column.tolist()[2:]
-
-
-def test_founder_flags():
-    fid, iid = ["f", "f", "f", "g"], ["a", "b", "c", "a"]
-    assert founder_flags(fid, iid, ["0", "a", "0", "b"], ["0", "0", "b", "0"]) == bytes([1, 0, 0, 1])  # g's b is none
-    assert founder_flags(fid, iid, ["0"] * 4, ["x"] * 4) == bytes([1] * 4)
 
 
 def test_na_ids_are_the_ones_pandas_reads_as_missing():

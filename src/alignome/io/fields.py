@@ -6,9 +6,9 @@ numbers are parsed from the spans (:func:`parse_numbers`) and the rows of one co
 found in another by hashing (:meth:`Strings.index`); Python strings are made only for the
 rows asked for. :func:`read_columns` gives small files (a ``.fam``) as lists of str.
 The C kernel ``alignome.genetics._bedscore`` (``fields``, ``numbers``, ``match``,
-``text_columns``) does the work where it is built; otherwise the standard library and NumPy
-give the same results. Importing this module imports no NumPy: with the kernel,
-``alignome variants clump`` runs without it.
+``text_columns``; loaded by name, :func:`bed_kernel`) does the work where it is built;
+otherwise the standard library and NumPy give the same results. Importing this module
+imports no NumPy: with the kernel, ``alignome variants clump`` runs without it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from alignome._native import optional_extension
-from alignome.cohort.plink_files import PLINK_FIX
+from alignome.io.plink_files import PLINK_FIX
 from alignome.errors import DataError
 
 _DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -258,12 +258,3 @@ def check_unique(ids: list[str], path: Path | None, what: str, fix: str, field: 
             raise DataError(f"duplicated {what} '{value}' in rows {rows[:5]}", file=path, field=field, row=rows[0],
                             fix=fix)
         seen[value] = i
-
-
-def founder_flags(fid: list[str], iid: list[str], pat: list[str], mat: list[str]) -> bytes:
-    """PLINK founders of a ``.fam`` (one byte per sample, 1 for a founder): neither parent's (FID, id) is a
-    sample of the file."""
-    if set(iid).isdisjoint(pat) and set(iid).isdisjoint(mat):  # no parent is a sample (the usual case)
-        return bytes([1]) * len(fid)
-    sample = set(zip(fid, iid))
-    return bytes((f, p) not in sample and (f, m) not in sample for f, p, m in zip(fid, pat, mat))
