@@ -112,6 +112,13 @@ def test_no_import_circle():
     assert _cycles(GRAPH) == []
 
 
+def test_no_circle_between_packages():
+    packages = defaultdict(set)
+    for a, bs in GRAPH.items():
+        packages[_layer(a)].update(_layer(b) for b in bs if _layer(b) != _layer(a))
+    assert _cycles(packages) == []
+
+
 def test_io_uses_only_the_foundation():
     assert _edges(lambda a: _layer(a) == "io", lambda b: _layer(b) != "io" and b not in FOUNDATION) == []
 

@@ -57,7 +57,7 @@ def _run(recipe: ToyRecipe, preset: str | None, out: Path) -> Path:
     rows = [("mean", "all", "value", 0, mean)]
     pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).to_csv(out / "results.csv", index=False)
     metrics = {"kind": recipe.kind, "recipe": recipe.name, "preset": preset, "seed": recipe.seed, "timings_s": {}}
-    return finish_run(out, metrics, _report, log)
+    return finish_run(out, metrics, log)
 
 
 def _report(run: RunFiles) -> Path:

@@ -55,7 +55,7 @@ def _build_one(source: str, target: str, settings: PreprocessSettings) -> str:
         raise DataError(
             f"preprocessing failed: {type(exc).__name__}: {exc}",
             file=source,
-            fix="check the file with alignome.cohort.nifti_check.check_nifti, or drop it from the cohort",
+            fix="check the file with alignome.io.nifti_check.check_nifti, or drop it from the cohort",
         ) from None
     buffer = io.BytesIO()
     np.save(buffer, volume.astype(np.float16), allow_pickle=False)

@@ -76,7 +76,7 @@ def preprocess_volume(path: str | Path, settings: PreprocessSettings) -> np.ndar
     ----------
     path
         A ``.nii``/``.nii.gz`` file (check it first with
-        :func:`alignome.cohort.nifti_check.check_nifti`).
+        :func:`alignome.io.nifti_check.check_nifti`).
     settings
         Orientation, spacing, intensity, crop and output size.
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alignome.report.rundir import RunFiles
+from alignome.report.rundir import RunFiles, TableFiles
 from alignome.strict_model import StrictModel
 
 
@@ -25,6 +25,8 @@ class RecipeKind:
         ``run(recipe, preset, out) -> out``: runs a validated recipe into a run directory.
     report
         ``report(run) -> report.html``: (re)builds the report from a run directory's files.
+    tables
+        The optional tables of a run directory its report reads (:data:`alignome.report.rundir.TableFiles`).
     kept_data_keys
         Entries of the recipe's ``data:`` section kept when ``--data DIR`` replaces the
         section with ``DIR/cohort.yaml`` (settings of the method, not of the cohort).
@@ -34,6 +36,7 @@ class RecipeKind:
     schema: type[StrictModel]
     run: Callable[[Any, str | None, Path], Path]
     report: Callable[[RunFiles], Path]
+    tables: TableFiles = field(default_factory=dict)
     kept_data_keys: tuple[str, ...] = ()
 
     @property

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from alignome.checkpoint import atomic_write_bytes
 from alignome.logs import run_logger
 from alignome.recipes.loading import dump_recipe
-from alignome.report.rundir import RunFiles, load_run
+from alignome.recipes.runner import build_report
 
 
 def open_run_dir(recipe: BaseModel, preset: str | None, out: Path) -> tuple[logging.Logger, str]:
@@ -50,8 +50,8 @@ def simulate_once(out: Path, params: dict[str, Any], simulate: Callable[..., Any
     return data_dir
 
 
-def finish_run(out: Path, metrics: dict[str, Any], build_report: Callable[[RunFiles], Path], log: logging.Logger) -> Path:
-    """Write ``metrics.json``, build the report from it, then write the metrics again with the report's time.
+def finish_run(out: Path, metrics: dict[str, Any], log: logging.Logger) -> Path:
+    """Write ``metrics.json``, build the report of its ``kind``, then write the metrics again with the report's time.
 
     ``metrics["timings_s"]`` gains ``report``. Returns ``out``.
     """
@@ -60,7 +60,7 @@ def finish_run(out: Path, metrics: dict[str, Any], build_report: Callable[[RunFi
 
     t0 = time.perf_counter()
     write()
-    build_report(load_run(out))
+    build_report(out)
     metrics.setdefault("timings_s", {})["report"] = time.perf_counter() - t0
     write()
     log.info("run finished: %s", out / "report.html")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from alignome.recipes.registry import DEFAULT_KIND, get_kind, load_recipe
-from alignome.report.rundir import load_run
+from alignome.report.rundir import load_run, run_kind
 
 #: Parent of the run directories of runs without ``--out``.
 DEFAULT_RUNS = Path("runs")
@@ -37,7 +37,7 @@ def build_report(run_dir: str | Path) -> Path:
     """(Re)build ``summary.md``, ``figures/*.png`` and ``report.html`` of a run directory.
 
     The run's ``metrics.json`` names its kind (a run without one is read as the default
-    kind); that kind's report reads the directory's files.
+    kind); that kind's report reads the directory's files it needs.
 
     Returns
     -------
@@ -56,6 +56,5 @@ def build_report(run_dir: str | Path) -> Path:
     >>> build_report("runs/ad-gated-fusion-quick")  # doctest: +SKIP
     PosixPath('runs/ad-gated-fusion-quick/report.html')
     """
-    run = load_run(run_dir)
-    kind = (run.metrics or {}).get("kind") or DEFAULT_KIND
-    return get_kind(kind, run.run_dir / "metrics.json").report(run)
+    kind = get_kind(run_kind(run_dir) or DEFAULT_KIND, Path(run_dir) / "metrics.json")
+    return kind.report(load_run(run_dir, kind.tables))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,9 @@ import pandas as pd
 from alignome.errors import DataError
 from alignome.report.summary import RESULT_COLUMNS
 
-#: Required columns of each optional table; a table lacking one is skipped with a note.
-OPTIONAL_TABLES = {
-    "predictions": ("predictions.csv", ("method", "task", "fold", "y_true", "prob_0", "prob_1")),
-    "gates": ("gates.csv", ("method", "diagnosis", "alpha_mri")),
-    "curves": ("training_curves.csv", ("method", "fold", "epoch", "train_loss")),
-}
+#: Optional tables a report reads: name → (file in the run directory, required columns).
+#: A table that is absent, empty or lacks a column is None, with a note in the report.
+TableFiles = Mapping[str, tuple[str, tuple[str, ...]]]
 
 
 @dataclass
@@ -30,8 +28,9 @@ class RunFiles:
         The directory.
     results
         ``results.csv`` (required).
-    predictions, gates, curves, embeddings
-        ``predictions.csv``, ``gates.csv``, ``training_curves.csv`` and
+    tables
+        The optional tables asked for (:data:`TableFiles`), by name; None when absent, empty or unusable.
+    embeddings
         ``embeddings.parquet``; None when absent, empty or unusable.
     metrics
         Parsed ``metrics.json``; empty when absent or unreadable.
@@ -43,9 +42,7 @@ class RunFiles:
 
     run_dir: Path
     results: pd.DataFrame
-    predictions: pd.DataFrame | None = None
-    gates: pd.DataFrame | None = None
-    curves: pd.DataFrame | None = None
+    tables: dict[str, pd.DataFrame | None] = field(default_factory=dict)
     embeddings: pd.DataFrame | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     config_text: str | None = None
@@ -129,13 +126,22 @@ def _read_embeddings(path: Path, notes: list[str]) -> pd.DataFrame | None:
     return None if table.empty else table
 
 
-def load_run(run_dir: str | Path) -> RunFiles:
-    """Read every file the report uses from a run directory.
+def run_kind(run_dir: str | Path) -> str | None:
+    """The recipe kind a run directory's ``metrics.json`` names; None when it names none or cannot be read."""
+    metrics = _read_metrics(Path(run_dir) / "metrics.json", [])
+    kind = metrics.get("kind")
+    return kind if isinstance(kind, str) else None
+
+
+def load_run(run_dir: str | Path, tables: TableFiles | None = None) -> RunFiles:
+    """Read every file a report uses from a run directory.
 
     Parameters
     ----------
     run_dir
         Directory written by ``alignome run``.
+    tables
+        The optional tables the report draws from (:data:`TableFiles`).
 
     Returns
     -------
@@ -158,8 +164,8 @@ def load_run(run_dir: str | Path) -> RunFiles:
         )
     notes: list[str] = []
     run = RunFiles(run_dir=run_dir, results=_read_results(run_dir / "results.csv"), notes=notes)
-    for attr, (name, required) in OPTIONAL_TABLES.items():
-        setattr(run, attr, _read_optional_csv(run_dir / name, required, notes))
+    for name, (file_name, required) in (tables or {}).items():
+        run.tables[name] = _read_optional_csv(run_dir / file_name, required, notes)
     run.embeddings = _read_embeddings(run_dir / "embeddings.parquet", notes)
     run.metrics = _read_metrics(run_dir / "metrics.json", notes)
     run.config_text = _read_text(run_dir / "config.resolved.yaml")

@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from alignome.evaluation.visit_metrics import reidentification
 from alignome.objectives.contrastive import contrastive_loss
 
 # ------------------------------------------------------------------ validation helpers
@@ -47,8 +48,6 @@ def validation_loss(emb: Tensor, rounds: list[tuple[np.ndarray, np.ndarray]], lo
 
 def reidentification_top1(emb: np.ndarray, scans: pd.DataFrame) -> float:
     """Re-identification top-1 (ties counted as expected hits) of :mod:`alignome.evaluation.visit_metrics`."""
-    from alignome.evaluation.visit_metrics import reidentification
-
     return float(reidentification(emb, scans.reset_index(drop=True), ks=(1,))["top1"])
 
 

@@ -19,7 +19,7 @@ from alignome.cohort.splits import SubjectFold
 from alignome.diagnoses import TASK_CLASSES
 from alignome.evaluation.baselines import BaselinePrediction, oracle, random_forest
 from alignome.evaluation.fold_inputs import FoldInputs, prepare_fold
-from alignome.evaluation.search import SearchSpace, classifier_from, tune_classifier
+from alignome.recipes.ad_gated_fusion.search import SearchSpace, classifier_from, tune_classifier
 from alignome.evaluation.tasks import auc_metric_name, mmse_rmse, scale_mmse, task_auc
 from alignome.recipes.ad_gated_fusion.methods import MAIN_METHOD, NEURAL_METHODS, PRETRAIN_VARIANTS
 from alignome.recipes.ad_gated_fusion.schema import MethodConfig, Recipe

@@ -19,6 +19,12 @@ from alignome.report.summary import summarise, summary_markdown
 
 #: Display order of the methods, with the paper's method shown where a figure shows one.
 ORDER = MethodOrder(METHODS, MAIN_METHOD)
+#: The run's optional tables the report draws from, with the columns each needs.
+TABLES = {
+    "predictions": ("predictions.csv", ("method", "task", "fold", "y_true", "prob_0", "prob_1")),
+    "gates": ("gates.csv", ("method", "diagnosis", "alpha_mri")),
+    "curves": ("training_curves.csv", ("method", "fold", "epoch", "train_loss")),
+}
 
 #: File names of the figures this module writes under ``run_dir/figures``.
 FIGURE_FILES = ("performance.png", "roc.png", "gates.png", "training_curves.png", "embeddings_pca.png")
@@ -42,28 +48,29 @@ def _figure_specs(run: RunFiles, fig_dir: Path) -> list[FigureSpec]:
             "error bars do not overlap, and for the oracle (grey, sees ground truth) as the ceiling.",
         )
     ]
-    if run.predictions is not None:
-        main = ORDER.main_method(run.predictions["method"].astype(str))
+    predictions, gates, curves = (run.tables.get(name) for name in ("predictions", "gates", "curves"))
+    if predictions is not None:
+        main = ORDER.main_method(predictions["method"].astype(str))
         specs.append((
             "roc.png",
-            lambda: roc_figure(run.predictions, fig_dir / "roc.png", results=run.results, order=ORDER),
+            lambda: roc_figure(predictions, fig_dir / "roc.png", results=run.results, order=ORDER),
             "ROC curves",
             "Curves pooled over folds, legend gives the mean of per-fold AUCs; a curve above the "
             f"others dominates at every threshold. The 3-class panel shows {main} one class against the rest.",
         ))
-    if run.gates is not None:
-        main = ORDER.main_method(run.gates["method"].astype(str))
+    if gates is not None:
+        main = ORDER.main_method(gates["method"].astype(str))
         specs.append((
             "gates.png",
-            lambda: gates_figure(run.gates, fig_dir / "gates.png", order=ORDER),
+            lambda: gates_figure(gates, fig_dir / "gates.png", order=ORDER),
             "Gated-fusion weights",
             f"Weight the fusion gate of {main} puts on MRI, per subject; a rise from CN to AD means "
             "MRI drives late-stage predictions while SNPs weigh more in early stages.",
         ))
-    if run.curves is not None:
+    if curves is not None:
         specs.append((
             "training_curves.png",
-            lambda: training_curves_figure(run.curves, fig_dir / "training_curves.png", order=ORDER),
+            lambda: training_curves_figure(curves, fig_dir / "training_curves.png", order=ORDER),
             "Pretraining curves",
             "Train (solid) and validation (dashed) loss per fold; a validation loss that turns up "
             "while training loss falls signals overfitting, curves still falling signal too few epochs.",

@@ -15,7 +15,6 @@ from alignome.cohort.sources import DataConfig
 from alignome.cohort.splits import outer_folds
 from alignome.diagnoses import DIAGNOSES
 from alignome.recipes.ad_gated_fusion.evaluation import encode_fold, evaluate_task
-from alignome.recipes.ad_gated_fusion.report import build_report
 from alignome.recipes.ad_gated_fusion.schema import Recipe
 from alignome.recipes.loading import load_data_section
 from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
@@ -146,4 +145,4 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
         },
         "timings_s": timings,
     }
-    return finish_run(out, metrics, build_report, log)
+    return finish_run(out, metrics, log)

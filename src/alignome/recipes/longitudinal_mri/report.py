@@ -37,6 +37,8 @@ ROWS = (
 METHOD_ORDER = (CONTRASTIVE, f"{CONTRASTIVE}:features", "supervised", "untrained", "untrained:features", ORACLE)
 #: Encoders whose trajectories are drawn (the ``:features`` views would repeat them).
 TRAJECTORY_METHODS = (CONTRASTIVE, "supervised", "untrained")
+#: The run's optional tables the report draws from, with the columns each needs.
+TABLES = {"curves": ("training_curves.csv", ("method", "fold", "epoch", "train_loss"))}
 #: Figures this report writes under ``figures/`` (stale ones are removed first).
 FIGURE_FILES = ("training_curves.png", "distances.png") + tuple(f"trajectories_{m}.png" for m in TRAJECTORY_METHODS)
 
@@ -130,8 +132,8 @@ def _embedding_matrix(embeddings: pd.DataFrame, method: str, split: str) -> tupl
 
 def _figures(run: RunFiles, fig_dir: Path, seed: int) -> list[FigureEntry]:
     figures: list[FigureEntry] = []
-    if run.curves is not None:
-        path = contrastive_curves_figure(run.curves, fig_dir / "training_curves.png")
+    if run.tables.get("curves") is not None:
+        path = contrastive_curves_figure(run.tables["curves"], fig_dir / "training_curves.png")
         if path is not None:
             figures.append(FigureEntry(path, "Training curves",
                                        "Training and validation loss (left) and validation re-identification "
@@ -197,8 +199,6 @@ def build_longitudinal_report(run: RunFiles) -> Path:
     """Write ``summary.md``, figures and ``report.html`` of a ``longitudinal-mri`` run."""
     run_dir = run.run_dir
     metrics = run.metrics or {}
-    # predictions and gate weights belong to the ad-gated-fusion recipe: their absence is no news here
-    run.notes = [n for n in run.notes if not n.startswith(("predictions.csv", "gates.csv"))]
     table_md = comparison_markdown(run.results)
     speed_md = speed_markdown(metrics)
     header = f"# alignome run summary — recipe {metrics.get('recipe', run_dir.name)}"

@@ -16,7 +16,6 @@ from alignome.cohort.splits import SubjectSplit, train_val_test_subjects
 from alignome.imaging.cache import VolumeCache
 from alignome.recipes.loading import load_data_section
 from alignome.recipes.longitudinal_mri.evaluate import evaluate_encoders, oracle_probe_rows
-from alignome.recipes.longitudinal_mri.report import build_longitudinal_report
 from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe, MRIDataConfig
 from alignome.recipes.longitudinal_mri.train import train_encoders
 from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
@@ -154,4 +153,4 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
         "speed": {**trained.speed, "inference_volumes_per_s": evaluation.inference_volumes_per_s},
         "timings_s": timings,
     }
-    return finish_run(out, metrics, build_longitudinal_report, log)
+    return finish_run(out, metrics, log)

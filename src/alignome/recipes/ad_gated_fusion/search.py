@@ -1,4 +1,4 @@
-"""Inner-loop hyperparameter search for the fusion classifier (Optuna, seeded TPE)."""
+"""Inner-loop hyperparameter search for paper 000's fusion classifier (Optuna, seeded TPE), on training subjects only."""
 
 from __future__ import annotations
 
