@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-from tests.genetics.test_clump_fast import family_data  # noqa: F401  (fixture: 501 samples, 40 non-founders, 2% missing)
 from typer.testing import CliRunner
 
 from alignome.cli import app

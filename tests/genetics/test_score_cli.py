@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-from tests.genetics.test_clump_fast import family_data  # noqa: F401  (fixture: 501 samples, 40 non-founders, 2% missing)
 
 from alignome.errors import DataError
 from alignome.genetics.score import (

@@ -9,7 +9,6 @@ import pytest
 from alignome.genetics import score
 from alignome.genetics.score import polygenic_score, read_score_file
 from tests.helpers.plink_tools import require_plink19, run_plink
-from tests.genetics.test_clump_fast import family_data  # noqa: F401  (fixture: 501 samples, 40 non-founders, 2% missing)
 
 
 def test_the_kernel_is_built_where_a_compiler_exists():

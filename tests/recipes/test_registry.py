@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from alignome.cli import app
 from alignome.recipes import registry
-from alignome.recipes.kind import RecipeKind
+from alignome.recipes.kind import RecipeBase, RecipeKind
 from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
 from alignome.report.build import fresh_figure_dir, write_report
 from alignome.report.rundir import RunFiles
@@ -34,10 +34,8 @@ class ToyData(StrictModel):
     scale: float = 1.0
 
 
-class ToyRecipe(StrictModel):
+class ToyRecipe(RecipeBase):
     kind: Literal["toy-mean"] = "toy-mean"
-    name: str
-    seed: int = 0
     data: ToyData
 
 

@@ -41,8 +41,10 @@ def _cohort(n_sub: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def _cfg(**pretrain: object) -> PretrainSettings:
-    pcfg = {"epochs": 40, "batch_size": 64, "lr": 3e-3, "patience": 8, "val_fraction": 0.2, **pretrain}
-    return PretrainSettings(embedding_dim=8, hidden=(32,), dropout=0.0, temperature=0.1, **pcfg)
+    pcfg = {"epochs": 40, "batch_size": 64, "lr": 3e-3, "weight_decay": 1e-4, "patience": 8, "val_fraction": 0.2,
+            **pretrain}
+    return PretrainSettings(embedding_dim=8, hidden=(32,), dropout=0.0, temperature=0.1, contrastive_form="decoupled",
+                            contrastive_weight=1.0, reconstruction_weight=1.0, age_conditioning=True, **pcfg)
 
 
 @pytest.fixture(scope="module")

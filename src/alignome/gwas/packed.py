@@ -4,8 +4,8 @@ A ``.bed`` byte holds the calls of four consecutive samples, sample ``4i + k`` i
 ``2k … 2k+1``: 00 → 2, 01 → missing, 10 → 1, 11 → 0 copies of A1 (bed-reader's
 ``count_A1=True``, as PLINK counts).  :func:`decode_packed` turns bytes into bed-reader's
 float64 array; :class:`PackedBlock` serves the products the association tests need straight
-from the bytes — through the C kernel ``alignome.gwas._packed`` when it is built (about 3×
-faster than decoding and a BLAS product), else through NumPy, with the same results.
+from the bytes — through the C kernel ``alignome.gwas._packed`` when it is built (it skips decoding
+to floats and the BLAS product; ``benchmarks/gwas_vs_plink2.py`` times both), else through NumPy, with the same results.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ class PackedBlock:
 
     def _find_missing(self) -> tuple[np.ndarray, np.ndarray]:
         miss = self._missing_bits()
-        if not miss.any():  # the common case, ~10× cheaper than np.nonzero
+        if not miss.any():  # the common case: one reduction instead of np.nonzero
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
         var, byte = np.nonzero(miss)
         bits = miss[var, byte]

@@ -194,7 +194,7 @@ class ResultWriter:
             if _partial(path).exists():
                 if complete:
                     # an older result is removed first: ext4 (auto_da_alloc) flushes a file renamed over another
-                    # to disk before the rename returns, which cost ~6 ms per file
+                    # to disk before the rename returns, a synchronous write per file
                     path.unlink(missing_ok=True)
                     os.replace(_partial(path), path)
                 else:

@@ -11,6 +11,15 @@ from alignome.report.rundir import RunFiles, TableFiles
 from alignome.strict_model import StrictModel
 
 
+class RecipeBase(StrictModel):
+    """What every recipe has; a kind's schema adds ``kind`` (a Literal of its name), ``data`` and its own sections."""
+
+    kind: str
+    name: str
+    description: str = ""
+    seed: int = 0
+
+
 @dataclass(frozen=True)
 class RecipeKind:
     """One recipe kind, as the registry knows it.
@@ -20,7 +29,7 @@ class RecipeKind:
     name
         The ``kind:`` entry of its recipes, e.g. ``ad-gated-fusion``.
     schema
-        The validated recipe: a strict model with at least ``name``, ``seed`` and ``data``.
+        The validated recipe: a :class:`RecipeBase` with a ``data`` section.
     run
         ``run(recipe, preset, out) -> out``: runs a validated recipe into a run directory.
     report
@@ -33,7 +42,7 @@ class RecipeKind:
     """
 
     name: str
-    schema: type[StrictModel]
+    schema: type[RecipeBase]
     run: Callable[[Any, str | None, Path], Path]
     report: Callable[[RunFiles], Path]
     tables: TableFiles = field(default_factory=dict)

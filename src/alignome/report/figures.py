@@ -227,62 +227,6 @@ def roc_figure(
         return save_figure(fig, path)
 
 
-def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None, order: MethodOrder = MethodOrder()) -> Path | None:
-    """Box and strip plot of the MRI gate weight α_mri per diagnosis for one method.
-
-    Parameters
-    ----------
-    gates
-        ``gates.csv`` with columns ``method, diagnosis, alpha_mri`` (and usually
-        ``task, fold, subject, alpha_snp``); pooled over folds and tasks.
-    path
-        PNG to write.
-    method
-        Method shown; default ``order.main_method`` of the methods present.
-
-    Returns
-    -------
-    pathlib.Path or None
-        ``path``, or None when the method has no gate values.
-    """
-    frame = gates.copy()
-    frame["method"] = frame["method"].astype(str)
-    method = method or order.main_method(frame["method"])
-    frame = frame[frame["method"] == method]
-    frame = frame.assign(alpha_mri=pd.to_numeric(frame["alpha_mri"], errors="coerce"))
-    frame = frame.dropna(subset=["alpha_mri", "diagnosis"])
-    if frame.empty:
-        return None
-    frame["diagnosis"] = frame["diagnosis"].astype(str)
-    labels = order_diagnoses(frame["diagnosis"])
-    data = [frame.loc[frame["diagnosis"] == d, "alpha_mri"].to_numpy() for d in labels]
-    rng = np.random.default_rng(0)  # jitter only; fixed so reruns give the same picture
-    with house_style():
-        fig = new_figure((max(4.5, 1.6 * len(labels) + 2), 4.6))
-        ax = fig.subplots()
-        box = ax.boxplot(data, positions=range(len(labels)), widths=0.5, showfliers=False, patch_artist=True)
-        for patch, d in zip(box["boxes"], labels):
-            patch.set_facecolor(DIAGNOSIS_COLOURS.get(d, "0.8"))
-            patch.set_alpha(0.35)
-        for median in box["medians"]:
-            median.set_color("black")
-        for i, (d, values) in enumerate(zip(labels, data)):
-            x = i + rng.uniform(-0.18, 0.18, size=len(values))
-            ax.scatter(x, values, s=10, alpha=0.6, color=DIAGNOSIS_COLOURS.get(d, "0.3"), edgecolor="none")
-        if "alpha_snp" in frame.columns:
-            total = frame["alpha_mri"] + pd.to_numeric(frame["alpha_snp"], errors="coerce")
-            if total.notna().all() and np.allclose(total, 1.0, atol=1e-3):
-                ax.axhline(0.5, ls=":", color="0.4", lw=1.2, label="equal weight (α_mri = α_snp = 0.5)")
-                ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), frameon=False)
-        ax.set_xticks(range(len(labels)))
-        ax.set_xticklabels([f"{d}\n(n={len(v)})" for d, v in zip(labels, data)])
-        ax.set_xlabel("Diagnosis")
-        ax.set_ylabel("α_mri (weight on MRI)")
-        ax.set_title(f"Gate weight on MRI by diagnosis — {method}\npooled over folds and tasks")
-        fig.tight_layout()
-        return save_figure(fig, path)
-
-
 def training_curves_figure(curves: pd.DataFrame, path: Path, order: MethodOrder = MethodOrder()) -> Path | None:
     """Train and validation loss against epoch, one line per fold, one panel per method.
 

@@ -459,10 +459,9 @@ def simulate_mri3d(
     visits
         ``(min, max)`` visits per subject, drawn uniformly; ``1 <= min <= max <= 20``.
     voxel_mm
-        Isotropic voxel size in mm, 1–8: 4 gives 50 × 59 × 48 voxels (CI; about
-        0.07 CPU-seconds per scan), 2 nilearn's 99 × 117 × 95 MNI grid (about
-        1 s per scan), 1 the template's 197 × 233 × 189 (about 4 s and 1.5 GB
-        per worker).
+        Isotropic voxel size in mm, 1–8: 4 gives 50 × 59 × 48 voxels (CI), 2 nilearn's
+        99 × 117 × 95 MNI grid, 1 the template's 197 × 233 × 189 (each halving of the
+        voxel size costs about eight times the time and memory per scan).
     seed
         Random seed; the same seed gives the same bytes, whatever ``jobs``.
     jobs

@@ -49,20 +49,20 @@ class PretrainSettings:
     A fraction ``val_fraction`` of subjects is held out for early stopping with ``patience`` epochs.
     """
 
-    embedding_dim: int = 32
-    hidden: tuple[int, ...] = (128,)
-    dropout: float = 0.1
-    temperature: float = 0.1
-    contrastive_form: str = "decoupled"
-    contrastive_weight: float = 1.0
-    reconstruction_weight: float = 1.0
-    age_conditioning: bool = True
-    epochs: int = 200
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    patience: int = 15
-    val_fraction: float = 0.15
+    embedding_dim: int
+    hidden: tuple[int, ...]
+    dropout: float
+    temperature: float
+    contrastive_form: str
+    contrastive_weight: float
+    reconstruction_weight: float
+    age_conditioning: bool
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    patience: int
+    val_fraction: float
 
 
 class ContrastivePretrainer(BaseEstimator):

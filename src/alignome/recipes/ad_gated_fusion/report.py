@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alignome.recipes.ad_gated_fusion.figures import gates_figure
 from alignome.recipes.ad_gated_fusion.methods import MAIN_METHOD, METHODS
 from alignome.report.build import FigureSpec, draw_figures, fresh_figure_dir, write_report
 from alignome.report.figures import (
     embeddings_figure,
-    gates_figure,
     performance_figure,
     roc_figure,
     training_curves_figure,

@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 from alignome.cohort.sources import DataConfig
 from alignome.diagnoses import TASKS
 from alignome.recipes.ad_gated_fusion.methods import METHODS
+from alignome.recipes.kind import RecipeBase
 from alignome.strict_model import StrictModel
 
 # ----------------------------------------------------------------------------- method
@@ -92,13 +93,10 @@ class ProtocolConfig(StrictModel):
         return self
 
 
-class Recipe(StrictModel):
+class Recipe(RecipeBase):
     """A whole ``ad-gated-fusion`` recipe (paper 000) after presets are applied."""
 
     kind: Literal["ad-gated-fusion"] = "ad-gated-fusion"
-    name: str
-    description: str = ""
-    seed: int = 0
     data: DataConfig
     method: MethodConfig = Field(default_factory=MethodConfig)
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)

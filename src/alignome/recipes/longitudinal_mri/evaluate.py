@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from alignome.recipes.longitudinal_mri.methods import ORACLE
 from alignome.evaluation.visit_metrics import linear_probes, reidentification, temporal_consistency
+from alignome.recipes.longitudinal_mri.methods import ORACLE
+from alignome.report.summary import RESULT_COLUMNS
 from alignome.training.volume_batches import embed_volumes
 
 #: Scan-table columns copied into ``embeddings.parquet``.
@@ -102,7 +103,7 @@ def evaluate_encoders(
         z = pd.DataFrame(emb, columns=[f"z_{i:03d}" for i in range(emb.shape[1])])
         tables.append(pd.concat([table.reset_index(drop=True), z], axis=1))
     return Evaluation(
-        results=pd.DataFrame(results, columns=["method", "task", "metric", "fold", "value"]),
+        results=pd.DataFrame(results, columns=list(RESULT_COLUMNS)),
         embeddings=pd.concat(tables, ignore_index=True),
         inference_volumes_per_s=embedded / seconds if seconds > 0 else float("nan"),
         notes=notes,

@@ -9,15 +9,16 @@ from pydantic import Field, field_validator, model_validator
 
 from alignome.cohort.sources import ManifestSource
 from alignome.diagnoses import default_diagnosis_map
-from alignome.strict_model import StrictModel as _Strict
 from alignome.imaging.augment import AugmentSettings
 from alignome.imaging.settings import PreprocessSettings
+from alignome.recipes.kind import RecipeBase
+from alignome.strict_model import StrictModel
 
 #: Reference encoders the contrastive encoder is compared with.
 REFERENCES = ("untrained", "supervised")
 
 
-class MRIDataConfig(_Strict):
+class MRIDataConfig(StrictModel):
     """Where the 3D cohort comes from: ``simulate``, a ``manifest`` or a ``bids`` folder."""
 
     simulate: dict[str, Any] | None = None
@@ -44,7 +45,7 @@ class MRIDataConfig(_Strict):
         return self
 
 
-class LongitudinalMethod(_Strict):
+class LongitudinalMethod(StrictModel):
     """Encoder, objective and optimiser of paper 004 (defaults as in the paper where it says).
 
     ``devices`` > 1 trains data-parallel (Lightning DDP; ``strategy: ddp_spawn`` on CPU, ``ddp``
@@ -79,7 +80,7 @@ class LongitudinalMethod(_Strict):
         return self
 
 
-class LongitudinalProtocol(_Strict):
+class LongitudinalProtocol(StrictModel):
     """Subject-wise train/validation/test split and the reference encoders."""
 
     val_fraction: float = 0.2
@@ -98,13 +99,10 @@ class LongitudinalProtocol(_Strict):
         return self
 
 
-class LongitudinalMRIRecipe(_Strict):
+class LongitudinalMRIRecipe(RecipeBase):
     """A whole ``longitudinal-mri`` recipe after presets are applied."""
 
     kind: Literal["longitudinal-mri"] = "longitudinal-mri"
-    name: str
-    description: str = ""
-    seed: int = 0
     data: MRIDataConfig
     method: LongitudinalMethod = Field(default_factory=LongitudinalMethod)
     protocol: LongitudinalProtocol = Field(default_factory=LongitudinalProtocol)
