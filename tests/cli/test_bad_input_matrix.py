@@ -242,8 +242,7 @@ CASES = [
     Case("report", "results.csv without value column", "run/results.csv", drop_column("value"), "error"),
     Case("simulate ad-cohort", "output under a file", "sim", _not_a_folder, "error",
          (pytest.mark.xfail(strict=True, reason="issue 17 item 1: an unwritable --out is a traceback"),)),
-    Case("simulate mri3d", "output under a file", "sim", _not_a_folder, "error",
-         (pytest.mark.xfail(strict=True, reason="issue 17 item 1: an unwritable --out is a traceback"),)),
+    Case("simulate mri3d", "output under a file", "sim", _not_a_folder, "error"),
 ]
 
 
