@@ -112,9 +112,14 @@ def _line(frame: pd.DataFrame, position: int) -> int:
 
 
 def detect_format(columns: list[str]) -> str | None:
-    """Guess the format of a summary-statistics header (None when not recognised)."""
+    """Guess the format of a summary-statistics header (None when not recognised).
+
+    ``plink2-glm``: plink2's ``--glm`` reports (with ``TEST``) and ``alignome gwas --mode single``'s tables
+    (the same columns without ``TEST``: one additive test per variant).
+    """
     cols = set(columns)
-    if ("#CHROM" in cols or "CHROM" in cols) and "ID" in cols and "A1" in cols and "TEST" in cols:
+    if ("#CHROM" in cols or "CHROM" in cols) and "ID" in cols and "A1" in cols and "P" in cols \
+            and ("TEST" in cols or {"BETA", "SE", "T_STAT"} <= cols):
         return "plink2-glm"
     if {"MarkerName", "Allele1", "Allele2"} <= cols and "P-value" in cols:
         return "metal"
@@ -223,8 +228,9 @@ def _parse(path: Path, raw: pd.DataFrame, fmt: str, columns: dict[str, str] | No
         for name in ("variant", "p"):
             if name not in mapping:
                 raise DataError(f"no column for '{name}'; the header has {list(raw.columns)[:20]}", file=path,
-                                field=name, fix=f"map it, e.g. columns={{'{name}': 'YOUR_COLUMN'}} "
-                                f"(CLI: --columns {name}=YOUR_COLUMN)")
+                                field=name, fix="name the format the tool wrote (CLI: --format plink-assoc, "
+                                "plink-qassoc, plink2-glm or metal), or map the column: "
+                                f"columns={{'{name}': 'YOUR_COLUMN'}} (CLI: --columns {name}=YOUR_COLUMN)")
         _need(raw, path, list(mapping.values()), fmt)
         kwargs = {}
         for name, column in mapping.items():
@@ -286,6 +292,9 @@ def read_sumstats_file(path: str | Path, fmt: str = "auto", columns: dict[str, s
     """
     path = Path(path)
     raw = _read_table(path)
+    if raw.empty:
+        raise DataError("the file has a header line but no data rows", file=path,
+                        fix="give the summary statistics with their rows (was the run that wrote it cut short?)")
     if fmt == "auto":
         fmt = "tsv" if columns else (detect_format(list(raw.columns)) or "tsv")
     frame = _parse(path, raw, fmt, columns)
