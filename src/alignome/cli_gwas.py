@@ -84,6 +84,8 @@ def gwas(
     except AlignomeError as exc:
         exit_with_error(exc)
     typer.echo(scan.samples.describe())
+    for skipped in scan.skipped:
+        typer.echo(skipped.describe())
     if scan.trained is not None:
         typer.echo(scan.trained.describe())
     pcs = scan.genetic_pcs
@@ -101,4 +103,4 @@ def gwas(
                    f"{rec.recovered_bonferroni}/{rec.n_known} ({rec.fraction_bonferroni:.1%})")
     best = scan.smallest_p()
     top = "" if best is None else f"; smallest P {best[0]:.3g} at {best[1]}"
-    typer.echo(f"{mode}-trait GWAS of {ph.shape[1]} trait(s) on {scan.n_variants} variants written to {out}.*{top}")
+    typer.echo(f"{mode}-trait GWAS of {len(scan.traits)} trait(s) on {scan.n_variants} variants written to {out}.*{top}")

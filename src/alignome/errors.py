@@ -17,7 +17,11 @@ class AlignomeError(Exception):
     field
         The column, key or field concerned, if any.
     row
-        The 1-based data row (header not counted) or a row description, if any.
+        Where in ``file``: the 1-based line number of the file, header line(s) counted (what an editor
+        shows: line 2 is a CSV's first data row, line 1 a ``.bim``'s first variant; for Parquet, the
+        data row + 1, as if written as CSV), or a description such as ``"3 and 8"``. One meaning for
+        every reader: :attr:`alignome.io.tables.Table.frame`'s index + 1, and
+        :func:`alignome.io.fields.file_line` for PLINK text files.
     fix
         What the user should do about it.
     """

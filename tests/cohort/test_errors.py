@@ -24,27 +24,27 @@ def test_missing_column(tmp_path):
 
 def test_non_numeric_value_names_row(tmp_path):
     text = _error(write_cohort(tmp_path, visits=VISITS.replace("S002,66.5,AD,,M", "S002,66.5,AD,2O,M")))
-    assert "visits.csv" in text and "'mmse'" in text and "row 4" in text and "'2O'" in text and "fix:" in text
+    assert "visits.csv" in text and "'mmse'" in text and "row 5" in text and "'2O'" in text and "fix:" in text
 
 
 def test_non_numeric_region_value(tmp_path):
     text = _error(write_cohort(tmp_path, volumes=VOLUMES.replace("3500.0", "35OO.0")))
-    assert "volumes.csv" in text and "Left-Hippocampus" in text and "row 3" in text and "fix:" in text
+    assert "volumes.csv" in text and "Left-Hippocampus" in text and "row 4" in text and "fix:" in text
 
 
 def test_duplicated_visit(tmp_path):
     text = _error(write_cohort(tmp_path, visits=VISITS + "S001,71.0,MCI,26,F,16\n"))
-    assert "visits.csv" in text and "'age'" in text and "rows 2 and 7" in text and "fix:" in text
+    assert "visits.csv" in text and "'age'" in text and "rows 3 and 8" in text and "fix:" in text
 
 
 def test_duplicated_scan(tmp_path):
     text = _error(write_cohort(tmp_path, volumes=VOLUMES + "S002,65.5,3501,3601\n"))
-    assert "volumes.csv" in text and "rows 3 and 5" in text
+    assert "volumes.csv" in text and "rows 4 and 6" in text
 
 
 def test_unknown_diagnosis_label(tmp_path):
     text = _error(write_cohort(tmp_path, visits=VISITS.replace("MCI", "Prodromal")))
-    assert "visits.csv" in text and "'dx'" in text and "row 2" in text and "Prodromal" in text
+    assert "visits.csv" in text and "'dx'" in text and "row 3" in text and "Prodromal" in text
     assert "diagnosis_map" in text
 
 
@@ -93,9 +93,9 @@ def test_duplicate_variant_ids(tmp_path):
 
 def test_p_value_out_of_range(tmp_path):
     text = _error(write_cohort(tmp_path, sumstats="variant\tp\nrs1\t0.5\nrs2\t1.5\n"))
-    assert "sumstats.tsv" in text and "'p'" in text and "row 2" in text and "fix:" in text
+    assert "sumstats.tsv" in text and "'p'" in text and "row 3" in text and "fix:" in text
     text = _error(write_cohort(tmp_path, sumstats="variant\tp\nrs1\t0\n"))
-    assert "row 1" in text
+    assert "row 2" in text
 
 
 def test_too_many_variants_without_sumstats(tmp_path):

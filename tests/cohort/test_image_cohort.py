@@ -199,7 +199,7 @@ def test_duplicate_subject_session_is_an_error_naming_the_rows(tmp_path):
                   "path": ["a.nii.gz"] * 3}).to_csv(manifest, index=False)
     with pytest.raises(DataError) as info:
         read_image_manifest(manifest, jobs=1)
-    assert "rows [2, 3]" in str(info.value) and "m.csv" in str(info.value)
+    assert "rows [3, 4]" in str(info.value) and "m.csv" in str(info.value)
 
 
 def test_missing_column_names_file_column_and_fix(tmp_path):

@@ -60,9 +60,14 @@ def report(family_data, tmp_path):
 
 @pytest.mark.parametrize("spoil, message", [
     (lambda lines: [lines[0].replace(" P", " PVAL")] + lines[1:], "missing column 'P'"),
-    (lambda lines: lines[:2] + [lines[2].rsplit(" ", 1)[0] + " 0"] + lines[3:], "row 2: p-value '0.0' is not a number in (0, 1]"),
+    (lambda lines: [lines[0].replace(" P", " PVAL")] + lines[1:], "fix: name your column with `--p-field <your column>`"),
+    (lambda lines: [lines[0].replace("SNP", "ID")] + lines[1:], "fix: name your column with `--snp-field <your column>`"),
+    (lambda lines: lines[:2] + [lines[2].rsplit(" ", 1)[0] + " 0"] + lines[3:], "row 3: p-value '0.0' is not a number in (0, 1]"),
+    (lambda lines: lines[:2] + [lines[2].rsplit(" ", 1)[0] + " abc"] + lines[3:], "row 3: non-numeric value 'abc'"),
+    (lambda lines: lines[:2] + [lines[2].rsplit(" ", 1)[0] + " abc"] + lines[3:],
+     "fix: give p-values (not -log10 p) between 0 (excluded) and 1; drop rows without a p-value"),  # not "NA"
     (lambda lines: lines[:2] + [lines[2].rsplit(" ", 1)[0] + " 1.5"] + lines[3:], "p-value '1.5' is not a number in (0, 1]"),
-    (lambda lines: lines[:2] + [lines[2].rsplit(" ", 1)[0] + " NA"] + lines[3:], "row 2: p-value 'nan' is not a number in (0, 1]"),
+    (lambda lines: lines[:2] + [lines[2].rsplit(" ", 1)[0] + " NA"] + lines[3:], "row 3: p-value 'nan' is not a number in (0, 1]"),
     (lambda lines: lines + [lines[1]], "appears more than once"),
     (lambda lines: lines + ["NA 0.5"], "missing variant id"),
 ])

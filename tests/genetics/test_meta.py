@@ -129,3 +129,33 @@ def test_samplesize_without_n_is_a_clear_error():
     with pytest.raises(DataError, match="SCHEME SAMPLESIZE") as err:
         meta_analyse([a], scheme="samplesize")
     assert err.value.field == "n"
+
+
+def test_meta_reads_what_gwas_single_mode_writes(tmp_path):
+    """Our own outputs chain into our own tools: `gwas --mode single` → `variants meta`, format detected."""
+    from typer.testing import CliRunner
+
+    from alignome.cli import app
+    from tests.helpers.gwas_data import N, write_small_fileset
+
+    _, iids = write_small_fileset(tmp_path)
+    rng = np.random.default_rng(2)
+    pd.DataFrame({"IID": iids, "A": rng.normal(size=N), "B": rng.normal(size=N)}).to_csv(
+        tmp_path / "p.tsv", sep="\t", index=False)
+    run = CliRunner().invoke
+    result = run(app, ["gwas", "--bfile", str(tmp_path / "g"), "--pheno", str(tmp_path / "p.tsv"), "--mode", "single",
+                       "--no-plots", "--no-loci", "--out", str(tmp_path / "g1")])
+    assert result.exit_code == 0, result.output
+    tables = [str(tmp_path / f"g1.{t}.glm.linear") for t in ("A", "B")]
+    assert read_sumstats_file(tables[0]).attrs["format"] == "plink2-glm"
+    for fmt, out in (("auto", "auto"), ("plink2-glm", "named")):
+        result = run(app, ["variants", "meta", "--sumstats", tables[0], "--sumstats", tables[1], "--format", fmt,
+                           "--out", str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+        assert "meta-analysed 240 variants from 2 files" in result.output
+    assert (tmp_path / "auto.meta.tbl").read_bytes() == (tmp_path / "named.meta.tbl").read_bytes()
+    studies = [read_sumstats_file(t) for t in tables]
+    table = meta_analyse(studies).table
+    w = [1 / s["se"].to_numpy() ** 2 for s in studies]  # inverse-variance weighted mean of the two betas
+    expected = (w[0] * studies[0]["beta"].to_numpy() + w[1] * studies[1]["beta"].to_numpy()) / (w[0] + w[1])
+    np.testing.assert_allclose(table["beta"].to_numpy(), expected, rtol=1e-12)

@@ -50,7 +50,10 @@ def test_metal_and_tsv_mapping(tmp_path):
 
 
 @pytest.mark.parametrize("text,match", [
-    ("SNP\tPVAL\nrs1\t0.5\n", "no column for 'variant'"),
+    ("SNP\tPVAL\nrs1\t0.5\n", "(?s)no column for 'variant'.*fix: name the format the tool wrote \\(CLI: --format"),
+    ("variant\tp\tchrom\n", "(?s)no data rows.*fix: give the summary statistics with their rows"),
+    ("variant\tp\nrs1\t0.1\nrs2\tx\n", "row 3: 'x' is not a number"),  # the file line, header counted
+    ("variant\tp\nrs1\t0.1\nrs2\t0.2\nrs1\t0.3\n", r"row 2: variant id 'rs1' appears more than once \(rows \[2, 4\]\)"),
     ("variant\tPVAL\nrs1\t0.5\n", "no column for 'p'"),
     ("variant\tp\nrs1\t0\n", r"not a number in \(0, 1\]"),
     ("variant\tp\nrs1\t1.5\n", r"not a number in \(0, 1\]"),

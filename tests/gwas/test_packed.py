@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 from bed_reader import open_bed, to_bed
 
-import shutil
-
 from alignome.gwas import packed
 from alignome.gwas.blocks import PackedBlock, read_block, read_packed
 from alignome.gwas.multitrait import multitrait_assoc
 from alignome.gwas.singletrait import linear_assoc
+from tests.helpers.kernels import require_kernel_built
 
 
 @pytest.fixture(scope="module", params=[1001, 1000])  # n not divisible by 4, and divisible
@@ -115,7 +114,6 @@ def test_association_tests_on_packed_blocks_equal_the_dense_ones(fileset, backen
         np.testing.assert_allclose(getattr(single_packed, field), getattr(single_dense, field), rtol=1e-9)
 
 
-@pytest.mark.skipif(not (shutil.which("cc") or shutil.which("gcc")), reason="no C compiler: the kernel is optional")
 def test_the_kernel_is_built_where_a_compiler_exists():
     """`pip install -e .` builds alignome.gwas._packed (setup.py); a silent fallback would cost 3× in speed."""
-    assert packed.kernel_available(), "alignome.gwas._packed is missing: rerun `make install` and read its build log"
+    require_kernel_built("alignome.gwas._packed", packed.kernel_available())

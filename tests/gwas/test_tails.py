@@ -8,6 +8,12 @@ import pytest
 from scipy import special
 
 from alignome.gwas import tails
+from tests.helpers.kernels import require_kernel_built
+
+def test_the_kernel_is_built():
+    """Without alignome.gwas._tails 76 of this module's tests skip: CI must notice a failed build."""
+    require_kernel_built("alignome.gwas._tails", tails._kernel is not None)
+
 
 needs_kernel = pytest.mark.skipif(tails._kernel is None, reason="C extension alignome.gwas._tails not built")
 RTOL = 2e-12  # the kernel's accuracy: about 1e-12 relative down to p = 1e-300 (checked against mpmath)

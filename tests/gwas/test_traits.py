@@ -52,7 +52,7 @@ def test_tab_comma_whitespace_gzip_and_parquet_read_alike(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("FID\tT1\n0\t1\n", "no IID column"),
     ("IID\tT1\tT2\na\t1\tx\n", r"non-numeric column\(s\) \['T2'\]"),
-    ("IID\tT1\na\t1\na\t2\n", "duplicated IID 'a'"),
+    ("IID\tT1\na\t1\na\t2\n", r"row 2: duplicated IID 'a' in rows \[2, 3\]"),  # file lines, header counted
     ("IID\tT1\tT1\na\t1\t2\n", "appears twice"),
     ("IID\tT1\na\t1\t5\n", "cannot parse the phenotype table"),
     ("", "cannot parse the phenotype table"),
@@ -64,6 +64,15 @@ def test_bad_tables_name_the_file_and_the_problem(tmp_path, text, message):
     with pytest.raises(DataError, match=message) as info:
         read_trait_table(path, "phenotype")
     assert "bad.tsv" in str(info.value)
+
+
+def test_a_non_numeric_column_points_at_the_right_fix(tmp_path):
+    (tmp_path / "t.tsv").write_text("IID\tAGE\tSITE\na\t1\tx\n")
+    with pytest.raises(DataError, match="(?s)non-numeric.*fix: choose numeric columns with --pheno-cols"):
+        read_trait_table(tmp_path / "t.tsv", "phenotype")
+    with pytest.raises(DataError) as info:  # --covar has no column picker: --pheno-cols would not help
+        read_trait_table(tmp_path / "t.tsv", "covariate")
+    assert "--pheno-cols" not in str(info.value) and "remove the non-numeric ones from the file" in str(info.value)
 
 
 def test_unknown_columns_and_missing_files(tmp_path):

@@ -7,6 +7,7 @@ import pyarrow as pa
 import pytest
 
 from alignome.gwas import tsv
+from tests.helpers.kernels import require_kernel_built
 
 EDGES = [0.0, -0.0, np.inf, -np.inf, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1.0, -1.5,
          0.5, 1e-5, 1e-4, 9.999995e-5, 9.9999949e-5, 0.0001, 123456.5, 1234565.0, 999999.5, 9999995.0, 99999.95,
@@ -20,6 +21,11 @@ def _random_doubles(n: int, seed: int = 0) -> np.ndarray:
     halves = np.round(rng.uniform(0, 1e7, n)) / 10.0 ** rng.integers(0, 12, n)  # many exact 7th-digit halves
     values = np.concatenate([wide, bits, halves, EDGES])
     return values[np.isfinite(values) | np.isinf(values)]
+
+
+def test_the_kernel_is_built():
+    """Without alignome.gwas._tsv most of this module's tests skip: CI must notice a failed build."""
+    require_kernel_built("alignome.gwas._tsv", tsv._kernel is not None)
 
 
 @pytest.mark.skipif(tsv._kernel is None, reason="C extension alignome.gwas._tsv not built")

@@ -257,7 +257,7 @@ def _ages(table: Table, frame: pd.DataFrame) -> pd.Series:
 
 
 def _where(table: Table, frame: pd.DataFrame, label: object) -> str:
-    """A row for messages: its file name in a BIDS folder, its 1-based data row in a manifest."""
+    """A row for messages: its file name in a BIDS folder, its line in a manifest (header = line 1)."""
     if table.section == "bids":
         return Path(str(frame.at[label, "path"])).name
     return f"row {_row(label)}"

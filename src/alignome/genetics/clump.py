@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING
 from alignome.errors import ConfigError, DataError
 from alignome.io import fields
 from alignome.io.fields import Strings, parse_numbers, read_fields
-from alignome.io.plink_fileset import check_variant_ids, founder_flags, read_bim_fields, read_fam_columns
-from alignome.io.plink_files import PLINK_FIX, check_bed, fileset_paths
+from alignome.io.plink_fileset import bim_positions, check_variant_ids, founder_flags, read_bim_fields, read_fam_columns
+from alignome.io.plink_files import check_bed, fileset_paths
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -164,7 +164,8 @@ def _read_plink_report(path: Path, snp_field: str, p_field: str) -> tuple[String
 def _read_general(path: str | Path, snp_field: str, p_field: str) -> pd.DataFrame:
     from alignome.genetics.select import read_sumstats  # pandas: only for reports the fast reader leaves
 
-    return read_sumstats(Path(path), {"variant": snp_field, "p": p_field})
+    return read_sumstats(Path(path), {"variant": snp_field, "p": p_field},
+                         options={"variant": "--snp-field", "p": "--p-field"})
 
 
 def read_clump_columns(path: str | Path, snp_field: str = "SNP", p_field: str = "P") -> tuple[Strings, array]:
@@ -226,10 +227,7 @@ def _read_reference(bfile: str | Path, variant: Strings) -> tuple[_Reference, ar
     if repeat >= 0:
         check_variant_ids(ids.tolist(), bim)
     check_bed(bed, len(fam_columns[1]), len(ids))
-    pos, bad = parse_numbers(pos_text, decimal=False)
-    if bad >= 0:
-        raise DataError(f"position '{pos_text[bad]}' is not a whole number", file=bim, field="column 4", row=bad + 1,
-                        fix=PLINK_FIX)
+    pos = bim_positions(pos_text, bim)
     founders = founder_flags(*fam_columns[:4])
     return _Reference(bed=bed, n_samples=len(fam_columns[1]), founders=founders, chrom=chrom, ids=ids, pos=pos), where
 

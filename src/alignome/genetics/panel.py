@@ -141,7 +141,7 @@ def read_panel(path: str | Path) -> pd.DataFrame:
     dup = frame["variant"].duplicated()
     if dup.any():
         raise DataError(f"variant '{frame['variant'][dup].iloc[0]}' is listed twice", file=path, field="variant",
-                        row=int(np.flatnonzero(dup)[0]) + 1, fix="list each variant once")
+                        row=int(np.flatnonzero(dup)[0]) + 2, fix="list each variant once")  # file line
     for name in PANEL_COLUMNS:
         if name not in frame.columns:
             frame[name] = pd.NA
@@ -150,6 +150,6 @@ def read_panel(path: str | Path) -> pd.DataFrame:
         bad = frame["p"].notna() & ~((p > 0) & (p <= 1))
         if bad.any():
             raise DataError(f"p-value '{frame['p'][bad].iloc[0]}' not in (0, 1]", file=path, field="p",
-                            row=int(np.flatnonzero(bad)[0]) + 1, fix="give p-values in (0, 1] or NA")
+                            row=int(np.flatnonzero(bad)[0]) + 2, fix="give p-values in (0, 1] or NA")
     frame["pos"] = pd.to_numeric(frame["pos"], errors="coerce").astype("Int64")
     return frame[PANEL_COLUMNS]

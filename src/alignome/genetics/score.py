@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from alignome.errors import ConfigError, DataError
-from alignome.io.fields import bed_kernel
+from alignome.io.fields import bed_kernel, file_line
 from alignome.io.plink_fileset import founder_mask, read_fileset
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def read_score_columns(path: str | Path, header: bool = False) -> tuple[list[str
         if bad.size:
             row = int(bad[0])
             raise DataError(f"weight '{text[row]}' is not a number", file=path, field="column 3",
-                            row=row + 1 + int(header),
+                            row=file_line(path, row + int(header)),
                             fix="give numeric weights (use header=True / --header if the file has one)")
     if len(set(variant)) != len(variant):
         seen: dict[str, int] = {}
@@ -122,7 +122,7 @@ def read_score_columns(path: str | Path, header: bool = False) -> tuple[list[str
             seen[v] = seen.get(v, 0) + 1
         row = next(i for i, v in enumerate(variant) if seen[v] > 1)
         raise DataError(f"variant '{variant[row]}' appears more than once", file=path, field="column 1",
-                        row=row + 1 + int(header), fix="keep one row per variant (PLINK 1.9 refuses duplicates too)")
+                        row=file_line(path, row + int(header)), fix="keep one row per variant (PLINK 1.9 refuses duplicates too)")
     return variant, allele, weight
 
 

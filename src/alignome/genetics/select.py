@@ -15,13 +15,17 @@ from alignome.errors import DataError
 from alignome.io.tables import numeric, read_table
 
 
+P_FIX = "give p-values (not -log10 p) between 0 (excluded) and 1; drop rows without a p-value"
+
+
 def check_pvalues(sumstats: pd.DataFrame, file: str | Path | None = None, field: str = "p") -> None:
     """Raise :class:`DataError` unless every ``p`` is a number in (0, 1].
 
     Parameters
     ----------
     sumstats
-        Table with a ``p`` column; row numbers are 1-based positions.
+        Table with a ``p`` column; the row named is the index + 1 (the file line for a table of
+        :func:`read_sumstats`, :attr:`alignome.io.tables.Table.frame`).
     file, field
         Named in the error message.
     """
@@ -33,12 +37,13 @@ def check_pvalues(sumstats: pd.DataFrame, file: str | Path | None = None, field:
             f"p-value '{sumstats['p'].iloc[position]}' is not a number in (0, 1] ({int(bad.sum())} such row(s))",
             file=file,
             field=field,
-            row=position + 1,
-            fix="give p-values (not -log10 p) between 0 (excluded) and 1; drop rows without a p-value",
+            row=int(sumstats.index[position]) + 1,
+            fix=P_FIX,
         )
 
 
-def read_sumstats(path: str | Path, columns: dict[str, str] | None = None) -> pd.DataFrame:
+def read_sumstats(path: str | Path, columns: dict[str, str] | None = None,
+                  options: dict[str, str] | None = None) -> pd.DataFrame:
     """Read summary statistics into columns ``variant`` (str), ``p`` (float) and, when present,
     ``effect_allele`` and ``beta``; rows keep file order.
 
@@ -49,6 +54,9 @@ def read_sumstats(path: str | Path, columns: dict[str, str] | None = None) -> pd
     columns
         alignome name (``variant``, ``p``, ``effect_allele``, ``beta``) -> the file's column name;
         a name not given is looked up under its own name.
+    options
+        alignome name -> the command-line option that names its column, for the fix of a missing column
+        (:func:`alignome.io.tables.read_table`).
 
     Raises
     ------
@@ -56,9 +64,9 @@ def read_sumstats(path: str | Path, columns: dict[str, str] | None = None) -> pd
         Missing column, non-numeric p or beta, p outside (0, 1], duplicated variant.
     """
     table = read_table(Path(path), "sumstats", dict(columns or {}), ["variant", "p"], ["effect_allele", "beta"],
-                       id_columns=("variant",))
+                       id_columns=("variant",), options=options)
     frame = table.frame
-    out = pd.DataFrame({"variant": frame["variant"], "p": numeric(table, "p")})
+    out = pd.DataFrame({"variant": frame["variant"], "p": numeric(table, "p", fix=P_FIX)})
     if table.has("effect_allele"):
         out["effect_allele"] = frame["effect_allele"]
     if table.has("beta"):

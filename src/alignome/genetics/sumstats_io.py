@@ -69,15 +69,23 @@ def normalise_chrom(value: object, *, file: str | Path | None = None, row: int |
     )
 
 
+def _row(values: pd.Series, label) -> int:
+    """The row named in messages: index + 1 of an integer index (the file line, :func:`_read_table`), else the
+    1-based position (a headerless file's line, e.g. a ``.bim`` indexed by variant id)."""
+    if pd.api.types.is_integer_dtype(values.index):
+        return int(label) + 1
+    return int(np.flatnonzero(values.index == label)[0]) + 1
+
+
 def normalise_chroms(values: pd.Series, file: str | Path | None = None) -> pd.Series:
-    """Vectorised :func:`normalise_chrom` (NA stays NA)."""
+    """Vectorised :func:`normalise_chrom` (NA stays NA; the row named: :func:`_row`)."""
     out = pd.Series(pd.NA, index=values.index, dtype=object)
     present = values.notna()
     cache: dict[str, str] = {}
     for index, value in values[present].items():
         key = str(value)
         if key not in cache:
-            cache[key] = normalise_chrom(key, file=file, row=int(np.flatnonzero(values.index == index)[0]) + 1)
+            cache[key] = normalise_chrom(key, file=file, row=_row(values, index))
         out[index] = cache[key]
     return out
 
@@ -94,13 +102,24 @@ def _read_table(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError("empty summary-statistics file", file=path, fix="give a file with a header and rows") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame.index = pd.RangeIndex(1, len(frame) + 1)  # the 0-based line of the file: index + 1 is a DataError's row
     return frame
 
 
+def _line(frame: pd.DataFrame, position: int) -> int:
+    """The file line (1-based, header counted) of the row at ``position`` (index + 1: see :func:`_read_table`)."""
+    return int(frame.index[position]) + 1
+
+
 def detect_format(columns: list[str]) -> str | None:
-    """Guess the format of a summary-statistics header (None when not recognised)."""
+    """Guess the format of a summary-statistics header (None when not recognised).
+
+    ``plink2-glm``: plink2's ``--glm`` reports (with ``TEST``) and ``alignome gwas --mode single``'s tables
+    (the same columns without ``TEST``: one additive test per variant).
+    """
     cols = set(columns)
-    if ("#CHROM" in cols or "CHROM" in cols) and "ID" in cols and "A1" in cols and "TEST" in cols:
+    if ("#CHROM" in cols or "CHROM" in cols) and "ID" in cols and "A1" in cols and "P" in cols \
+            and ("TEST" in cols or {"BETA", "SE", "T_STAT"} <= cols):
         return "plink2-glm"
     if {"MarkerName", "Allele1", "Allele2"} <= cols and "P-value" in cols:
         return "metal"
@@ -127,21 +146,21 @@ def _num(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     bad = values.isna() & frame[column].notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"'{frame[column].iloc[row]}' is not a number", file=path, field=column, row=row + 1,
+        raise DataError(f"'{frame[column].iloc[row]}' is not a number", file=path, field=column, row=_line(frame, row),
                         fix="give numbers (NA for missing)")
     return values.astype(float)
 
 
 def _standard(path: Path, fmt: str, raw: pd.DataFrame, **cols: pd.Series | None) -> pd.DataFrame:
     n = len(raw)
-    out = pd.DataFrame(index=range(n))
+    out = pd.DataFrame(index=raw.index)  # the file's lines, for messages
     for name in STANDARD_COLUMNS:
         value = cols.get(name)
         if value is None:
-            out[name] = pd.Series([pd.NA] * n, dtype=object) if name in ("chrom", "effect_allele", "other_allele",
+            out[name] = pd.Series([pd.NA] * n, index=out.index, dtype=object) if name in ("chrom", "effect_allele", "other_allele",
                                                                           "variant") else np.nan
         else:
-            out[name] = pd.Series(value).reset_index(drop=True)
+            out[name] = pd.Series(value).set_axis(out.index)
     for name in ("effect_allele", "other_allele"):
         out[name] = out[name].map(lambda a: a.upper() if isinstance(a, str) else pd.NA).astype(object)
     out["chrom"] = normalise_chroms(out["chrom"], file=path)
@@ -170,13 +189,13 @@ def _parse(path: Path, raw: pd.DataFrame, fmt: str, columns: dict[str, str] | No
         chrom = "#CHROM" if "#CHROM" in raw.columns else "CHROM"
         _need(raw, path, [chrom, "POS", "ID", "A1", "P"], fmt)
         if "TEST" in raw.columns:
-            raw = raw[raw["TEST"] == "ADD"].reset_index(drop=True)
+            raw = raw[raw["TEST"] == "ADD"]
         other = None
         for name in ("AX", "OMITTED"):
             if name in raw.columns:
                 other = raw[name]
         if other is None and {"REF", "ALT"} <= set(raw.columns):
-            other = pd.Series(np.where(raw["A1"] == raw["ALT"], raw["REF"], raw["ALT"]), dtype=object)
+            other = pd.Series(np.where(raw["A1"] == raw["ALT"], raw["REF"], raw["ALT"]), index=raw.index, dtype=object)
         if "BETA" in raw.columns:
             beta = _num(raw, "BETA", path)
         elif "OR" in raw.columns:
@@ -209,8 +228,9 @@ def _parse(path: Path, raw: pd.DataFrame, fmt: str, columns: dict[str, str] | No
         for name in ("variant", "p"):
             if name not in mapping:
                 raise DataError(f"no column for '{name}'; the header has {list(raw.columns)[:20]}", file=path,
-                                field=name, fix=f"map it, e.g. columns={{'{name}': 'YOUR_COLUMN'}} "
-                                f"(CLI: --columns {name}=YOUR_COLUMN)")
+                                field=name, fix="name the format the tool wrote (CLI: --format plink-assoc, "
+                                "plink-qassoc, plink2-glm or metal), or map the column: "
+                                f"columns={{'{name}': 'YOUR_COLUMN'}} (CLI: --columns {name}=YOUR_COLUMN)")
         _need(raw, path, list(mapping.values()), fmt)
         kwargs = {}
         for name, column in mapping.items():
@@ -221,24 +241,25 @@ def _parse(path: Path, raw: pd.DataFrame, fmt: str, columns: dict[str, str] | No
 
 
 def validate_sumstats(frame: pd.DataFrame, file: str | Path | None = None) -> None:
-    """Raise :class:`DataError` on missing variant ids or p-values, p outside (0, 1], duplicated ids."""
+    """Raise :class:`DataError` on missing variant ids or p-values, p outside (0, 1], duplicated ids (row: the
+    frame's index + 1, the file line for a frame read here)."""
     file = file or frame.attrs.get("file")
     missing = frame["variant"].isna()
     if missing.any():
-        raise DataError("missing variant id", file=file, field="variant", row=int(np.flatnonzero(missing)[0]) + 1,
+        raise DataError("missing variant id", file=file, field="variant", row=_line(frame, int(np.flatnonzero(missing)[0])),
                         fix="fill in or remove the row")
     p = frame["p"].to_numpy(dtype=float)
     bad = ~((p > 0) & (p <= 1))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(f"p-value {p[row]} is not a number in (0, 1] ({int(bad.sum())} such row(s))", file=file,
-                        field="p", row=row + 1,
+                        field="p", row=_line(frame, row),
                         fix="give p-values (not -log10 p) in (0, 1]; remove rows without a p-value "
                             "(PLINK writes NA for untestable variants)")
     dup = frame["variant"].duplicated(keep=False)
     if dup.any():
         first = frame.loc[dup, "variant"].iloc[0]
-        rows = [int(i) + 1 for i in np.flatnonzero((frame["variant"] == first).to_numpy())]
+        rows = [_line(frame, i) for i in np.flatnonzero((frame["variant"] == first).to_numpy())]
         raise DataError(f"variant id '{first}' appears more than once (rows {rows[:5]})", file=file,
                         field="variant", row=rows[0],
                         fix="keep one row per variant (e.g. `plink2 --rm-dup`, or give multi-allelic sites unique ids)")
@@ -271,9 +292,12 @@ def read_sumstats_file(path: str | Path, fmt: str = "auto", columns: dict[str, s
     """
     path = Path(path)
     raw = _read_table(path)
+    if raw.empty:
+        raise DataError("the file has a header line but no data rows", file=path,
+                        fix="give the summary statistics with their rows (was the run that wrote it cut short?)")
     if fmt == "auto":
         fmt = "tsv" if columns else (detect_format(list(raw.columns)) or "tsv")
     frame = _parse(path, raw, fmt, columns)
     validate_sumstats(frame, path)
-    return frame
+    return frame.reset_index(drop=True)
 

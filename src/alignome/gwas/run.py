@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,13 @@ from alignome.gwas.packed import PackedBlock
 from alignome.gwas.sex_chromosomes import HAPLOID, chromosome_runs, samples_tested
 from alignome.gwas.singletrait import linear_assoc
 from alignome.gwas.stream import Variants, open_bed_stream
+from alignome.gwas.testable import (
+    SkippedTrait,
+    check_multi_trait_size,
+    check_some_left,
+    constant_traits,
+    empty_traits,
+)
 from alignome.gwas.traits import TraitTable, as_trait_table
 from alignome.gwas.writer import ResultWriter, annotation_arrays, annotation_columns
 
@@ -121,6 +128,7 @@ class _ScanSetup:
     samples: SampleMatch
     trained: TrainedOverlap | None
     pcs: Any
+    skipped: list[SkippedTrait]
 
 
 def _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on, exclude_trained, block_size,
@@ -149,7 +157,11 @@ def _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on,
     ok = np.ones(len(common), dtype=bool)
     if cv is not None:
         ok &= np.isfinite(cv.values[cv_row[common]]).all(axis=1)
-    ymat = ph.values[ph_row[common]]
+    # traits without a value are skipped (plink2 does too); so are those constant on the samples used, below
+    skipped = empty_traits(ph.values[ph_row[common[ok]]], ph.names)
+    kept = [k for k, name in enumerate(ph.names) if name not in {s.name for s in skipped}]
+    check_some_left(ph.names, skipped)
+    ymat = ph.values[ph_row[common]][:, kept]
     if mode == "multi":
         ok &= np.isfinite(ymat).all(axis=1)
     else:
@@ -173,8 +185,18 @@ def _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on,
         raise DataError("no sample has complete phenotypes and covariates"
                         + (" outside the training set" if trained and trained.excluded else ""), field="IID",
                         fix="check for missing values (NaN) in the phenotype/covariate tables")
+    y = ph.values[ph_row[used]][:, kept]
+    constant = constant_traits(y, [ph.names[k] for k in kept])
+    skipped += constant
+    check_some_left(ph.names, skipped)
+    if constant:
+        kept = [k for k in kept if ph.names[k] not in {s.name for s in constant}]
+        y = ph.values[ph_row[used]][:, kept]
+        if mode == "single":  # samples with a value of a tested trait only
+            some = np.isfinite(y).any(axis=1)
+            used, y = used[some], y[some]
+            match = replace(match, used=len(used))
     rows = used
-    y = ph.values[ph_row[used]]
     x = None if cv is None else cv.values[cv_row[used]]
     pcs = None
     if genetic_pcs:
@@ -184,8 +206,10 @@ def _setup(bfile, pheno, covar, mode, method, genetic_pcs, pca_seed, trained_on,
                           scheduler=scheduler)
         gpc = pcs.scores.to_numpy()
         x = gpc if x is None else np.hstack([x, gpc])
-    return _ScanSetup(stream=stream, rows=rows, y=y, x=x, traits=list(ph.names), sex=stream.sex[rows],
-                      samples=match, trained=trained, pcs=pcs)
+    if mode == "multi":
+        check_multi_trait_size(len(rows), 0 if x is None else x.shape[1], len(kept))
+    return _ScanSetup(stream=stream, rows=rows, y=y, x=x, traits=[ph.names[k] for k in kept], sex=stream.sex[rows],
+                      samples=match, trained=trained, pcs=pcs, skipped=skipped)
 
 
 def _rows_by_fam(stream, table: TraitTable) -> np.ndarray:
@@ -310,7 +334,8 @@ def run_gwas(
         :data:`MULTI_COLUMNS` + ``BETA_<trait>``.  ``attrs["samples"]`` holds
         the :class:`SampleMatch`, ``attrs["trained"]`` a :class:`TrainedOverlap`
         (or None), ``attrs["genetic_pcs"]`` the :class:`~alignome.gwas.pca.GeneticPCs`
-        (or None).  A1 is the ``.bim`` column-5 allele (ALT).
+        (or None), ``attrs["skipped"]`` the traits left out (no values, or constant:
+        :class:`~alignome.gwas.testable.SkippedTrait`, as plink2 skips them).  A1 is the ``.bim`` column-5 allele (ALT).
     """
     import pandas as pd
 
@@ -356,6 +381,7 @@ def run_gwas(
     result.attrs["samples"] = setup.samples
     result.attrs["trained"] = setup.trained
     result.attrs["genetic_pcs"] = setup.pcs
+    result.attrs["skipped"] = setup.skipped
     if out is not None and setup.pcs is not None:
         _write_eigenvec(setup.pcs, out)
     return result
@@ -374,7 +400,7 @@ class GwasScan:
         ``variants["#CHROM"]``, … as arrays; ``len(variants)`` variants.
     p
         P of every variant per test: the key "multi" (multi mode) or each trait (single mode).
-    samples, trained, genetic_pcs
+    samples, trained, genetic_pcs, skipped
         As ``run_gwas``'s ``attrs``.
     files
         The result files written.
@@ -389,6 +415,7 @@ class GwasScan:
     trained: TrainedOverlap | None
     genetic_pcs: Any
     files: list[Path]
+    skipped: list[SkippedTrait]
 
     @property
     def n_variants(self) -> int:
@@ -437,6 +464,7 @@ def scan_gwas(bfile: str | Path, pheno: pd.DataFrame | TraitTable, covar: pd.Dat
         files.append(_write_eigenvec(setup.pcs, out))
     p = {name: np.concatenate(c) if c else np.zeros(0) for name, c in chunks.items()}
     return GwasScan(mode=mode, method=method, traits=setup.traits, variants=setup.stream.variants, p=p,
-                    samples=setup.samples, trained=setup.trained, genetic_pcs=setup.pcs, files=files)
+                    samples=setup.samples, trained=setup.trained, genetic_pcs=setup.pcs, files=files,
+                    skipped=setup.skipped)
 
 

@@ -55,7 +55,8 @@ class TraitTable:
 
 
 def _checked(ids: np.ndarray, names: list[str], values: np.ndarray, what: str, path: Path | None) -> TraitTable:
-    check_unique(ids.tolist(), path, "IID", f"give each sample one row in the {what} table", field="IID")
+    check_unique(ids.tolist(), path, "IID", f"give each sample one row in the {what} table", field="IID",
+                 line=lambda row: row + 2 if path is not None else row + 1)  # the header is line 1 of a file
     if not names:
         raise DataError(f"the {what} table has no value columns", file=path,
                         fix=f"give at least one numeric {what} column")
@@ -144,6 +145,14 @@ def _float_values(column) -> np.ndarray:
     return values
 
 
+#: The fix of a non-numeric column, by table: phenotype columns are picked on the command line, covariates are not.
+_NON_NUMERIC_FIX = {
+    "phenotype": "choose numeric columns with --pheno-cols, or encode categories as 0/1 columns",
+    "covariate": "every column of the --covar file but FID/IID is a covariate: remove the non-numeric ones from "
+                 "the file, or encode categories as 0/1 columns",
+}
+
+
 def read_trait_table(path: str | Path, what: str, columns: list[str] | None = None) -> TraitTable:
     """Read a table with an ``IID`` (or ``#IID``) column and numeric value columns (``FID`` dropped).
 
@@ -185,8 +194,8 @@ def read_trait_table(path: str | Path, what: str, columns: list[str] | None = No
         value_names = list(columns)
     bad = [c for c in value_names if not _numeric(table.column(c))]
     if bad:
-        raise DataError(f"non-numeric column(s) {bad[:5]}", file=path, field=bad[0],
-                        fix="choose numeric columns with --pheno-cols, or encode categories as 0/1")
+        fix = _NON_NUMERIC_FIX.get(what, "keep only numeric columns, encoding categories as 0/1 columns")
+        raise DataError(f"non-numeric column(s) {bad[:5]}", file=path, field=bad[0], fix=fix)
     id_column = table.column(iid)
     if id_column.null_count:
         raise DataError(f"{id_column.null_count} row(s) without an IID", file=path, field=iid,

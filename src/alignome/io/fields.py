@@ -238,23 +238,43 @@ def read_columns(path: Path, count: int, what: str) -> list[list[str]]:
         per_line = np.add.reduceat(start.view(np.uint8), lines, dtype=np.int64)
         if int(per_line.sum()) == len(tokens) and ((per_line == 0) | (per_line == count)).all():
             return [tokens[i::count] for i in range(count)]
-    rows = [line.split() for line in text.splitlines()]  # something is off: find the row to name
-    for number, row in enumerate((r for r in rows if r), start=1):
-        if len(row) != count:
+    rows = [line.split() for line in text.split("\n")]  # something is off: find the line to name
+    for number, row in enumerate(rows, start=1):
+        if row and len(row) != count:
             raise DataError(f"expected {count} whitespace-separated columns, found {len(row)}", file=path,
                             row=number, fix=PLINK_FIX)
     rows = [r for r in rows if r]
     return [list(column) for column in zip(*rows)]
 
 
-def check_unique(ids: list[str], path: Path | None, what: str, fix: str, field: str | None = None) -> None:
-    """Raise :class:`DataError` naming the first repeated id and its rows."""
+def file_line(path: Path | None, row: int, header: int = 0) -> int:
+    """The 1-based line of ``path`` (what an editor shows) that holds the 0-based data ``row``: the ``row``-th
+    non-blank line after ``header`` lines. Without a readable text file (None), ``row + 1 + header``."""
+    if path is not None:
+        with open(path, "rb") as handle:
+            seen = -1
+            for number, line in enumerate(handle, start=1):
+                if number > header and line.strip():
+                    seen += 1
+                    if seen == row:
+                        return number
+    return row + 1 + header
+
+
+def check_unique(ids: list[str], path: Path | None, what: str, fix: str, field: str | None = None,
+                 line=None) -> None:
+    """Raise :class:`DataError` naming the first repeated id and its rows (file lines).
+
+    ``line`` maps a 0-based row of ``ids`` to the line reported (default: :func:`file_line` of ``path``, a
+    PLINK text file without a header).
+    """
     if len(set(ids)) == len(ids):
         return
+    line = line or (lambda row: file_line(path, row))
     seen: dict[str, int] = {}
     for i, value in enumerate(ids):
         if value in seen:
-            rows = [j + 1 for j, v in enumerate(ids) if v == value]
-            raise DataError(f"duplicated {what} '{value}' in rows {rows[:5]}", file=path, field=field, row=rows[0],
+            rows = [line(j) for j in [j for j, v in enumerate(ids) if v == value][:5]]
+            raise DataError(f"duplicated {what} '{value}' in rows {rows}", file=path, field=field, row=rows[0],
                             fix=fix)
         seen[value] = i

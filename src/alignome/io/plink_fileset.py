@@ -1,12 +1,12 @@
 """The one reader of a PLINK 1 binary fileset's ``.fam`` and ``.bim`` (and the checks of its ``.bed``).
 
 :func:`read_fileset` reads and checks a fileset: files present, six columns, unique sample
-and variant ids, SNP-major magic bytes, ``.bed`` size matching samples × variants. It gives
+and variant ids, whole-number positions, SNP-major magic bytes, ``.bed`` size matching samples × variants. It gives
 a :class:`Fileset` of plain lists of str; arrays (:meth:`Fileset.positions`,
 :meth:`Fileset.kinds`, :meth:`Fileset.sex`) and a pandas table (:meth:`Fileset.variants_frame`)
 are made when asked for. Readers that keep a column as byte spans (clumping: a ``.bim`` of
 millions of lines) use the parts: :func:`read_fam_columns`, :func:`read_bim_fields`,
-:func:`check_variant_ids`.
+:func:`check_variant_ids`, :func:`bim_positions`.
 
 Importing this module imports neither NumPy nor pandas (``alignome variants clump`` runs
 without them where the C kernel is built); the methods that return arrays import NumPy.
@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alignome.io.chromosomes import chromosome_kind
-from alignome.io.fields import Strings, check_unique, read_columns, read_fields
+from alignome.errors import DataError
+from alignome.io.fields import Strings, check_unique, file_line, parse_numbers, read_columns, read_fields
 from alignome.io.plink_files import check_bed, fileset_paths
 
 SAMPLE_ID_FIX = "give each sample one row in the .fam file (e.g. `plink --keep`)"
 VARIANT_ID_FIX = "give each variant a unique id (e.g. `plink2 --set-all-var-ids` or `--rm-dup`)"
+POSITION_FIX = "write each variant's base-pair position in column 4 as a whole number (0 where it is unknown, as PLINK does)"
 
 
 def read_fam_columns(fam: Path) -> list[list[str]]:
@@ -48,6 +50,23 @@ def read_bim_fields(bim: Path, wanted: tuple[int, ...]) -> list[Strings]:
         text = read_columns(bim, 6, ".bim")
         columns = [Strings.from_list(text[c]) for c in wanted]
     return columns
+
+
+def bim_positions(pos: Strings, bim: Path):
+    """The ``.bim`` column 4 as int64 (an ``array``), or a :class:`DataError` naming the line that is not a whole
+    number (PLINK 1.9 and plink2 refuse such a fileset too)."""
+    values, bad = parse_numbers(pos, decimal=False)
+    if bad >= 0:
+        raise DataError(f"position '{pos[bad]}' is not a whole number", file=bim, field="position (column 4)",
+                        row=file_line(bim, bad), fix=POSITION_FIX)
+    return values
+
+
+def check_positions(pos: list[str], bim: Path) -> None:
+    """:func:`bim_positions` of a column of str; plain digits (the usual case) pass without parsing."""
+    text = "".join(pos)
+    if not (text.isascii() and text.isdigit() and max(map(len, pos), default=0) < 19):
+        bim_positions(Strings.from_list(pos), bim)
 
 
 def founder_flags(fid: list[str], iid: list[str], pat: list[str], mat: list[str]) -> bytes:
@@ -123,19 +142,10 @@ class Fileset:
         return kind == 0, kind == 1, kind == 2
 
     def positions(self):
-        """Base-pair positions: int64 where every one is a whole number, else float64 with NaN where one is not
-        a number (as pandas reads the column)."""
+        """Base-pair positions as int64 (whole numbers: checked by :func:`read_fileset`)."""
         import numpy as np
 
-        text = "".join(self.pos)
-        if text.isascii() and "_" not in text:  # int() reads exactly what pandas' integer parser reads
-            try:
-                return np.fromiter(map(int, self.pos), dtype=np.int64, count=len(self.pos))
-            except (ValueError, OverflowError):
-                pass
-        import pandas as pd
-
-        return pd.to_numeric(pd.Series(self.pos, dtype=object), errors="coerce").to_numpy()
+        return np.fromiter(map(int, self.pos), dtype=np.int64, count=len(self.pos))
 
     def sex(self):
         """The samples' sex (:func:`sex_codes` of ``.fam`` column 5)."""
@@ -156,13 +166,14 @@ class Fileset:
 def read_fileset(prefix: str | Path, field: str = "bfile") -> Fileset:
     """Read and check the fileset ``prefix`` (a ``.bed/.bim/.fam`` suffix is dropped).
 
-    Checks: files present, six columns, unique sample and variant ids, SNP-major magic bytes,
-    ``.bed`` size matching samples × variants. ``field`` is named in the error of a missing file.
+    Checks: files present, six columns, unique sample and variant ids, whole-number positions, SNP-major
+    magic bytes, ``.bed`` size matching samples × variants. ``field`` is named in the error of a missing file.
     """
     bed, bim, fam = fileset_paths(prefix, field=field)
     fam_columns = read_fam_columns(fam)
     chrom, ids, _, pos, a1, a2 = read_columns(bim, 6, ".bim")
     check_variant_ids(ids, bim)
+    check_positions(pos, bim)
     check_bed(bed, len(fam_columns[1]), len(ids))
     return Fileset(bed=bed, fam=fam_columns, chrom=chrom, ids=ids, pos=pos, a1=a1, a2=a2)
 

@@ -26,8 +26,10 @@ class Table:
     ----------
     frame
         The data. Columns named in the mapping are renamed to alignome's names;
-        all other columns keep the user's names. The index is the 0-based data
-        row in the file (so ``index + 1`` is the 1-based data row).
+        all other columns keep the user's names. The index is the 0-based line
+        of the file, the header being line 0: ``index + 1`` is the 1-based line an
+        editor shows (the ``row`` of a :class:`~alignome.errors.DataError`), exact
+        where the file has no blank lines; for Parquet, the data row + 1.
     path
         The file read.
     section
@@ -92,7 +94,8 @@ def read_raw(path: Path, section: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        With a fresh 0-based index, column names stripped.
+        Indexed by the 0-based line of the file (the header is line 0, the first data row line 1),
+        column names stripped.
     """
     path = Path(path)
     if not path.is_file():
@@ -121,7 +124,8 @@ def read_raw(path: Path, section: str) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataError("the table has no data rows", file=path, field=section, fix="check that the file is the right one")
-    return frame.reset_index(drop=True)
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
 
 
 def read_table(
@@ -131,6 +135,7 @@ def read_table(
     required: list[str],
     optional: list[str] = (),  # type: ignore[assignment]
     id_columns: tuple[str, ...] = ("subject",),
+    options: dict[str, str] | None = None,
 ) -> Table:
     """Read a table and rename the user's columns to alignome's names.
 
@@ -150,6 +155,10 @@ def read_table(
         column must exist.
     id_columns
         alignome names read as stripped strings (empty -> missing).
+    options
+        alignome name -> the command-line option that names its column (e.g. ``--snp-field``), for a
+        table given on the command line: the fix of a missing column suggests it instead of the recipe's
+        ``columns:`` mapping.
 
     Returns
     -------
@@ -178,7 +187,8 @@ def read_table(
                 + f"; available columns: {available}",
                 file=path,
                 field=user,
-                fix=f"set `columns: {{{name}: <your column>}}` in the recipe's data section ({section})",
+                fix=f"name your column with `{options[name]} <your column>`" if name in (options or {})
+                else f"set `columns: {{{name}: <your column>}}` in the recipe's data section ({section})",
             )
     shadowed = [n for n, u in names.items() if n != u and n in frame.columns and n not in names.values()]
     frame = frame.drop(columns=shadowed)
@@ -202,7 +212,7 @@ def as_id(series: pd.Series) -> pd.Series:
     return pd.Series([one(v) for v in series], index=series.index, dtype=object)
 
 
-def numeric(table: Table, name: str, frame: pd.DataFrame | None = None) -> pd.Series:
+def numeric(table: Table, name: str, frame: pd.DataFrame | None = None, fix: str | None = None) -> pd.Series:
     """Column ``name`` as float, or a :class:`DataError` naming the first bad row.
 
     Parameters
@@ -213,6 +223,9 @@ def numeric(table: Table, name: str, frame: pd.DataFrame | None = None) -> pd.Se
         alignome (or user) column name in ``table.frame``.
     frame
         A row subset of ``table.frame`` to convert instead of all of it.
+    fix
+        The fix to suggest (default: correct the value or leave the cell empty, for a column where a missing
+        value is allowed).
     """
     frame = table.frame if frame is None else frame
     raw = frame[name]
@@ -227,6 +240,6 @@ def numeric(table: Table, name: str, frame: pd.DataFrame | None = None) -> pd.Se
             file=table.path,
             field=table.user(name),
             row=int(label) + 1,
-            fix="correct the value, or leave the cell empty (or NA) for a missing value",
+            fix=fix or "correct the value, or leave the cell empty (or NA) for a missing value",
         )
     return values
