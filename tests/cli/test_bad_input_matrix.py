@@ -104,6 +104,22 @@ def ragged_line(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def text_in_bim_position(path: Path) -> None:
+    lines = path.read_text().splitlines()
+    fields = lines[4].split("\t")
+    fields[3] = "abc"
+    lines[4] = "\t".join(fields)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def constant_column(column: str) -> Callable[[Path], None]:
+    def corrupt(path: Path) -> None:
+        frame = _table(path)
+        frame[column] = "5.5"
+        _write_like(frame, path)
+    return corrupt
+
+
 def not_gzip(path: Path) -> None:
     path.write_bytes(b"this is not a NIfTI file")
 
@@ -121,6 +137,7 @@ class Case:
     corrupt: Callable[[Path], None]
     expect: str  # "error" or "ok"
     marks: tuple = ()
+    says: str = ""  # for "ok": what the command must say about what it dropped or skipped
 
     @property
     def id(self) -> str:
@@ -202,6 +219,8 @@ CASES = [
                        ("missing", remove))),
     *(Case(cmd, ".fam ragged line", "g.fam", ragged_line, "error") for cmd in ("variants qc", "prs", "gwas")),
     *(Case(cmd, ".bim missing", "g.bim", remove, "error") for cmd in ("variants qc", "variants clump", "prs", "gwas")),
+    *(Case(cmd, ".bim text as a position", "g.bim", text_in_bim_position, "error")
+      for cmd in ("variants qc", "variants clump", "prs", "gwas")),
     # summary statistics and weights
     Case("variants clump", "no SNP column", "gwas.assoc", drop_column("SNP"), "error"),
     Case("variants clump", "text in P", "gwas.assoc", set_cell("P", "abc"), "error"),
@@ -223,6 +242,8 @@ CASES = [
          (pytest.mark.xfail(strict=True, reason="issue 17 item 11: names the .fam, not the empty phenotype file"),)),
     Case("gwas", "text in a covariate", "covar.tsv", set_cell("age", "old"), "error"),
     Case("gwas", "byte-order mark and CRLF", "pheno.tsv", bom_and_crlf, "ok"),
+    Case("gwas", "a constant trait (skipped, said)", "pheno.tsv", constant_column("t2"), "ok",
+         says="skipped phenotype 't2'"),
     # the ad-gated-fusion cohort
     Case("run ad-gated-fusion", "visits without subject column", "ad/visits.csv", drop_column("subject"), "error"),
     Case("run ad-gated-fusion", "text in a visit's age", "ad/visits.csv", set_cell("age", "old"), "error"),
@@ -260,6 +281,7 @@ def test_bad_input(case: Case, inputs: Path, tmp_path: Path):
         assert Path(case.file).name in shown, shown
     else:
         assert result.exit_code == 0, shown
+        assert case.says in shown, shown
 
 
 def _commands(group: typer.Typer, prefix: str = "") -> list[str]:
