@@ -39,19 +39,21 @@ demo: $(STAMP)
 quick: $(STAMP)
 	$(BIN)/alignome run recipes/ad-gated-fusion.yaml --preset quick --out runs/quick
 
-# pytest exits 5 when it collects no tests: that is a broken suite, not a pass.
 quick-mri: $(STAMP)
 	$(BIN)/alignome run recipes/longitudinal-mri.yaml --preset quick --out runs/quick-mri
 
+# pytest exits 5 when it collects no tests: that is a broken suite, not a pass.
 test: $(STAMP) sysdeps
 	@$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-slow: $(STAMP) sysdeps
-	$(BIN)/python -m pytest -q -m slow
+	@$(BIN)/python -m pytest -q -m slow; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test-slow: pytest collected no slow tests" >&2; exit 1; fi; exit $$rc
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/stage_timings.py
+	$(BIN)/python benchmarks/cohort_speed.py
 
 # alignome against plink1.9/plink2 on the same msprime data, in one run each (data simulated once, cached
 # under benchmarks/out; the 500k-variant GWAS set takes about 4 minutes to simulate the first time)

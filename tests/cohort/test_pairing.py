@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 
@@ -62,13 +60,12 @@ def test_final_visit_is_latest_labelled_scan_or_last_assessment():
     assert b["sex"] == 1.0 and a["education"] == 12.0
 
 
-def test_pairing_is_vectorised():
+def test_pairing_a_thousand_subjects_gives_one_final_visit_each():
+    # its wall time is measured by benchmarks/cohort_speed.py, not asserted here
     rng = np.random.default_rng(0)
     subjects = [f"S{i:04d}" for i in range(1000)]
     assessments = [(s, 60 + k + rng.normal(0, 0.05), "CN", 28.0) for s in subjects for k in range(4)]
     scans = [(s, 60 + k + rng.normal(0, 0.2), 1.0) for s in subjects for k in range(4)]
     cohort = _cohort(assessments, scans)
-    start = time.perf_counter()
     final = final_visits(cohort, pair_scans(cohort))
-    assert time.perf_counter() - start < 2.0
-    assert len(final) == 1000
+    assert final["subject"].tolist() == subjects

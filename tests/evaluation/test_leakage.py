@@ -9,10 +9,12 @@ from alignome.cohort.splits import SubjectFold, outer_folds
 from alignome.evaluation.fold_inputs import prepare_fold
 
 
-def tiny_cohort(seed: int = 0, n: int = 40, visits: int = 3) -> tuple[Cohort, pd.DataFrame, pd.DataFrame]:
+def tiny_cohort(seed: int = 0, n: int = 40, visits: int = 3, unlabelled: int = 0) -> tuple[Cohort, pd.DataFrame, pd.DataFrame]:
+    """``n`` subjects with ``visits`` scans each; the last ``unlabelled`` subjects never get a diagnosis."""
     rng = np.random.default_rng(seed)
     subjects = [f"S{i:03d}" for i in range(n)]
-    dx = np.array(["CN", "MCI", "AD"])[np.arange(n) % 3]
+    dx = np.array(["CN", "MCI", "AD"])[np.arange(n) % 3].astype(object)
+    dx[n - unlabelled:] = None
     scans = pd.DataFrame(
         [
             {"subject": s, "age": 70.0 + i + v, "r1": rng.normal(1000, 50), "r2": rng.normal(500, 20)}
@@ -27,7 +29,7 @@ def tiny_cohort(seed: int = 0, n: int = 40, visits: int = 3) -> tuple[Cohort, pd
         sex=0.0,
         education=16.0,
     )
-    final = pairs.groupby("subject").tail(1).reset_index(drop=True)
+    final = pairs[pairs["diagnosis"].notna()].groupby("subject").tail(1).reset_index(drop=True)
     cohort = Cohort(
         assessments=pairs[["subject", "age", "diagnosis", "mmse"]].copy(),
         subjects=pd.DataFrame({"sex": rng.integers(0, 2, n).astype(float), "education": rng.normal(15, 3, n)}, index=pd.Index(subjects, name="subject")),
@@ -91,3 +93,25 @@ def test_changing_a_training_subject_does_move_the_transforms():
     cohort.scans.loc[cohort.scans["subject"] == fold.train[0], "r1"] = 1e9
     after = prepare_fold(cohort, pairs, final, fold).transforms
     assert not np.array_equal(before.volume_scaler.mean_, after.volume_scaler.mean_)
+
+
+def test_subjects_without_a_diagnosis_pretrain_in_every_fold_and_are_never_tested():
+    """Unlabelled subjects cannot be evaluated, but their scans are pretraining data in every fold."""
+    cohort, pairs, final = tiny_cohort(n=36, unlabelled=6)
+    unlabelled = {f"S{i:03d}" for i in range(30, 36)}
+    # a labelled training subject's scan without a diagnosis within the window is pretraining data too
+    pairs.loc[pairs["subject"] == "S000", "diagnosis"] = [None, "CN", "CN"]
+    assert set(final["subject"]).isdisjoint(unlabelled)
+    folds = outer_folds(final.set_index("subject")["diagnosis"], cohort.subject_ids, 3, seed=0)
+    for fold in folds:
+        assert unlabelled <= set(fold.train) and unlabelled.isdisjoint(fold.test)
+        data = prepare_fold(cohort, pairs, final, fold)
+        # every scan of every training subject (labelled or not) is a pretraining row, once
+        train_side = pairs[pairs["subject"].isin(fold.train)]
+        assert sorted(data.pretrain.subject) == sorted(train_side["subject"])
+        assert (pd.Series(data.pretrain.subject).value_counts()[sorted(unlabelled)] == 3).all()
+        assert data.transforms.snp_encoder.n_subjects_seen_ == len(fold.train)
+        # and none of them is a test row anywhere
+        split = data.final.set_index("subject")["split"]
+        assert unlabelled.isdisjoint(split[split == "test"].index)
+        assert unlabelled.isdisjoint(data.embed_scans["subject"])

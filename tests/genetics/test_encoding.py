@@ -88,3 +88,26 @@ def test_standardised_uses_training_rows_only():
     assert not np.allclose(StandardisedEncoder().fit(test).transform(test), out)
     with pytest.raises(DataError):
         enc.transform(test[:, :2])
+
+
+def _nearest_genotype(d: float) -> int:
+    """The genotype class of a dosage: the nearest of 0, 1, 2 (dosages here avoid the .5 ties)."""
+    return min((0, 1, 2), key=lambda g: abs(d - g))
+
+
+def test_fractional_dosages_take_the_nearest_genotype_class():
+    # 1.6 is genotype 2 and 0.4 genotype 0 (truncating would make them 1 and 0, and 1.6 would never be 2)
+    train = np.array([[1.6], [0.4], [0.9], [1.2], [1.9], [2.0], [0.0], [1.7], [0.6]])
+    classes = np.array([[_nearest_genotype(d)] for d in train[:, 0]], dtype=float)
+    assert classes[:, 0].tolist() == [2, 0, 1, 1, 2, 2, 0, 2, 1]
+    test = np.array([[1.6], [0.4], [1.4], [0.6], [np.nan]])
+    test_classes = np.array([[np.nan if np.isnan(d) else _nearest_genotype(d)] for d in test[:, 0]])
+
+    enc = PopulationFrequencyEncoder().fit(train)
+    np.testing.assert_allclose(enc.frequencies_[0], [2 / 9, 3 / 9, 4 / 9])
+    np.testing.assert_allclose(enc.transform(test), slow_encoding(classes, test_classes), rtol=1e-6)
+
+    from alignome.genetics.encoding import OneHotEncoder
+
+    onehot = OneHotEncoder().fit(train).transform(test[:4])
+    np.testing.assert_array_equal(onehot, [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 1, 0]])

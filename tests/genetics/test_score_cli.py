@@ -31,7 +31,9 @@ def test_prs_command_imports_neither_pandas_nor_scipy(family_data, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code, str(family_data["prefix"]), str(family_data["weights"]),
                            str(tmp_path / "o")], capture_output=True, text=True, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr
-    assert (tmp_path / "o.profile").is_file()
+    # what it wrote is the DataFrame path's profile (the path compared with plink --score)
+    frame, _ = polygenic_score(family_data["prefix"], read_score_file(family_data["weights"]))
+    assert (tmp_path / "o.profile").read_text() == write_profile(frame, tmp_path / "frame").read_text()
 
 
 @pytest.mark.parametrize("sum_, mean", [(False, True), (True, True), (False, False)])

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from alignome.genetics.score import polygenic_score, read_score_file
+from alignome.genetics.clump import clump, read_clump_sumstats, write_clumped
+from alignome.genetics.score import polygenic_score, read_score_file, write_profile
 from tests.helpers.plink_tools import require_plink19, run_plink
 from tests.genetics.test_clump_plink import make_dataset
 
@@ -69,10 +70,15 @@ def test_cli_prs_and_clump(data, tmp_path):
     assert res.exit_code == 0, res.output
     profile = pd.read_csv(tmp_path / "o.profile", sep=r"\s+")
     assert list(profile.columns) == ["FID", "IID", "PHENO", "CNT", "CNT2", "SCORESUM"]
+    # the command writes what the library (checked against plink --score above) computes
+    expected, _ = polygenic_score(data["prefix"], read_score_file(data["score"]), sum_=True)
+    assert (tmp_path / "o.profile").read_text() == write_profile(expected, tmp_path / "lib").read_text()
     res = runner.invoke(app, ["variants", "clump", "--bfile", str(data["prefix"]), "--sumstats", str(data["sumstats"]),
                               "--p1", "1e-5", "--r2", "0.05", "--kb", "5000", "--out", str(tmp_path / "c")])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "c.clumped").read_text().startswith(" CHR    F ")
+    clumped = clump(data["prefix"], read_clump_sumstats(data["sumstats"]), p1=1e-5, p2=1e-2, r2=0.05, kb=5000)
+    assert clumped.clumps
+    assert (tmp_path / "c.clumped").read_text() == write_clumped(clumped, tmp_path / "lib").read_text()
     res = runner.invoke(app, ["prs", "--bfile", str(tmp_path / "nope"), "--score", str(data["score"]),
                               "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "error:" in res.output

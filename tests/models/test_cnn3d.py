@@ -60,6 +60,50 @@ def test_encoder_rejects_bad_arguments() -> None:
         CNN3DEncoder()(torch.rand(2, 16, 16, 16))
 
 
+def _hand_group_norm(h: torch.Tensor, gn: torch.nn.GroupNorm) -> torch.Tensor:
+    b, c = h.shape[:2]
+    grouped = h.reshape(b, gn.num_groups, -1)
+    mu = grouped.mean(-1, keepdim=True)
+    var = ((grouped - mu) ** 2).mean(-1, keepdim=True)
+    normed = ((grouped - mu) / torch.sqrt(var + gn.eps)).reshape(h.shape)
+    shape = (1, c, 1, 1, 1)
+    return normed * gn.weight.double().reshape(shape) + gn.bias.double().reshape(shape)
+
+
+def _hand_contrastive(model: ContrastiveEncoder3D, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Conv (stride 2, pad 1, no bias) → GroupNorm → ReLU ×4, global mean, Linear → ReLU → Linear, unit norm."""
+    h = x.double()
+    for block in model.encoder.blocks:
+        conv, gn = block[0], block[1]
+        h = torch.nn.functional.conv3d(h, conv.weight.double(), stride=conv.stride, padding=conv.padding)
+        h = _hand_group_norm(h, gn).clamp(min=0)
+    features = h.mean(dim=(2, 3, 4))
+    first, last = model.projection[0], model.projection[2]
+    hidden = (features @ first.weight.double().T + first.bias.double()).clamp(min=0)
+    projected = hidden @ last.weight.double().T + last.bias.double()
+    return features, projected / projected.pow(2).sum(1, keepdim=True).sqrt()
+
+
+@pytest.mark.parametrize("norm", ["group", "instance"])
+def test_contrastive_forward_equals_a_hand_built_forward(norm: str) -> None:
+    torch.manual_seed(0)
+    model = ContrastiveEncoder3D(widths=(4, 8, 8, 16), embedding_dim=6, norm=norm).eval()
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():  # norm scales and shifts away from their 1/0 initialisation
+        for block in model.encoder.blocks:
+            block[1].weight.copy_(torch.rand(block[1].weight.shape, generator=g) + 0.5)
+            block[1].bias.copy_(torch.randn(block[1].bias.shape, generator=g) * 0.1)
+    assert all(b[1].num_groups == (w if norm == "instance" else min(8, w)) for b, w in zip(model.encoder.blocks, (4, 8, 8, 16)))
+    x = _smooth(3, 20).float()
+    out = model(x)
+    features, embedding = _hand_contrastive(model, x)
+    torch.testing.assert_close(out["features"].double(), features, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(out["embedding"].double(), embedding, rtol=1e-4, atol=1e-5)
+    # a batch is encoded row by row: permuting the volumes permutes the embeddings
+    perm = torch.tensor([2, 0, 1])
+    torch.testing.assert_close(model(x[perm])["embedding"], out["embedding"][perm], rtol=1e-4, atol=1e-5)
+
+
 def test_contrastive_model_outputs() -> None:
     model = ContrastiveEncoder3D(widths=(4, 8, 8, 16), embedding_dim=128)
     out = model(_volumes(5))

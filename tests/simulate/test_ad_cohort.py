@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import numpy as np
@@ -182,11 +181,9 @@ def test_pairing_window_matters(cohort: Path) -> None:
     assert (nearest > 90).sum() > 0
 
 
-def test_final_visit_shares_near_paper_and_fast(tmp_path: Path) -> None:
-    start = time.perf_counter()
+def test_final_visit_shares_near_paper(tmp_path: Path) -> None:
+    # the time this takes is measured by benchmarks/cohort_speed.py, not asserted here
     out = simulate_ad_cohort(tmp_path / "full", subjects=844, seed=0)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 15, f"simulating 844 subjects took {elapsed:.1f} s"
     final = final_paired_visits(out)
     share = final["diagnosis"].value_counts(normalize=True)
     for dx, n in PAPER_FINAL.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -93,11 +94,38 @@ def test_rerun_resumes_from_checkpoints_with_identical_results(quick_run: Path):
     assert (quick_run / "results.csv").read_text() == before
 
 
+def _without_run_state(html: str) -> str:
+    """The report less the two parts that describe the run directory at build time, not its results.
+
+    The run builds its report before it logs "run finished" and before metrics.json gains the report's
+    own time; a rebuild later shows both. Everything else (tables, notes, figures) must be identical.
+    """
+    html = re.sub(r"<details><summary>Log tail.*?</details>", "LOG TAIL", html, flags=re.S)
+    return re.sub(r"<table><thead><tr><th>stage</th><th class=\"num\">wall time</th>.*?</table>", "TIMINGS", html,
+                  flags=re.S)
+
+
 def test_report_command_rebuilds(quick_run: Path):
-    (quick_run / "report.html").unlink()
+    """`alignome report` rebuilds from the run's files what the run itself wrote."""
+    figures = [f"figures/{p.name}" for p in (quick_run / "figures").glob("*.png")]
+    built = ["summary.md", "report.html", *figures]
+    original = {name: (quick_run / name).read_bytes() for name in built}
+    assert len(figures) >= 3
+    for name in built:
+        (quick_run / name).unlink()
     result = runner.invoke(app, ["report", str(quick_run)])
     assert result.exit_code == 0, result.output
-    assert (quick_run / "report.html").is_file()
+    rebuilt = {name: (quick_run / name).read_bytes() for name in built}
+    for name in ["summary.md", *figures]:  # deterministic: the same bytes
+        assert rebuilt[name] == original[name], name
+    html, before = rebuilt["report.html"].decode(), original["report.html"].decode()
+    assert "LOG TAIL" in _without_run_state(html) and "TIMINGS" in _without_run_state(html)
+    assert _without_run_state(html) == _without_run_state(before)
+    # the rebuilt timing table shows every stage time the run recorded, the report's own included
+    timings = json.loads((quick_run / "metrics.json").read_text())["timings_s"]
+    assert "report" in timings
+    for stage, seconds in timings.items():
+        assert f"<td>{stage}</td><td class=\"num\">{seconds:.1f} s</td>" in html, stage
 
 
 def test_unknown_preset_is_a_clear_error(tmp_path: Path):
