@@ -14,6 +14,7 @@ import pandas as pd
 from alignome.cohort.image_cohort import ImageCohort, read_bids_folder, read_image_manifest
 from alignome.cohort.splits import SubjectSplit, train_val_test_subjects
 from alignome.imaging.cache import VolumeCache
+from alignome.io.writable import check_writable
 from alignome.recipes.loading import load_data_section
 from alignome.recipes.longitudinal_mri.evaluate import evaluate_encoders, oracle_probe_rows
 from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe, MRIDataConfig
@@ -84,6 +85,8 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     encoders; evaluate on test subjects (temporal consistency, re-identification,
     linear probes fitted on training subjects); write tables, embeddings and the report.
     """
+    check_writable(cache_dir(recipe.data), "volume cache",
+                   fix="set ALIGNOME_CACHE_DIR (or data.cache_dir in the recipe) to a folder you can write to")
     log, key = open_run_dir(recipe, preset, out)
     timings: dict[str, float] = {}
     jobs = recipe.protocol.jobs
