@@ -64,3 +64,20 @@ def test_built_in_kinds_load_by_name():
         kind = registry.get_kind(name)
         assert kind.name == name
         assert kind.schema.model_fields["kind"].default == name
+
+
+def test_a_typo_in_a_cohort_yaml_names_the_cohort_yaml_not_the_recipe(toy_kind, tmp_path):
+    (tmp_path / "cohort").mkdir()
+    (tmp_path / "cohort" / "cohort.yaml").write_text("values: values.csv\nscael: 2\n")
+    recipe = write_recipe(tmp_path, {"simulate": {"n": 4}})
+    result = runner.invoke(app, ["run", str(recipe), "--data", str(tmp_path / "cohort"), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2, result.output
+    assert "cohort.yaml" in result.output and "scael" in result.output and "toy.yaml" not in result.output
+
+
+def test_a_missing_data_folder_suggests_a_cohort_folder_not_a_recipe(toy_kind, tmp_path):
+    recipe = write_recipe(tmp_path, {"simulate": {"n": 4}})
+    result = runner.invoke(app, ["run", str(recipe), "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2, result.output
+    assert "nowhere" in result.output and "cohort.yaml" in result.output and "simulate" in result.output
+    assert "recipes/ad-gated-fusion.yaml" not in result.output
