@@ -201,13 +201,19 @@ def run_key(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def last_checkpoint(out_dir: Path) -> Path | None:
+    """The checkpoint of the latest finished epoch in ``out_dir``, which a rerun resumes from; None when none."""
+    last = Path(out_dir) / CHECKPOINT_DIR / f"{LAST_NAME}.ckpt"
+    return last if last.is_file() else None
+
+
 def prepare_out_dir(out_dir: Path, payload: dict[str, Any], resume: bool) -> Path | None:
     """Write ``run.json``; return the checkpoint to resume from, if any (refuse a mismatched one)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     last = out_dir / CHECKPOINT_DIR / f"{LAST_NAME}.ckpt"
     key = run_key(payload)
     run_file = out_dir / "run.json"
-    if resume and last.is_file():
+    if resume and last_checkpoint(out_dir) is not None:
         previous = json.loads(run_file.read_text()) if run_file.is_file() else {}
         if previous.get("key") != key:
             raise DataError("the checkpoint in this folder was made with other settings or another split",

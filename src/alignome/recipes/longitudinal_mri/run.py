@@ -112,8 +112,9 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     timings["preprocess_cache"] = time.perf_counter() - t0
     log.info("volume cache %s: %d hit(s), %d built in %.1f s", cache.cache_dir, stats.hits, stats.built, stats.seconds)
 
-    split = train_val_test_subjects(
-        last_diagnosis(scans), recipe.protocol.val_fraction, recipe.protocol.test_fraction, recipe.seed
+    split = train_val_test_subjects(  # subjects with one scan have no pair: they go to test
+        last_diagnosis(scans), recipe.protocol.val_fraction, recipe.protocol.test_fraction, recipe.seed,
+        scan_counts=scans["subject"].value_counts(),
     )
     rows = split_rows(scans, split)
     log.info("subjects: %d train, %d validation, %d test", len(split.train), len(split.val), len(split.test))
