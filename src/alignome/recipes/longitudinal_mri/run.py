@@ -111,6 +111,8 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     volumes = cache.stack(list(scans["path"]))
     timings["preprocess_cache"] = time.perf_counter() - t0
     log.info("volume cache %s: %d hit(s), %d built in %.1f s", cache.cache_dir, stats.hits, stats.built, stats.seconds)
+    if stats.rebuilt:
+        log.warning("volume cache: %d entry(ies) failed their checksum and were rebuilt", stats.rebuilt)
 
     split = train_val_test_subjects(  # subjects with one scan have no pair: they go to test
         last_diagnosis(scans), recipe.protocol.val_fraction, recipe.protocol.test_fraction, recipe.seed,
@@ -152,7 +154,8 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
             "split_subjects": {p: len(getattr(split, p)) for p in ("train", "val", "test")},
             "drops": [str(d) for d in cohort.drops],
         },
-        "cache": {"dir": str(cache.cache_dir), "hits": stats.hits, "built": stats.built, "seconds": stats.seconds},
+        "cache": {"dir": str(cache.cache_dir), "hits": stats.hits, "built": stats.built, "rebuilt": stats.rebuilt,
+                  "seconds": stats.seconds},
         "encoder": trained.description,
         "speed": {**trained.speed, "inference_volumes_per_s": evaluation.inference_volumes_per_s},
         "timings_s": timings,
