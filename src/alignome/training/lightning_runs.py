@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import signal
 import time
 import warnings
 from contextlib import contextmanager
@@ -283,7 +284,15 @@ def run_trainer(module: EpochRecorder, out_dir: Path, epochs: int, precision: st
             plugins=[AtomicCheckpointIO()], use_distributed_sampler=False, num_sanity_val_steps=0,
             default_root_dir=out_dir, benchmark=False,
         )
-        trainer.fit(module, ckpt_path=ckpt_path, weights_only=False)
+        try:
+            trainer.fit(module, ckpt_path=ckpt_path, weights_only=False)
+        except SystemExit:
+            if not trainer.interrupted:
+                raise
+            # Lightning turns Ctrl-C into sys.exit(1) and leaves SIGINT ignored: give the caller
+            # the KeyboardInterrupt it asked for (the command says how to resume) and Ctrl-C back
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt from None
     return {
         "precision": resolved, "accelerator": type(trainer.accelerator).__name__,
         "devices": trainer.num_devices, "world_size": trainer.world_size,
