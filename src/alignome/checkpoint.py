@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import tempfile
@@ -27,17 +28,21 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
 
 
 def save_checkpoint(path: Path, key: str, value: Any) -> None:
-    """Pickle ``value`` tagged with ``key`` (the hash of the settings that produced it)."""
-    atomic_write_bytes(path, pickle.dumps({"key": key, "value": value}, protocol=pickle.HIGHEST_PROTOCOL))
+    """Pickle ``value`` tagged with ``key`` (the hash of the settings that produced it) and the SHA-256 of its bytes."""
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    blob = {"key": key, "sha256": hashlib.sha256(payload).hexdigest(), "payload": payload}
+    atomic_write_bytes(path, pickle.dumps(blob, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def load_checkpoint(path: Path, key: str) -> Any | None:
-    """The checkpointed value if it exists and was made with the same ``key``, else ``None``."""
+    """The checkpointed value if it exists, was made with the same ``key`` and its bytes match their checksum, else ``None``."""
     path = Path(path)
     if not path.is_file():
         return None
-    try:
+    try:  # a corrupt checkpoint (or one of an older format, without checksum) is recomputed, never trusted
         blob = pickle.loads(path.read_bytes())
-    except Exception:  # a corrupt checkpoint is recomputed, never trusted
+        if blob.get("key") != key or hashlib.sha256(blob["payload"]).hexdigest() != blob["sha256"]:
+            return None
+        return pickle.loads(blob["payload"])
+    except Exception:
         return None
-    return blob["value"] if blob.get("key") == key else None

@@ -8,10 +8,10 @@ from typing import Optional
 
 import typer
 
-from alignome.cli_common import exit_with_error
+from alignome.cli_common import INTERRUPTED, command_errors
 from alignome.cli_gwas import gwas as gwas_command
 from alignome.cli_variants import prs_command, variants_app
-from alignome.errors import AlignomeError
+from alignome.io.writable import check_writable
 
 app = typer.Typer(
     add_completion=False,
@@ -44,10 +44,8 @@ def simulate_ad_cohort_cmd(
     """
     from alignome.simulate.ad_cohort import simulate_ad_cohort
 
-    try:
-        path = simulate_ad_cohort(out, subjects=subjects, seed=seed)
-    except AlignomeError as exc:
-        exit_with_error(exc)
+    with command_errors():
+        path = simulate_ad_cohort(check_writable(out), subjects=subjects, seed=seed)
     _report(f"simulated cohort written to {path} (data section: {Path(path) / 'cohort.yaml'})")
 
 
@@ -67,12 +65,11 @@ def simulate_mri3d_cmd(
     """
     from alignome.simulate.mri3d import simulate_mri3d
 
-    try:
+    with command_errors():
         path = simulate_mri3d(
-            out, subjects=subjects, visits=(visits_min, visits_max), voxel_mm=voxel_mm, seed=seed, jobs=jobs
+            check_writable(out), subjects=subjects, visits=(visits_min, visits_max), voxel_mm=voxel_mm, seed=seed,
+            jobs=jobs,
         )
-    except AlignomeError as exc:
-        exit_with_error(exc)
     _report(f"simulated 3D MRI cohort written to {path} (data section: {Path(path) / 'cohort.yaml'})")
 
 
@@ -83,8 +80,12 @@ def run_cmd(
     data: Optional[Path] = typer.Option(None, "--data", help="Directory with a cohort.yaml; replaces the data section."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default runs/<recipe>-<preset>)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Override the recipe's seed."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Delete the run directory first (a run of another recipe kind, or to start afresh)."),
 ) -> None:
     """Run a recipe end to end and write a run directory with a report.
+
+    Rerunning the same command into the same directory resumes; Ctrl-C keeps what is done.
 
     Examples: alignome run recipes/ad-gated-fusion.yaml --preset quick --out runs/quick
 
@@ -93,9 +94,12 @@ def run_cmd(
     from alignome.recipes.runner import run_recipe
 
     try:
-        run_dir = run_recipe(recipe, preset=preset, data_dir=data, out=out, seed=seed)
-    except AlignomeError as exc:
-        exit_with_error(exc)
+        with command_errors():
+            run_dir = run_recipe(recipe, preset=preset, data_dir=data, out=out, seed=seed, overwrite=overwrite)
+    except KeyboardInterrupt:
+        typer.secho("interrupted: finished steps are checkpointed; rerun the same command to resume",
+                    fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(code=INTERRUPTED) from None
     _report(f"report: {Path(run_dir) / 'report.html'}")
 
 
@@ -107,10 +111,8 @@ def report_cmd(run_dir: Path = typer.Argument(..., help="A run directory written
     """
     from alignome.recipes.runner import build_report
 
-    try:
+    with command_errors():
         path = build_report(run_dir)
-    except AlignomeError as exc:
-        exit_with_error(exc)
     _report(f"report: {path}")
 
 

@@ -13,6 +13,7 @@ import typer
 
 from alignome.cli_common import exit_with_error
 from alignome.errors import AlignomeError, DataError
+from alignome.io.writable import check_prefix_writable
 
 def gwas(
     bfile: Path = typer.Option(..., "--bfile", help="PLINK 1 binary prefix (.bed/.bim/.fam)."),
@@ -59,6 +60,7 @@ def gwas(
         exit_with_error("--method must be lrt|ml|wilks and --missing drop|mean")
     cols = [c for item in (pheno_cols or []) for c in item.split(",") if c] or None
     try:
+        check_prefix_writable(out)
         ph = read_trait_table(pheno, "phenotype", cols)
         if embedding_pcs is not None:
             from alignome.gwas.phenotypes import embedding_phenotypes

@@ -10,6 +10,7 @@ import typer
 
 from alignome.cli_common import exit_with_error
 from alignome.errors import AlignomeError
+from alignome.io.writable import check_prefix_writable
 
 variants_app = typer.Typer(no_args_is_help=True, help="Variant-level tools that reproduce PLINK 1.9 and METAL: qc, meta, clump, select.")
 
@@ -50,6 +51,7 @@ def clump_command(
     from alignome.genetics.clump import clump_columns, read_clump_columns, write_clumped  # no pandas
 
     try:
+        check_prefix_writable(out)
         result = clump_columns(bfile, *read_clump_columns(sumstats, snp_field, p_field), p1=p1, p2=p2, r2=r2, kb=kb)
         path = write_clumped(result, out)
     except AlignomeError as exc:
@@ -89,6 +91,7 @@ def prs_command(
     )
 
     try:
+        check_prefix_writable(out)
         columns, used = profile_columns(bfile, *read_score_columns(score, header=header), sum_=sum_,
                                         mean_imputation=not no_mean_imputation)
         path = write_profile_columns(columns, out)
@@ -148,6 +151,7 @@ def qc_command(
     from alignome.genetics.qc_reports import write_qc
 
     try:
+        check_prefix_writable(out)
         result = run_qc(bfile, geno=geno, mind=mind, maf=maf, hwe=hwe, hwe_midp=hwe_midp, allow_no_sex=allow_no_sex)
         paths = write_qc(result, out)
     except AlignomeError as exc:
@@ -180,6 +184,7 @@ def meta_command(
     from alignome.genetics.sumstats_io import read_sumstats_file
 
     try:
+        check_prefix_writable(out)
         mapping = _parse_columns(columns)
         studies = [read_sumstats_file(p, fmt=fmt, columns=mapping) for p in sumstats]
         result = meta_analyse(studies, scheme=scheme.lower())
@@ -221,6 +226,7 @@ def select_command(
     from alignome.genetics.sumstats_io import read_sumstats_file
 
     try:
+        check_prefix_writable(out)
         frame = read_sumstats_file(sumstats, fmt=fmt, columns=_parse_columns(columns))
         result = select_panel(frame, bfile=bfile, top_k=top_k, p1=p1, r2=r2, kb=kb, source=str(sumstats))
         path = write_panel(result.panel, Path(f"{out}.panel.tsv"))

@@ -17,6 +17,7 @@ from alignome.io.nifti_check import (
     CONSTANT,
     MISSING,
     NON_FINITE,
+    IMPLAUSIBLE,
     NOT_3D,
     UNREADABLE,
     check_nifti,
@@ -63,13 +64,16 @@ BAD_FILES = {
     "inf": (NON_FINITE, lambda p: save(p, np.where(volume(6) > 0.9, np.inf, volume(6)).astype(np.float32))),
     "zeros": (CONSTANT, lambda p: save(p, np.zeros(SHAPE, np.float32))),
     "constant": (CONSTANT, lambda p: save(p, np.full(SHAPE, 7.0, np.float32))),
+    "400 mm voxels": (IMPLAUSIBLE, lambda p: save(p, volume(7), np.diag([400.0, 400.0, 400.0, 1.0]))),
+    "0.01 mm voxels": (IMPLAUSIBLE, lambda p: save(p, volume(7), np.diag([1.0, 0.01, 1.0, 1.0]))),
+    "2 m field of view": (IMPLAUSIBLE, lambda p: save(p, volume(7, (100, 8, 8)), np.diag([19.0, 1.0, 1.0, 1.0]))),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
 def test_check_nifti_names_each_problem(tmp_path, case):
     expected, make = BAD_FILES[case]
-    path = make(tmp_path / f"{case}.nii.gz")
+    path = make(tmp_path / f"{case.replace(' ', '_')}.nii.gz")
     reason = check_nifti(path)
     assert reason is not None and reason_category(reason) == expected
 
@@ -114,6 +118,8 @@ def cohort_folder(tmp_path: Path) -> Path:
     add("s04", "ses-2", 61.0, make=BAD_FILES["constant"][1])        # dropped: constant
     add("s05", "ses-1", 75.0, make=lambda p: p)                     # dropped: missing
     add("s05", "ses-2", 76.0, seed=9)
+    add("s06", "ses-1", 77.0, make=BAD_FILES["400 mm voxels"][1])   # dropped: absurd affine
+    add("s06", "ses-2", 78.0, seed=10)
     manifest = tmp_path / "study" / "manifest.csv"
     pd.DataFrame(rows).to_csv(manifest, index=False)
     return manifest
@@ -125,12 +131,12 @@ def test_manifest_drops_every_bad_file_with_its_reason_and_keeps_good_rows(tmp_p
     assert isinstance(cohort, ImageCohort)
     scans = cohort.scans
     assert list(scans["scan_id"]) == ["s01_ses-1", "s01_ses-2", "s01_ses-3", "s02_ses-1",
-                                      "s03_ses-2", "s03_ses-3", "s05_ses-2"]
+                                      "s03_ses-2", "s03_ses-3", "s05_ses-2", "s06_ses-2"]
     assert list(scans.columns[:8]) == ["scan_id", "subject", "session", "age", "visit", "path", "modality", "diagnosis"]
     assert isinstance(scans.index, pd.RangeIndex)
-    assert list(scans["visit"]) == [0, 1, 2, 0, 0, 1, 0]
-    assert list(scans["diagnosis"]) == ["CN", "MCI", "AD", "CN", "CN", "MCI", "CN"]
-    assert list(scans["sex"]) == ["F", "F", "F", "F", "M", "M", "M"]
+    assert list(scans["visit"]) == [0, 1, 2, 0, 0, 1, 0, 0]
+    assert list(scans["diagnosis"]) == ["CN", "MCI", "AD", "CN", "CN", "MCI", "CN", "CN"]
+    assert list(scans["sex"]) == ["F", "F", "F", "F", "M", "M", "M", "M"]
     # each row kept its own file (no mix-up after parallel validation and sorting)
     for row in scans.itertuples():
         assert Path(row.path).is_absolute()
@@ -139,14 +145,15 @@ def test_manifest_drops_every_bad_file_with_its_reason_and_keeps_good_rows(tmp_p
     # nothing silently lost: every dropped row is counted under its reason
     by_reason = {reason_category(d.reason.split(":")[0]): d for d in cohort.drops}
     assert {k: d.count for k, d in by_reason.items()} == {
-        UNREADABLE: 1, NOT_3D: 1, NON_FINITE: 1, CONSTANT: 1, MISSING: 1}
-    assert sum(d.count for d in cohort.drops) + len(scans) == 12
+        UNREADABLE: 1, NOT_3D: 1, NON_FINITE: 1, CONSTANT: 1, MISSING: 1, IMPLAUSIBLE: 1}
+    assert sum(d.count for d in cohort.drops) + len(scans) == 14
+    assert "s06_ses-1.nii.gz" in by_reason[IMPLAUSIBLE].reason and "400 mm" in by_reason[IMPLAUSIBLE].reason
     assert "s02_ses-2.nii.gz" in by_reason[UNREADABLE].reason
     assert "s03_ses-1.nii.gz" in by_reason[NOT_3D].reason
     assert "s05_ses-1.nii.gz" in by_reason[MISSING].reason
     assert all("manifest.csv" in d.source for d in cohort.drops)
     # single-visit subjects are listed but kept
-    assert cohort.single_visit_subjects == ["s02", "s05"]
+    assert cohort.single_visit_subjects == ["s02", "s05", "s06"]
     assert {"s02", "s05"} <= set(scans["subject"])
 
 
@@ -236,7 +243,7 @@ def test_no_usable_row_names_manifest_and_commonest_reason(tmp_path):
 def test_truth_is_aligned_to_scans(tmp_path):
     manifest = cohort_folder(tmp_path)
     truth = tmp_path / "truth.csv"
-    ids = ["s05_ses-2", "s01_ses-1", "s02_ses-2", "s01_ses-3", "s01_ses-2", "s02_ses-1", "s03_ses-2", "s03_ses-3"]
+    ids = ["s05_ses-2", "s01_ses-1", "s02_ses-2", "s01_ses-3", "s01_ses-2", "s02_ses-1", "s03_ses-2", "s03_ses-3", "s06_ses-2"]
     pd.DataFrame({"scan_id": ids, "ventricle_ml": np.arange(len(ids), dtype=float)}).to_csv(truth, index=False)
     cohort = read_image_manifest(manifest, jobs=1, truth=truth)
     assert list(cohort.truth["scan_id"]) == list(cohort.scans["scan_id"])

@@ -53,6 +53,8 @@ def test_dropped_rows_are_recorded(tmp_path):
     by_source = {d.source.split(" ")[0]: d for d in cohort.drops}
     assert by_source["visits"].count == 2
     assert by_source["volumes"].count == 1 and "Right-Hippocampus" in by_source["volumes"].reason
+    # exactly the empty cell: its row and region, not regions that are never missing
+    assert "row 5: Right-Hippocampus" in by_source["volumes"].reason and "Left" not in by_source["volumes"].reason
     assert len(cohort.assessments) == 6 and len(cohort.scans) == 4
 
 

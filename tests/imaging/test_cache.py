@@ -149,7 +149,7 @@ def test_second_build_is_all_hits_and_preprocesses_nothing(tmp_path, volumes, mo
     again = VolumeCache(tmp_path / "cache", SMALL).build(volumes + volumes[:1], jobs=1, progress=True)
     assert (again.hits, again.built) == (3, 0) and len(counter.calls) == 3
     files = sorted(p.name for p in (tmp_path / "cache").iterdir())
-    assert len(files) == 3 and all(f.endswith(".npy") for f in files)   # no temporary file left
+    assert len(files) == 6 and sorted({Path(f).suffix for f in files}) == [".npy", ".sha256"]  # no temporary file left
 
 
 def test_changed_byte_or_setting_gives_a_new_key_and_a_rebuild(tmp_path, volumes, monkeypatch):
@@ -215,3 +215,20 @@ def test_unreadable_cache_entry_is_rebuilt(tmp_path, volumes):
     good = np.array(cache.load(volumes[0]))
     cache.file(volumes[0]).write_bytes(b"garbage")
     np.testing.assert_array_equal(np.array(cache.load(volumes[0])), good)
+
+
+def test_an_entry_overwritten_in_place_is_rebuilt_and_counted_as_rebuilt(tmp_path, volumes, monkeypatch):
+    counter = Counter()
+    monkeypatch.setattr(cache_module, "preprocess_volume", counter)
+    cache = VolumeCache(tmp_path / "cache", SMALL)
+    good = cache.stack(volumes)
+    entry = cache.file(volumes[1])
+    entry.write_bytes(entry.read_bytes()[:128] + bytes(entry.stat().st_size - 128))  # same size, header kept, zeros
+    fresh = VolumeCache(tmp_path / "cache", SMALL)  # a later run
+    stats = fresh.build(volumes, jobs=1, progress=False)
+    assert (stats.hits, stats.built, stats.rebuilt) == (2, 1, 1)
+    assert counter.calls[-1] == "v1.nii"
+    np.testing.assert_array_equal(fresh.stack(volumes), good)
+    # within a run, a load notices it too
+    entry.write_bytes(entry.read_bytes()[:128] + bytes(entry.stat().st_size - 128))
+    np.testing.assert_array_equal(np.array(fresh.load(volumes[1])), good[1])

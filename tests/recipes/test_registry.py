@@ -1,89 +1,27 @@
-"""A recipe kind defined in this test alone runs through `alignome run` and `alignome report`.
+"""A recipe kind defined in the tests alone (tests/helpers/toy_kind.py) runs through `alignome run` and `alignome report`.
 
-Nothing shared is edited: the kind is registered at run time, as a new kind's package would be
-by its line in ``registry.KINDS``.
+Nothing shared is edited: the kind is registered at run time (the ``toy_kind`` fixture), as a new kind's
+package would be by its line in ``registry.KINDS``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from pathlib import Path
-from typing import Literal
 
 import pandas as pd
-import pytest
 import yaml
 from typer.testing import CliRunner
 
 from alignome.cli import app
 from alignome.recipes import registry
-from alignome.recipes.kind import RecipeBase, RecipeKind
-from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
-from alignome.report.build import fresh_figure_dir, write_report
-from alignome.report.rundir import RunFiles
-from alignome.report.summary import RESULT_COLUMNS
-from alignome.strict_model import StrictModel
+
+from tests.helpers.toy_kind import write_recipe
 
 runner = CliRunner()
 
 
-class ToyData(StrictModel):
-    values: Path | None = None
-    simulate: dict | None = None
-    scale: float = 1.0
-
-
-class ToyRecipe(RecipeBase):
-    kind: Literal["toy-mean"] = "toy-mean"
-    data: ToyData
-
-
-def _simulate(data_dir: Path, n: int, seed: int) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"value": [seed + i for i in range(n)]}).to_csv(data_dir / "values.csv", index=False)
-    (data_dir / "cohort.yaml").write_text("values: values.csv\n")
-
-
-def _run(recipe: ToyRecipe, preset: str | None, out: Path) -> Path:
-    log, _ = open_run_dir(recipe, preset, out)
-    data = recipe.data
-    path = data.values
-    if data.simulate is not None:
-        path = simulate_once(out, {"seed": recipe.seed, **data.simulate}, _simulate, log, "toy values") / "values.csv"
-    mean = float(pd.read_csv(path)["value"].mean()) * data.scale
-    rows = [("mean", "all", "value", 0, mean)]
-    pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).to_csv(out / "results.csv", index=False)
-    metrics = {"kind": recipe.kind, "recipe": recipe.name, "preset": preset, "seed": recipe.seed, "timings_s": {}}
-    return finish_run(out, metrics, log)
-
-
-def _report(run: RunFiles) -> Path:
-    fresh_figure_dir(run.run_dir, ())
-    table = f"mean = {run.results['value'].iloc[0]:g}"
-    return write_report(run, f"# toy\n\n{table}\n", table, [])
-
-
-TOY = RecipeKind(name="toy-mean", schema=ToyRecipe, run=_run, report=_report, kept_data_keys=("scale",))
-
-
-@pytest.fixture
-def toy_kind():
-    registry.register(TOY)
-    yield TOY
-    registry.unregister(TOY.name)
-    logging.getLogger("alignome").handlers.clear()
-
-
-def _write_recipe(directory: Path, data: dict) -> Path:
-    path = directory / "toy.yaml"
-    body = {"kind": "toy-mean", "name": "toy", "seed": 3, "data": data, "presets": {"double": {"data": {"scale": 2.0}}}}
-    path.write_text(yaml.safe_dump(body))
-    return path
-
-
 def test_a_registered_kind_runs_and_reports_through_the_command_line(toy_kind, tmp_path):
-    recipe = _write_recipe(tmp_path, {"simulate": {"n": 4}})
+    recipe = write_recipe(tmp_path, {"simulate": {"n": 4}})
     out = tmp_path / "run"
     result = runner.invoke(app, ["run", str(recipe), "--preset", "double", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -103,7 +41,7 @@ def test_relative_paths_follow_the_schema_and_data_dir_keeps_the_kinds_keys(toy_
     (tmp_path / "cohort").mkdir()
     pd.DataFrame({"value": [1.0, 3.0]}).to_csv(tmp_path / "cohort" / "values.csv", index=False)
     (tmp_path / "cohort" / "cohort.yaml").write_text("values: values.csv\n")
-    recipe = _write_recipe(tmp_path, {"values": "cohort/values.csv", "scale": 10.0})
+    recipe = write_recipe(tmp_path, {"values": "cohort/values.csv", "scale": 10.0})
 
     loaded = registry.load_recipe(recipe)
     assert loaded.data.values == (tmp_path / "cohort" / "values.csv").resolve()
@@ -126,3 +64,20 @@ def test_built_in_kinds_load_by_name():
         kind = registry.get_kind(name)
         assert kind.name == name
         assert kind.schema.model_fields["kind"].default == name
+
+
+def test_a_typo_in_a_cohort_yaml_names_the_cohort_yaml_not_the_recipe(toy_kind, tmp_path):
+    (tmp_path / "cohort").mkdir()
+    (tmp_path / "cohort" / "cohort.yaml").write_text("values: values.csv\nscael: 2\n")
+    recipe = write_recipe(tmp_path, {"simulate": {"n": 4}})
+    result = runner.invoke(app, ["run", str(recipe), "--data", str(tmp_path / "cohort"), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2, result.output
+    assert "cohort.yaml" in result.output and "scael" in result.output and "toy.yaml" not in result.output
+
+
+def test_a_missing_data_folder_suggests_a_cohort_folder_not_a_recipe(toy_kind, tmp_path):
+    recipe = write_recipe(tmp_path, {"simulate": {"n": 4}})
+    result = runner.invoke(app, ["run", str(recipe), "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2, result.output
+    assert "nowhere" in result.output and "cohort.yaml" in result.output and "simulate" in result.output
+    assert "recipes/ad-gated-fusion.yaml" not in result.output

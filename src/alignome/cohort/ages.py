@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from alignome.cohort.model import DropRecord
+from alignome.cohort.ranges import check_ages
 from alignome.io.tables import Table, numeric
 from alignome.errors import DataError
 
@@ -59,12 +60,13 @@ def row_ages(table: Table) -> pd.Series:
     Raises
     ------
     DataError
-        If the table has neither, naming its columns and the mapping to set.
+        If the table has neither, naming its columns and the mapping to set; or if an
+        age lies outside :data:`alignome.cohort.ranges.AGE_YEARS`, naming the row.
     """
     if table.has("age"):
-        return numeric(table, "age")
+        return check_ages(table, numeric(table, "age"))
     if table.has("date") and table.has("baseline_age"):
-        return _ages_from_dates(table)
+        return check_ages(table, _ages_from_dates(table))
     raise DataError(
         f"no age information: needs an 'age' column, or 'date' and 'baseline_age'; available columns: "
         f"{[table.user(c) for c in table.frame.columns]}",

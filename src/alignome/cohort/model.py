@@ -9,14 +9,15 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class DropRecord:
-    """Rows removed while reading: where, how many, why."""
+    """Rows (or, with ``unit``, single values) removed while reading: where, how many, why."""
 
     source: str
     count: int
     reason: str
+    unit: str = "row(s)"
 
     def __str__(self) -> str:
-        return f"{self.source}: dropped {self.count} row(s) — {self.reason}"
+        return f"{self.source}: dropped {self.count} {self.unit} — {self.reason}"
 
 
 @dataclass

@@ -90,7 +90,7 @@ class SubjectSplit:
 
 
 def train_val_test_subjects(
-    strata: pd.Series, val_fraction: float, test_fraction: float, seed: int
+    strata: pd.Series, val_fraction: float, test_fraction: float, seed: int, scan_counts: pd.Series | None = None
 ) -> SubjectSplit:
     """Split subjects three ways, stratified by ``strata`` where every stratum allows it.
 
@@ -103,7 +103,23 @@ def train_val_test_subjects(
         Shares of subjects in validation and test (each at least one subject).
     seed
         Shuffling seed.
+    scan_counts
+        Index subject id, value the number of usable scans. When given, only subjects
+        with two or more scans are split three ways (training, validation and test each
+        need pairs of visits), and subjects with a single scan join the test split:
+        they have no positive pair to train on, and are evaluated (probes, distances).
     """
+    if scan_counts is not None:
+        counts = scan_counts.reindex(strata.index).fillna(0)
+        single = sorted(strata.index[counts.to_numpy() < 2].astype(str))
+        if single:
+            paired = strata.drop(index=[s for s in strata.index if str(s) in set(single)])
+            split = _three_ways(paired, val_fraction, test_fraction, seed, "with two or more usable scans ")
+            return SubjectSplit(split.train, split.val, tuple(sorted([*split.test, *single])))
+    return _three_ways(strata, val_fraction, test_fraction, seed, "")
+
+
+def _three_ways(strata: pd.Series, val_fraction: float, test_fraction: float, seed: int, which: str) -> SubjectSplit:
     from sklearn.model_selection import train_test_split
 
     subjects = np.array(sorted(strata.index.astype(str)))
@@ -111,9 +127,10 @@ def train_val_test_subjects(
     n_test, n_val = max(1, round(test_fraction * n)), max(1, round(val_fraction * n))
     if n - n_test - n_val < 2:
         raise DataError(
-            f"{n} subject(s) are too few for a train/validation/test split with {val_fraction:.0%}/{test_fraction:.0%} held out",
+            f"{n} subject(s) {which}are too few for a train/validation/test split with"
+            f" {val_fraction:.0%}/{test_fraction:.0%} held out",
             field="protocol.val_fraction",
-            fix="add subjects or lower protocol.val_fraction / protocol.test_fraction",
+            fix="add subjects (with repeated visits) or lower protocol.val_fraction / protocol.test_fraction",
         )
     labels = strata.reindex(subjects).fillna("unknown").astype(str).to_numpy()
 

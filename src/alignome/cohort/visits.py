@@ -6,6 +6,7 @@ import pandas as pd
 
 from alignome.cohort.ages import resolve_ages
 from alignome.cohort.model import DropRecord
+from alignome.cohort.ranges import MMSE_POINTS, missing_outside
 from alignome.io.tables import Table, numeric, read_table
 from alignome.cohort.sources import VisitsSource
 from alignome.errors import DataError
@@ -105,7 +106,8 @@ def read_visits(
             "subject": frame["subject"],
             "age": frame["age"],
             "diagnosis": _map_labels(table, frame, diagnosis_map) if table.has("diagnosis") else no_labels,
-            "mmse": numeric(table, "mmse", frame) if table.has("mmse") else empty,
+            "mmse": missing_outside(table, numeric(table, "mmse", frame), "mmse", MMSE_POINTS, drops)
+            if table.has("mmse") else empty,
             "sex": _map_sex(table, frame, source.sex_map) if table.has("sex") else empty,
             "education": numeric(table, "education", frame) if table.has("education") else empty,
         }

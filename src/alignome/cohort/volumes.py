@@ -12,6 +12,7 @@ from alignome.cohort.sources import VolumesSource
 from alignome.errors import DataError
 
 _TIME = ["age", "date", "baseline_age"]
+_SHOWN = 3  # rows with an empty cell named in a drop record
 
 
 def _region_columns(table: Table, frame: pd.DataFrame, regions: list[str] | None) -> list[str]:
@@ -47,12 +48,14 @@ def _region_columns(table: Table, frame: pd.DataFrame, regions: list[str] | None
 def _drop_incomplete(scans: pd.DataFrame, regions: list[str], source: str, drops: list[DropRecord]) -> pd.DataFrame:
     complete = scans[regions].notna().all(axis=1)
     if not complete.all():
-        worst = scans.loc[~complete, regions].isna().sum().sort_values(ascending=False)
+        empty = scans.loc[~complete, regions].isna()
+        cells = [f"row {int(label) + 1}: {', '.join(r for r in regions if empty.at[label, r])}" for label in empty.index]
+        more = f" and {len(cells) - _SHOWN} more row(s)" if len(cells) > _SHOWN else ""
         drops.append(
             DropRecord(
                 source=source,
                 count=int((~complete).sum()),
-                reason=f"scan(s) with a missing region value (most often {list(worst.index[:3])})",
+                reason=f"scan(s) with a missing region value ({'; '.join(cells[:_SHOWN])}{more})",
             )
         )
     return scans[complete]

@@ -1,7 +1,10 @@
 """A persistent on-disk cache of preprocessed volumes, keyed by file content + settings.
 
 Each volume is stored once as ``<cache_dir>/<key>.npy`` (float16, written to a
-temporary file and renamed into place, so a reader never sees half a file).
+temporary file and renamed into place, so a reader never sees half a file), beside
+``<key>.sha256``, the SHA-256 of its bytes: an entry whose bytes no longer match (a
+file overwritten in place, a disk error) or that has no checksum is rebuilt, and
+counted as rebuilt, never as a hit.
 The key is the SHA-256 of a cache format version, the settings as JSON and the
 SHA-256 of the file's bytes: editing a file or changing a setting gives a new
 key (and a rebuild), renaming or moving a file does not. Later epochs and later
@@ -31,11 +34,15 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class CacheStats:
-    """What :meth:`VolumeCache.build` did: distinct volumes found, built, and the time taken."""
+    """What :meth:`VolumeCache.build` did: distinct volumes found intact, built, and the time taken.
+
+    ``rebuilt`` counts the built entries that were present but failed their checksum.
+    """
 
     hits: int
     built: int
     seconds: float
+    rebuilt: int = 0
 
 
 def file_sha256(path: str | Path) -> str:
@@ -45,6 +52,11 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def checksum_file(target: Path) -> Path:
+    """Where the SHA-256 of the cache entry ``target`` is stored."""
+    return target.with_suffix(".sha256")
 
 
 def _build_one(source: str, target: str, settings: PreprocessSettings) -> str:
@@ -60,6 +72,7 @@ def _build_one(source: str, target: str, settings: PreprocessSettings) -> str:
     buffer = io.BytesIO()
     np.save(buffer, volume.astype(np.float16), allow_pickle=False)
     atomic_write_bytes(Path(target), buffer.getvalue())
+    atomic_write_bytes(checksum_file(Path(target)), hashlib.sha256(buffer.getvalue()).hexdigest().encode())
     return source
 
 
@@ -81,6 +94,7 @@ class VolumeCache:
         self.settings = settings
         self._prefix = f"{CACHE_FORMAT}\n{settings.model_dump_json()}\n".encode()
         self._digests: dict[str, tuple[int, int, str]] = {}
+        self._intact: dict[Path, tuple[int, int]] = {}  # entries whose checksum matched, by mtime and size
 
     def _digest(self, path: str | Path) -> str:
         """The file's SHA-256, memoised by path, modification time and size."""
@@ -95,6 +109,20 @@ class VolumeCache:
         digest = file_sha256(name)
         self._digests[name] = (stat.st_mtime_ns, stat.st_size, digest)
         return digest
+
+    def intact(self, target: Path) -> bool:
+        """Whether the cache entry ``target`` exists and its bytes match its stored SHA-256 (memoised by mtime, size)."""
+        try:
+            stat = os.stat(target)
+            if self._intact.get(target) == (stat.st_mtime_ns, stat.st_size):
+                return True
+            expected = checksum_file(target).read_text().strip()
+            ok = hashlib.sha256(target.read_bytes()).hexdigest() == expected
+        except (OSError, UnicodeDecodeError):
+            return False
+        if ok:
+            self._intact[target] = (stat.st_mtime_ns, stat.st_size)
+        return ok
 
     def key(self, path: str | Path) -> str:
         """Cache key of ``path``: SHA-256 of format version + settings JSON + file content digest."""
@@ -125,18 +153,20 @@ class VolumeCache:
         start = time.perf_counter()
         todo: dict[Path, str] = {}
         present: set[Path] = set()
+        rebuilt = 0
         for path in paths:
             target = self.file(path)
             if target in todo or target in present:
                 continue
-            if target.is_file():
+            if self.intact(target):
                 present.add(target)
             else:
+                rebuilt += target.is_file()
                 todo[target] = os.path.abspath(path)
         hits = len(present)
         if todo:
             self._run(todo, jobs, progress)
-        return CacheStats(hits=hits, built=len(todo), seconds=time.perf_counter() - start)
+        return CacheStats(hits=hits, built=len(todo), seconds=time.perf_counter() - start, rebuilt=rebuilt)
 
     def _run(self, todo: dict[Path, str], jobs: int, progress: bool) -> None:
         n_jobs = max(1, min(int(jobs), len(todo)))
@@ -177,14 +207,9 @@ class VolumeCache:
     def load(self, path: str | Path) -> np.ndarray:
         """The preprocessed volume of ``path``, (S, S, S) float16, memory-mapped (built if missing)."""
         target = self.file(path)
-        if not target.is_file():
+        if not self.intact(target):  # missing, or its bytes changed since written: rebuilt, never trusted
             self.build([path], jobs=1, progress=False)
-        try:
-            return np.load(target, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError, EOFError):  # an unreadable entry is rebuilt, never trusted
-            target.unlink(missing_ok=True)
-            self.build([path], jobs=1, progress=False)
-            return np.load(target, mmap_mode="r", allow_pickle=False)
+        return np.load(target, mmap_mode="r", allow_pickle=False)
 
     def stack(self, paths: Iterable[str | Path], jobs: int = 1) -> np.ndarray:
         """All volumes of ``paths`` as one (N, S, S, S) float16 array; row ``i`` is ``paths[i]``.

@@ -21,7 +21,14 @@ NOT_3D = "not a 3D volume"
 NON_FINITE = "NaN or infinite voxels"
 CONSTANT = "empty or constant image"
 BAD_AFFINE = "non-finite or singular affine"
-REASONS = (MISSING, UNREADABLE, NOT_3D, NON_FINITE, CONSTANT, BAD_AFFINE)
+IMPLAUSIBLE = "implausible voxel size or field of view"
+REASONS = (MISSING, UNREADABLE, NOT_3D, NON_FINITE, CONSTANT, BAD_AFFINE, IMPLAUSIBLE)
+
+#: Voxel edge lengths (mm) of a plausible MRI volume; outside them the affine is wrong (a 400 mm
+#: voxel would make resampling to 1–2 mm allocate terabytes).
+VOXEL_MM = (0.1, 20.0)
+#: Largest extent (mm) of a plausible volume along any axis.
+MAX_FIELD_OF_VIEW_MM = 600.0
 
 
 def reason_category(reason: str) -> str:
@@ -42,6 +49,18 @@ def spatial_shape(shape: tuple[int, ...]) -> tuple[int, ...] | None:
     return tuple(int(n) for n in shape[:3])
 
 
+def implausible_geometry(shape: tuple[int, ...], affine: np.ndarray) -> str | None:
+    """Why voxel sizes or field of view of a volume are implausible (:data:`VOXEL_MM`,
+    :data:`MAX_FIELD_OF_VIEW_MM`), or ``None`` when they are plausible."""
+    voxel = np.sqrt((np.asarray(affine, dtype=float)[:3, :3] ** 2).sum(axis=0))
+    if voxel.min() < VOXEL_MM[0] or voxel.max() > VOXEL_MM[1]:
+        return f"voxels of {' x '.join(f'{v:g}' for v in voxel)} mm, expected {VOXEL_MM[0]:g}-{VOXEL_MM[1]:g} mm"
+    fov = voxel * np.asarray(shape[:3], dtype=float)
+    if fov.max() > MAX_FIELD_OF_VIEW_MM:
+        return f"field of view {' x '.join(f'{v:g}' for v in fov)} mm, expected at most {MAX_FIELD_OF_VIEW_MM:g} mm"
+    return None
+
+
 def check_nifti(path: str | Path) -> str | None:
     """Check that ``path`` is a readable, finite, non-constant 3D NIfTI volume.
 
@@ -58,7 +77,7 @@ def check_nifti(path: str | Path) -> str | None:
         missing; it cannot be read (not NIfTI, corrupt, truncated gzip); it is
         not 3D (a 4D file whose last axis has length 1 is accepted); it holds
         NaN or infinite voxels; it is empty or constant; its affine is
-        non-finite or singular.
+        non-finite or singular; its voxel sizes or field of view are implausible.
     """
     path = Path(path)
     if not path.is_file():
@@ -79,6 +98,9 @@ def _check(path: Path) -> str | None:
         return f"{NOT_3D} (shape {shape})"
     if not np.isfinite(affine).all() or abs(np.linalg.det(affine[:3, :3])) < 1e-12:
         return BAD_AFFINE
+    implausible = implausible_geometry(shape, affine)
+    if implausible:
+        return f"{IMPLAUSIBLE} ({implausible})"
     try:
         data = np.asanyarray(image.dataobj)
     except Exception as exc:  # EOFError, zlib.error, OSError, ValueError ...

@@ -25,11 +25,11 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping with an error that names the file."""
+def read_yaml(path: Path, fix: str = "check the path, e.g. recipes/ad-gated-fusion.yaml") -> dict[str, Any]:
+    """Read a YAML mapping with an error that names the file (``fix`` says where such a file comes from)."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError("file not found", file=path, fix="check the path, e.g. recipes/ad-gated-fusion.yaml")
+        raise ConfigError("file not found", file=path, fix=fix)
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -70,12 +70,23 @@ def resolve_paths(section: dict[str, Any], model: type[BaseModel], base_dir: Pat
     return out
 
 
+#: Where a ``cohort.yaml`` comes from, for the fix of a missing one.
+COHORT_FIX = ("give --data a folder holding a cohort.yaml: one written by `alignome simulate ad-cohort --out DIR`"
+              " (or `simulate mri3d`), or your own (README: \"Your own cohort\")")
+
+
+def data_section_file(path: Path) -> Path:
+    """The ``cohort.yaml`` that ``--data PATH`` names: the file itself or the one in the folder."""
+    path = Path(path)
+    return path / "cohort.yaml" if path.is_dir() or not path.suffix else path
+
+
 def load_data_section(path: Path, model: type[BaseModel]) -> dict[str, Any]:
     """Read a ``cohort.yaml`` (a data section on its own, or the folder holding it), paths resolved."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "cohort.yaml"
-    return resolve_paths(read_yaml(path), model, path.parent)
+    path = data_section_file(path)
+    if not path.parent.is_dir():
+        raise ConfigError("folder not found", file=path.parent, field="--data", fix=COHORT_FIX)
+    return resolve_paths(read_yaml(path, fix=COHORT_FIX), model, path.parent)
 
 
 def apply_preset(raw: dict[str, Any], preset: str | None, path: Path) -> dict[str, Any]:
@@ -94,8 +105,13 @@ def apply_preset(raw: dict[str, Any], preset: str | None, path: Path) -> dict[st
 
 def validate_recipe(schema: type[BaseModel], raw: dict[str, Any], path: Path, kind: str) -> Any:
     """Validate a recipe against its kind's schema; the first problem becomes a ConfigError."""
+    return validate_section(schema, raw, path, f"see recipes/{kind}.yaml for a complete example")
+
+
+def validate_section(model: type[BaseModel], raw: dict[str, Any], path: Path, example: str) -> Any:
+    """Validate ``raw`` (read from ``path``) against ``model``; the first problem becomes a ConfigError naming ``path``."""
     try:
-        return schema.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
@@ -103,7 +119,7 @@ def validate_recipe(schema: type[BaseModel], raw: dict[str, Any], path: Path, ki
             f"{first['msg']} ({len(exc.errors())} problem(s) in all)",
             file=path,
             field=loc or None,
-            fix=f"correct this entry; see recipes/{kind}.yaml for a complete example",
+            fix=f"correct this entry; {example}",
         ) from None
 
 

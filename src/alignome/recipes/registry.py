@@ -13,7 +13,16 @@ from typing import Any
 
 from alignome.errors import ConfigError
 from alignome.recipes.kind import RecipeKind
-from alignome.recipes.loading import apply_preset, deep_merge, load_data_section, read_yaml, resolve_paths, validate_recipe
+from alignome.recipes.loading import (
+    apply_preset,
+    data_section_file,
+    deep_merge,
+    load_data_section,
+    read_yaml,
+    resolve_paths,
+    validate_recipe,
+    validate_section,
+)
 
 #: Built-in kinds: name → the module defining its ``KIND`` (imported on first use).
 KINDS: dict[str, str] = {
@@ -84,6 +93,12 @@ def load_recipe(
     if data_dir is not None:
         data = load_data_section(Path(data_dir), kind.data_schema)
         keep = {k: raw["data"][k] for k in kind.kept_data_keys if k in raw.get("data", {})}
+        try:  # the cohort.yaml's own entries are checked against the file that holds them
+            validate_section(kind.data_schema, {**data, **keep}, data_section_file(Path(data_dir)),
+                             "a cohort.yaml holds the keys of a recipe's data section (README: \"Your own cohort\")")
+        except ConfigError as exc:
+            if (exc.field or "").split(".")[0] not in keep:
+                raise  # a problem in a kept entry is the recipe's, reported against it below
         raw["data"] = {**data, **keep}
     if overrides:
         raw = deep_merge(raw, overrides)

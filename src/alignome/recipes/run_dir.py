@@ -13,18 +13,24 @@ from typing import Any
 from pydantic import BaseModel
 
 from alignome.checkpoint import atomic_write_bytes
+from alignome.io.writable import check_writable
 from alignome.logs import run_logger
 from alignome.recipes.loading import dump_recipe
+from alignome.recipes.run_owner import claim_run_dir
 from alignome.recipes.runner import build_report
 
 
 def open_run_dir(recipe: BaseModel, preset: str | None, out: Path) -> tuple[logging.Logger, str]:
     """Create the run directory, its log and ``config.resolved.yaml``.
 
+    The directory must be writable and hold no run of another recipe kind
+    (:func:`alignome.recipes.run_owner.claim_run_dir`); both are checked before anything is written.
     Returns the run's logger and the settings key (hash of the resolved recipe)
     under which its checkpoints are stored, so a changed recipe never resumes
     from another recipe's checkpoints.
     """
+    check_writable(out, "run directory", fix="give --out a folder you can write to")
+    claim_run_dir(out, recipe.kind)
     out.mkdir(parents=True, exist_ok=True)
     log = run_logger(out / "run.log")
     resolved = dump_recipe(recipe)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from alignome.recipes.registry import DEFAULT_KIND, get_kind, load_recipe
+from alignome.recipes.run_owner import clear_run_dir
 from alignome.report.rundir import load_run, run_kind
 
 #: Parent of the run directories of runs without ``--out``.
@@ -19,17 +20,22 @@ def run_recipe(
     out: Path | None = None,
     seed: int | None = None,
     overrides: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Run a recipe of any kind and write its run directory; returns the directory.
 
     Completed units of work are checkpointed atomically under ``checkpoints/``;
-    running the same recipe into the same directory resumes from them.
+    running the same recipe into the same directory resumes from them. A directory
+    holding a run of another kind is refused, unless ``overwrite`` deletes it first
+    (which also starts the same recipe afresh).
     """
     overrides = dict(overrides or {})
     if seed is not None:
         overrides["seed"] = seed
     recipe = load_recipe(recipe_path, preset=preset, data_dir=data_dir, overrides=overrides)
     out = Path(out) if out is not None else DEFAULT_RUNS / f"{recipe.name}-{preset or 'default'}"
+    if overwrite:
+        clear_run_dir(out)
     return get_kind(recipe.kind, Path(recipe_path)).run(recipe, preset, out)
 
 

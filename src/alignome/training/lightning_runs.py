@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import signal
 import time
 import warnings
 from contextlib import contextmanager
@@ -201,13 +202,19 @@ def run_key(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def last_checkpoint(out_dir: Path) -> Path | None:
+    """The checkpoint of the latest finished epoch in ``out_dir``, which a rerun resumes from; None when none."""
+    last = Path(out_dir) / CHECKPOINT_DIR / f"{LAST_NAME}.ckpt"
+    return last if last.is_file() else None
+
+
 def prepare_out_dir(out_dir: Path, payload: dict[str, Any], resume: bool) -> Path | None:
     """Write ``run.json``; return the checkpoint to resume from, if any (refuse a mismatched one)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     last = out_dir / CHECKPOINT_DIR / f"{LAST_NAME}.ckpt"
     key = run_key(payload)
     run_file = out_dir / "run.json"
-    if resume and last.is_file():
+    if resume and last_checkpoint(out_dir) is not None:
         previous = json.loads(run_file.read_text()) if run_file.is_file() else {}
         if previous.get("key") != key:
             raise DataError("the checkpoint in this folder was made with other settings or another split",
@@ -277,7 +284,15 @@ def run_trainer(module: EpochRecorder, out_dir: Path, epochs: int, precision: st
             plugins=[AtomicCheckpointIO()], use_distributed_sampler=False, num_sanity_val_steps=0,
             default_root_dir=out_dir, benchmark=False,
         )
-        trainer.fit(module, ckpt_path=ckpt_path, weights_only=False)
+        try:
+            trainer.fit(module, ckpt_path=ckpt_path, weights_only=False)
+        except SystemExit:
+            if not trainer.interrupted:
+                raise
+            # Lightning turns Ctrl-C into sys.exit(1) and leaves SIGINT ignored: give the caller
+            # the KeyboardInterrupt it asked for (the command says how to resume) and Ctrl-C back
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt from None
     return {
         "precision": resolved, "accelerator": type(trainer.accelerator).__name__,
         "devices": trainer.num_devices, "world_size": trainer.world_size,

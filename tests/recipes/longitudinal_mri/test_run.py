@@ -93,6 +93,8 @@ def test_rerun_resumes_from_cache_and_checkpoints_with_identical_results(mri_run
     metrics = json.loads((again / "metrics.json").read_text())
     assert metrics["cache"]["built"] == 0 and metrics["cache"]["hits"] == metrics["cohort"]["scans"]
     pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), pd.read_csv(again / "results.csv"))
+    log = (again / "run.log").read_text()
+    assert "resuming ClinImCL training from" in log and "resuming supervised reference training from" in log
 
 
 def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_path):
@@ -116,6 +118,8 @@ def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_pat
     nan[5, 5, 5] = np.nan
     nib.save(nib.Nifti1Image(nan, img.affine), paths[6])  # NaN voxels
     paths[9].unlink()  # a manifest row whose file is missing
+    nib.save(nib.Nifti1Image(img.get_fdata().astype(np.float32), np.diag([400.0, 400.0, 400.0, 1.0])),
+             paths[12])  # an absurd affine: resampling it would allocate terabytes
 
     result = runner.invoke(
         app, ["run", str(RECIPE), "--preset", "quick", "--data", str(data), "--out", str(tmp_path / "run")],
@@ -123,10 +127,17 @@ def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_pat
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["cohort"]["scans"] == len(manifest) - 4
+    assert metrics["cohort"]["scans"] == len(manifest) - 5
     drops = " ".join(metrics["cohort"]["drops"])
-    for reason in ("truncated", "not a 3D volume", "NaN", "file not found"):
+    for reason in ("truncated", "not a 3D volume", "NaN", "file not found", "implausible voxel size"):
         assert reason in drops, (reason, drops)
     assert paths[3].name in drops
     log = (tmp_path / "run" / "run.log").read_text()
     assert "dropped" in log
+    # subjects left with one scan are evaluated (test split); training and validation hold pairs only
+    kept = manifest[~manifest["path"].isin([str(p.relative_to(data)) for p in (paths[0], paths[3], paths[6], paths[9], paths[12])])]
+    scans_per_subject = kept["subject"].astype(str).value_counts()
+    splits = pd.read_csv(tmp_path / "run" / "splits.csv", dtype={"subject": str}).set_index("subject")["split"]
+    single = scans_per_subject.index[scans_per_subject == 1]
+    assert (splits.reindex(single) == "test").all()
+    assert (scans_per_subject.reindex(splits.index[splits != "test"]) >= 2).all()

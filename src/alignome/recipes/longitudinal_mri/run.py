@@ -14,6 +14,7 @@ import pandas as pd
 from alignome.cohort.image_cohort import ImageCohort, read_bids_folder, read_image_manifest
 from alignome.cohort.splits import SubjectSplit, train_val_test_subjects
 from alignome.imaging.cache import VolumeCache
+from alignome.io.writable import check_writable
 from alignome.recipes.loading import load_data_section
 from alignome.recipes.longitudinal_mri.evaluate import evaluate_encoders, oracle_probe_rows
 from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe, MRIDataConfig
@@ -84,6 +85,8 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     encoders; evaluate on test subjects (temporal consistency, re-identification,
     linear probes fitted on training subjects); write tables, embeddings and the report.
     """
+    check_writable(cache_dir(recipe.data), "volume cache",
+                   fix="set ALIGNOME_CACHE_DIR (or data.cache_dir in the recipe) to a folder you can write to")
     log, key = open_run_dir(recipe, preset, out)
     timings: dict[str, float] = {}
     jobs = recipe.protocol.jobs
@@ -108,9 +111,12 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     volumes = cache.stack(list(scans["path"]))
     timings["preprocess_cache"] = time.perf_counter() - t0
     log.info("volume cache %s: %d hit(s), %d built in %.1f s", cache.cache_dir, stats.hits, stats.built, stats.seconds)
+    if stats.rebuilt:
+        log.warning("volume cache: %d entry(ies) failed their checksum and were rebuilt", stats.rebuilt)
 
-    split = train_val_test_subjects(
-        last_diagnosis(scans), recipe.protocol.val_fraction, recipe.protocol.test_fraction, recipe.seed
+    split = train_val_test_subjects(  # subjects with one scan have no pair: they go to test
+        last_diagnosis(scans), recipe.protocol.val_fraction, recipe.protocol.test_fraction, recipe.seed,
+        scan_counts=scans["subject"].value_counts(),
     )
     rows = split_rows(scans, split)
     log.info("subjects: %d train, %d validation, %d test", len(split.train), len(split.val), len(split.test))
@@ -148,7 +154,8 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
             "split_subjects": {p: len(getattr(split, p)) for p in ("train", "val", "test")},
             "drops": [str(d) for d in cohort.drops],
         },
-        "cache": {"dir": str(cache.cache_dir), "hits": stats.hits, "built": stats.built, "seconds": stats.seconds},
+        "cache": {"dir": str(cache.cache_dir), "hits": stats.hits, "built": stats.built, "rebuilt": stats.rebuilt,
+                  "seconds": stats.seconds},
         "encoder": trained.description,
         "speed": {**trained.speed, "inference_volumes_per_s": evaluation.inference_volumes_per_s},
         "timings_s": timings,

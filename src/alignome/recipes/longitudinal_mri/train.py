@@ -18,6 +18,7 @@ from torch import nn
 from alignome.recipes.longitudinal_mri.methods import CONTRASTIVE
 from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe
 from alignome.training.lightning_io import quiet_lightning
+from alignome.training.lightning_runs import last_checkpoint
 from alignome.training.contrastive3d import ContrastiveTrainSettings, fit_contrastive
 
 FORM_TEXT = {
@@ -83,6 +84,13 @@ def untrained_encoder(settings: ContrastiveTrainSettings) -> nn.Module:
     return settings.build_model().eval()
 
 
+def _log_resume(folder: Path, what: str, log: logging.Logger) -> None:
+    """Say in the log that ``what`` resumes from the checkpoint a previous run left in ``folder``."""
+    last = last_checkpoint(folder)
+    if last is not None:
+        log.info("resuming %s training from %s (a finished training only reloads its best epoch)", what, last)
+
+
 def train_encoders(
     volumes: np.ndarray,
     scans: pd.DataFrame,
@@ -115,6 +123,7 @@ def train_encoders(
     strategy = recipe.method.strategy
     if strategy == "auto" and recipe.method.devices > 1 and not torch.cuda.is_available():
         strategy = "ddp_spawn"  # Lightning's "ddp" launcher would re-run the whole command in each process
+    _log_resume(ckpt_dir / "contrastive", "ClinImCL", log)
     fit = fit_contrastive(
         volumes, scans, rows["train"], rows["val"], settings, ckpt_dir / "contrastive",
         resume=True, progress=True, devices=recipe.method.devices, strategy=strategy,
@@ -147,6 +156,7 @@ def train_encoders(
 
         sup_settings = dataclasses.replace(settings, epochs=recipe.protocol.supervised_epochs or settings.epochs)
         t0 = time.perf_counter()
+        _log_resume(ckpt_dir / "supervised", "supervised reference", log)
         sup = fit_supervised(volumes, scans, rows["train"], rows["val"], sup_settings, ckpt_dir / "supervised")
         out.timings_s["train_supervised"] = time.perf_counter() - t0
         out.models["supervised"] = sup.model
