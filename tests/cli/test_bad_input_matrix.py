@@ -238,8 +238,8 @@ CASES = [
     Case("gwas", "text in a trait", "pheno.tsv", set_cell("t1", "abc"), "error"),
     Case("gwas", "duplicated IID", "pheno.tsv", duplicate_first_row, "error"),
     Case("gwas", "no IID column", "pheno.tsv", drop_column("IID"), "error"),
-    Case("gwas", "header only", "pheno.tsv", header_only, "error",
-         (pytest.mark.xfail(strict=True, reason="issue 17 item 11: names the .fam, not the empty phenotype file"),)),
+    Case("gwas", "header only", "pheno.tsv", header_only, "error"),
+    Case("gwas", "covariates header only", "covar.tsv", header_only, "error"),
     Case("gwas", "text in a covariate", "covar.tsv", set_cell("age", "old"), "error"),
     Case("gwas", "byte-order mark and CRLF", "pheno.tsv", bom_and_crlf, "ok"),
     Case("gwas", "a constant trait (skipped, said)", "pheno.tsv", constant_column("t2"), "ok",
@@ -247,6 +247,7 @@ CASES = [
     # the ad-gated-fusion cohort
     Case("run ad-gated-fusion", "visits without subject column", "ad/visits.csv", drop_column("subject"), "error"),
     Case("run ad-gated-fusion", "text in a visit's age", "ad/visits.csv", set_cell("age", "old"), "error"),
+    Case("run ad-gated-fusion", "a negative age", "ad/visits.csv", set_cell("age", "-70"), "error"),
     Case("run ad-gated-fusion", "volumes header only", "ad/volumes.csv", header_only, "error"),
     Case("run ad-gated-fusion", "text in a volume", "ad/volumes.csv", set_cell("Left-Hippocampus", "big"), "error"),
     Case("run ad-gated-fusion", ".bed truncated", "ad/genotypes.bed", truncate, "error"),
@@ -256,13 +257,13 @@ CASES = [
     Case("run longitudinal-mri", "manifest without path column", "mri/manifest.csv", drop_column("path"), "error"),
     Case("run longitudinal-mri", "manifest empty", "mri/manifest.csv", empty, "error"),
     Case("run longitudinal-mri", "text in an age", "mri/manifest.csv", set_cell("age", "old"), "error"),
+    Case("run longitudinal-mri", "a negative age", "mri/manifest.csv", set_cell("age", "-3"), "error"),
     Case("run longitudinal-mri", "a scan that is not NIfTI", "mri/images/sub-0001/ses-01/anat/sub-0001_ses-01_T1w.nii.gz",
          not_gzip, "ok", (pytest.mark.slow,)),
     # run directories and outputs
     Case("report", "results.csv missing", "run/results.csv", remove, "error"),
     Case("report", "results.csv without value column", "run/results.csv", drop_column("value"), "error"),
-    Case("simulate ad-cohort", "output under a file", "sim", _not_a_folder, "error",
-         (pytest.mark.xfail(strict=True, reason="issue 17 item 1: an unwritable --out is a traceback"),)),
+    Case("simulate ad-cohort", "output under a file", "sim", _not_a_folder, "error"),
     Case("simulate mri3d", "output under a file", "sim", _not_a_folder, "error"),
 ]
 

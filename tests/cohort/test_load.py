@@ -54,7 +54,7 @@ def test_dropped_rows_are_recorded(tmp_path):
     assert by_source["visits"].count == 2
     assert by_source["volumes"].count == 1 and "Right-Hippocampus" in by_source["volumes"].reason
     # exactly the empty cell: its row and region, not regions that are never missing
-    assert "row 5: Right-Hippocampus" in by_source["volumes"].reason and "Left" not in by_source["volumes"].reason
+    assert "row 6: Right-Hippocampus" in by_source["volumes"].reason and "Left" not in by_source["volumes"].reason
     assert len(cohort.assessments) == 6 and len(cohort.scans) == 4
 
 

@@ -19,14 +19,14 @@ def test_a_negative_visit_age_names_the_file_and_row(tmp_path):
     with pytest.raises(DataError) as err:
         load_cohort(write_cohort(tmp_path, visits=visits), n_snps=2)
     text = str(err.value)
-    assert "visits.csv" in text and "row 3" in text and "-65.5" in text and "fix:" in text
+    assert "visits.csv" in text and "row 4" in text and "-65.5" in text and "fix:" in text
 
 
 def test_a_negative_scan_age_names_the_file_and_row(tmp_path):
     volumes = VOLUMES.replace("S003,80.5,", "S003,-80.5,")
     with pytest.raises(DataError) as err:
         load_cohort(write_cohort(tmp_path, volumes=volumes), n_snps=2)
-    assert "volumes.csv" in str(err.value) and "row 4" in str(err.value)
+    assert "volumes.csv" in str(err.value) and "row 5" in str(err.value)
 
 
 def test_an_age_in_months_is_caught(tmp_path):
@@ -44,7 +44,7 @@ def test_a_negative_age_in_the_mri_manifest_names_the_row(tmp_path):
         manifest, index=False)
     with pytest.raises(DataError) as err:
         read_image_manifest(manifest, jobs=1)
-    assert "manifest.csv" in str(err.value) and "row 3" in str(err.value) and "-3" in str(err.value)
+    assert "manifest.csv" in str(err.value) and "row 4" in str(err.value) and "-3" in str(err.value)
 
 
 def test_an_mmse_outside_0_to_30_is_dropped_and_counted_and_the_visit_kept(tmp_path):
@@ -53,5 +53,5 @@ def test_an_mmse_outside_0_to_30_is_dropped_and_counted_and_the_visit_kept(tmp_p
     row = cohort.assessments.query("subject == 'S002' and age == 65.5").iloc[0]
     assert pd.isna(row["mmse"]) and row["diagnosis"] == "AD"
     (drop,) = [d for d in cohort.drops if "mmse" in d.reason]
-    assert drop.count == 1 and "row 3: 300" in str(drop) and "dropped 1 mmse value(s)" in str(drop)
+    assert drop.count == 1 and "row 4: 300" in str(drop) and "dropped 1 mmse value(s)" in str(drop)
     assert len(cohort.assessments) == 6

@@ -168,6 +168,9 @@ def read_trait_table(path: str | Path, what: str, columns: list[str] | None = No
     except (pa.ArrowInvalid, OSError, ValueError, EOFError) as exc:
         raise DataError(f"cannot parse the {what} table: {exc}", file=path,
                         fix="write a header line with IID and one column per value") from None
+    if table.num_rows == 0:
+        raise DataError(f"the {what} table has a header line but no data rows", file=path,
+                        fix="write one row per sample below the header")
     names = [str(c) for c in table.column_names]
     iid = next((c for c in IID_COLUMNS if c in names), None)
     if iid is None:
