@@ -11,8 +11,8 @@ from typing import Optional
 
 import typer
 
-from alignome.cli_common import exit_with_error
-from alignome.errors import AlignomeError, DataError
+from alignome.cli_common import command_errors, exit_with_error
+from alignome.errors import DataError
 from alignome.io.writable import check_prefix_writable
 
 def gwas(
@@ -59,7 +59,7 @@ def gwas(
     if method not in ("lrt", "ml", "wilks") or missing not in ("drop", "mean"):
         exit_with_error("--method must be lrt|ml|wilks and --missing drop|mean")
     cols = [c for item in (pheno_cols or []) for c in item.split(",") if c] or None
-    try:
+    with command_errors():
         check_prefix_writable(out)
         ph = read_trait_table(pheno, "phenotype", cols)
         if embedding_pcs is not None:
@@ -83,8 +83,6 @@ def gwas(
                              exclude_trained=exclude_trained, scheduler=scheduler, threads=threads, out=out)
         report = report_gwas(scan, bfile, out, plots=plots, loci=loci, p1=clump_p1, r2=clump_r2, kb=clump_kb,
                              known_loci=known, window_kb=known_window_kb)
-    except AlignomeError as exc:
-        exit_with_error(exc)
     typer.echo(scan.samples.describe())
     for skipped in scan.skipped:
         typer.echo(skipped.describe())

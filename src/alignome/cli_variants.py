@@ -8,8 +8,7 @@ from pathlib import Path
 
 import typer
 
-from alignome.cli_common import exit_with_error
-from alignome.errors import AlignomeError
+from alignome.cli_common import command_errors
 from alignome.io.writable import check_prefix_writable
 
 variants_app = typer.Typer(no_args_is_help=True, help="Variant-level tools that reproduce PLINK 1.9 and METAL: qc, meta, clump, select.")
@@ -50,13 +49,10 @@ def clump_command(
     _one_blas_thread()
     from alignome.genetics.clump import clump_columns, read_clump_columns, write_clumped  # no pandas
 
-    try:
+    with command_errors():
         check_prefix_writable(out)
         result = clump_columns(bfile, *read_clump_columns(sumstats, snp_field, p_field), p1=p1, p2=p2, r2=r2, kb=kb)
         path = write_clumped(result, out)
-    except AlignomeError as exc:
-        exit_with_error(exc)
-        return
     for variant, p in result.missing[:3]:
         typer.secho(f"warning: '{variant}' (p={p:g}) is missing from {bfile}.bim, and is a top variant", err=True)
     if len(result.missing) > 3:
@@ -90,14 +86,11 @@ def prs_command(
         write_profile_columns,
     )
 
-    try:
+    with command_errors():
         check_prefix_writable(out)
         columns, used = profile_columns(bfile, *read_score_columns(score, header=header), sum_=sum_,
                                         mean_imputation=not no_mean_imputation)
         path = write_profile_columns(columns, out)
-    except AlignomeError as exc:
-        exit_with_error(exc)
-        return
     if used.skipped:
         typer.secho(f"warning: {len(used.skipped)} score-file rows skipped (first: {used.skipped[0][0]}: "
                     f"{used.skipped[0][1]})", err=True)
@@ -150,13 +143,10 @@ def qc_command(
     from alignome.genetics.qc import run_qc
     from alignome.genetics.qc_reports import write_qc
 
-    try:
+    with command_errors():
         check_prefix_writable(out)
         result = run_qc(bfile, geno=geno, mind=mind, maf=maf, hwe=hwe, hwe_midp=hwe_midp, allow_no_sex=allow_no_sex)
         paths = write_qc(result, out)
-    except AlignomeError as exc:
-        exit_with_error(exc)
-        return
     typer.echo(paths["qc.log"].read_text().rstrip())
     typer.echo(f"wrote {paths['snplist']}, {paths['irem']}, {paths['removed.tsv']}")
 
@@ -183,15 +173,12 @@ def meta_command(
     from alignome.genetics.meta import meta_analyse, write_metal
     from alignome.genetics.sumstats_io import read_sumstats_file
 
-    try:
+    with command_errors():
         check_prefix_writable(out)
         mapping = _parse_columns(columns)
         studies = [read_sumstats_file(p, fmt=fmt, columns=mapping) for p in sumstats]
         result = meta_analyse(studies, scheme=scheme.lower())
         path = write_metal(result, out)
-    except AlignomeError as exc:
-        exit_with_error(exc)
-        return
     for name, bad, skipped in zip(sumstats, result.allele_mismatches, result.skipped_no_se):
         if bad:
             typer.secho(f"warning: {len(bad)} variants of {name} left out: alleles match neither order "
@@ -225,14 +212,11 @@ def select_command(
     from alignome.genetics.panel import select_panel, write_panel
     from alignome.genetics.sumstats_io import read_sumstats_file
 
-    try:
+    with command_errors():
         check_prefix_writable(out)
         frame = read_sumstats_file(sumstats, fmt=fmt, columns=_parse_columns(columns))
         result = select_panel(frame, bfile=bfile, top_k=top_k, p1=p1, r2=r2, kb=kb, source=str(sumstats))
         path = write_panel(result.panel, Path(f"{out}.panel.tsv"))
-    except AlignomeError as exc:
-        exit_with_error(exc)
-        return
     if result.not_genotyped:
         typer.secho(f"warning: {result.not_genotyped} sumstats variants are not in {bfile}.bim and were not considered",
                     err=True)

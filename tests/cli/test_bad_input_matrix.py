@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import typer
@@ -26,9 +25,6 @@ from typer.testing import CliRunner
 
 from alignome.cli import app
 from alignome.recipes.registry import KINDS
-from alignome.simulate.ad_cohort import simulate_ad_cohort
-from alignome.simulate.mri3d import simulate_mri3d
-from tests.helpers.gwas_data import write_small_fileset
 from tests.helpers.paths import RECIPES
 
 runner = CliRunner()
@@ -144,36 +140,6 @@ class Case:
         return f"{self.command}: {self.name}"
 
 
-def _genetics_inputs(root: Path) -> None:
-    geno, iids = write_small_fileset(root)
-    rng = np.random.default_rng(0)
-    variants = list(geno.variant_id)
-    m = len(variants)
-    pd.DataFrame({"CHR": geno.chromosome, "SNP": variants, "BP": geno.bp_position,
-                  "P": rng.uniform(1e-8, 1, m)}).to_csv(root / "gwas.assoc", sep=" ", index=False)
-    pd.DataFrame({"SNP": variants, "A1": geno.allele_1, "W": rng.normal(size=m)}).to_csv(
-        root / "weights.txt", sep=" ", index=False, header=False)
-    pheno = pd.DataFrame({"FID": iids, "IID": iids, "t1": rng.normal(size=len(iids)), "t2": rng.normal(size=len(iids))})
-    pheno.to_csv(root / "pheno.tsv", sep="\t", index=False)
-    pheno[["FID", "IID"]].assign(age=rng.uniform(50, 80, len(iids))).to_csv(root / "covar.tsv", sep="\t", index=False)
-    for k in (1, 2):
-        beta = rng.normal(0, 0.05, m)
-        se = np.full(m, 0.05)
-        pd.DataFrame({"CHR": geno.chromosome, "SNP": variants, "BP": geno.bp_position, "A1": geno.allele_1,
-                      "NMISS": 400, "BETA": beta, "SE": se, "R2": 0.01, "T": beta / se, "P": rng.uniform(0, 1, m)}
-                     ).to_csv(root / f"study{k}.qassoc", sep=" ", index=False)
-
-
-@pytest.fixture(scope="module")
-def inputs(tmp_path_factory) -> Path:
-    """Valid inputs of every command, written once; each case works on a copy."""
-    root = tmp_path_factory.mktemp("inputs")
-    _genetics_inputs(root)
-    simulate_ad_cohort(root / "ad", subjects=60, seed=0)
-    simulate_mri3d(root / "mri", subjects=4, voxel_mm=8.0, seed=0)
-    return root
-
-
 def _argv(case: Case, d: Path) -> list[str]:
     out = str(d / "out")
     if case.command.startswith("run "):
@@ -185,8 +151,8 @@ def _argv(case: Case, d: Path) -> list[str]:
         "variants qc": ["variants", "qc", "--bfile", str(d / "g"), "--geno", "0.1", "--out", out],
         "variants clump": ["variants", "clump", "--bfile", str(d / "g"), "--sumstats", str(d / "gwas.assoc"),
                            "--out", out],
-        "variants select": ["variants", "select", "--sumstats", str(d / "gwas.assoc"), "--top-k", "10", "--out",
-                            str(d / "panel.tsv")],
+        "variants select": ["variants", "select", "--sumstats", str(d / "study1.qassoc"), "--top-k", "10", "--out",
+                            str(d / "panel")],
         "variants meta": ["variants", "meta", "--sumstats", str(d / "study1.qassoc"), "--sumstats",
                           str(d / "study2.qassoc"), "--out", out],
         "prs": ["prs", "--bfile", str(d / "g"), "--score", str(d / "weights.txt"), "--out", out],
@@ -226,9 +192,9 @@ CASES = [
     Case("variants clump", "text in P", "gwas.assoc", set_cell("P", "abc"), "error"),
     Case("variants clump", "header only", "gwas.assoc", header_only, "error"),
     Case("variants clump", "empty", "gwas.assoc", empty, "error"),
-    Case("variants select", "no P column", "gwas.assoc", drop_column("P"), "error"),
-    Case("variants select", "duplicated variant", "gwas.assoc", duplicate_first_row, "error"),
-    Case("variants select", "empty", "gwas.assoc", empty, "error"),
+    Case("variants select", "no P column", "study1.qassoc", drop_column("P"), "error"),
+    Case("variants select", "duplicated variant", "study1.qassoc", duplicate_first_row, "error"),
+    Case("variants select", "empty", "study1.qassoc", empty, "error"),
     Case("variants meta", "text in BETA", "study1.qassoc", set_cell("BETA", "abc"), "error"),
     Case("variants meta", "no SE column", "study2.qassoc", drop_column("SE"), "error"),
     Case("variants meta", "missing", "study2.qassoc", remove, "error"),
@@ -268,7 +234,16 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in CASES])
+def _untouched(path: Path) -> None:
+    """No corruption: the valid inputs every row starts from."""
+
+
+#: Every command on the valid inputs: exit 0, so that each error row fails for its own corruption.
+VALID = [Case(c, "valid inputs", "", _untouched, "ok", (pytest.mark.slow,) if c.startswith("run ") else ())
+         for c in dict.fromkeys(case.command for case in CASES)]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in VALID + CASES])
 def test_bad_input(case: Case, inputs: Path, tmp_path: Path):
     d = tmp_path / "in"
     shutil.copytree(inputs, d)

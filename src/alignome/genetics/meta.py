@@ -55,6 +55,12 @@ class MetaResult:
     scheme: str = "stderr"
 
 
+def _alleles(values, missing: str) -> np.ndarray:
+    """Allele codes as an object array with ``missing`` where a code is absent."""
+    values = np.asarray(values, dtype=object)
+    return np.where(pd.isna(values), missing, values).astype(object)
+
+
 def meta_analyse(studies: list[pd.DataFrame], scheme: str = "stderr") -> MetaResult:
     """Fixed-effect meta-analysis of standard sumstats frames (input order kept).
 
@@ -106,11 +112,13 @@ def meta_analyse(studies: list[pd.DataFrame], scheme: str = "stderr") -> MetaRes
                             file=study.attrs.get("file"), field="beta" if not np.isfinite(beta).any() else "se",
                             fix="give a file with effect sizes and standard errors (e.g. PLINK .qassoc or .glm)")
         rows = np.array([first_seen[v] for v in study["variant"]], dtype=np.intp)
-        ea = study["effect_allele"].to_numpy(dtype=object)
-        oa = study["other_allele"].to_numpy(dtype=object)
-        same = (ea == ref_ea[rows]) & ((oa == ref_oa[rows]) | pd.isna(oa) | pd.isna(ref_oa[rows]))
-        swapped = (ea == ref_oa[rows]) & (oa == ref_ea[rows])
-        unknown = pd.isna(ea) & pd.isna(ref_ea[rows])
+        # a missing allele (None, NaN or pd.NA, by reader) never equals another one
+        ea = _alleles(study["effect_allele"], "\0study")
+        oa = _alleles(study["other_allele"], "\0study")
+        rea, roa = _alleles(ref_ea[rows], "\0ref"), _alleles(ref_oa[rows], "\0ref")
+        same = (ea == rea) & ((oa == roa) | (oa == "\0study") | (roa == "\0ref"))
+        swapped = (ea == roa) & (oa == rea)
+        unknown = (ea == "\0study") & (rea == "\0ref")
         ok = same | swapped | unknown
         mismatches.append([str(v) for v in study["variant"].to_numpy()[~ok]])
         usable = ok & np.isfinite(beta) & np.isfinite(se) & (se > 0)

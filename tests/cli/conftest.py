@@ -1,0 +1,43 @@
+"""Small valid inputs of every command, written once per module; tests work on copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignome.simulate.ad_cohort import simulate_ad_cohort
+from alignome.simulate.mri3d import simulate_mri3d
+from tests.helpers.gwas_data import write_small_fileset
+
+
+def _genetics_inputs(root: Path) -> None:
+    geno, iids = write_small_fileset(root)
+    rng = np.random.default_rng(0)
+    variants = list(geno.variant_id)
+    m = len(variants)
+    pd.DataFrame({"CHR": geno.chromosome, "SNP": variants, "BP": geno.bp_position,
+                  "P": rng.uniform(1e-8, 1, m)}).to_csv(root / "gwas.assoc", sep=" ", index=False)
+    pd.DataFrame({"SNP": variants, "A1": geno.allele_1, "W": rng.normal(size=m)}).to_csv(
+        root / "weights.txt", sep=" ", index=False, header=False)
+    pheno = pd.DataFrame({"FID": iids, "IID": iids, "t1": rng.normal(size=len(iids)), "t2": rng.normal(size=len(iids))})
+    pheno.to_csv(root / "pheno.tsv", sep="\t", index=False)
+    pheno[["FID", "IID"]].assign(age=rng.uniform(50, 80, len(iids))).to_csv(root / "covar.tsv", sep="\t", index=False)
+    for k in (1, 2):
+        beta = rng.normal(0, 0.05, m)
+        se = np.full(m, 0.05)
+        pd.DataFrame({"CHR": geno.chromosome, "SNP": variants, "BP": geno.bp_position, "A1": geno.allele_1,
+                      "NMISS": 400, "BETA": beta, "SE": se, "R2": 0.01, "T": beta / se, "P": rng.uniform(0, 1, m)}
+                     ).to_csv(root / f"study{k}.qassoc", sep=" ", index=False)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Path:
+    """Valid inputs of every command, written once; each case works on a copy."""
+    root = tmp_path_factory.mktemp("inputs")
+    _genetics_inputs(root)
+    simulate_ad_cohort(root / "ad", subjects=60, seed=0)
+    simulate_mri3d(root / "mri", subjects=4, voxel_mm=8.0, seed=0)
+    return root
