@@ -3,9 +3,8 @@
 A trait whose values are all missing, or all equal, has nothing to associate: single mode would print
 statistics of rounding noise, and multi mode would count it in D. Such a trait is skipped with a line that
 names it (plink2 ``--glm`` writes no result for it either: version 2.00a3.5 stops with "phenotype is
-constant"). :func:`untestable_traits` names them with
-the reason (:class:`SkippedTrait`): :func:`empty_traits` first, then :func:`constant_traits` on the samples a
-scan uses; :func:`check_multi_trait_size` refuses a joint test with more traits than
+constant"). :func:`empty_traits` and then :func:`constant_traits`, on the samples a scan uses, name them with
+the reason (:class:`SkippedTrait`); :func:`check_multi_trait_size` refuses a joint test with more traits than
 the samples can carry.
 """
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from alignome.recipes.registry import DEFAULT_KIND, get_kind, load_recipe
-from alignome.recipes.run_owner import clear_run_dir
-from alignome.report.rundir import load_run, run_kind
+from alignome.recipes.run_owner import clear_run_dir, owner_kind
+from alignome.report.rundir import load_run
 
 #: Parent of the run directories of runs without ``--out``.
 DEFAULT_RUNS = Path("runs")
@@ -42,8 +42,8 @@ def run_recipe(
 def build_report(run_dir: str | Path) -> Path:
     """(Re)build ``summary.md``, ``figures/*.png`` and ``report.html`` of a run directory.
 
-    The run's ``metrics.json`` names its kind (a run without one is read as the default
-    kind); that kind's report reads the directory's files it needs.
+    The run's kind is the one :func:`alignome.recipes.run_owner.owner_kind` reads (a folder
+    naming none is read as the default kind); that kind's report reads the files it needs.
 
     Returns
     -------
@@ -62,5 +62,5 @@ def build_report(run_dir: str | Path) -> Path:
     >>> build_report("runs/ad-gated-fusion-quick")  # doctest: +SKIP
     PosixPath('runs/ad-gated-fusion-quick/report.html')
     """
-    kind = get_kind(run_kind(run_dir) or DEFAULT_KIND, Path(run_dir) / "metrics.json")
+    kind = get_kind(owner_kind(run_dir) or DEFAULT_KIND, Path(run_dir))
     return kind.report(load_run(run_dir, kind.tables))
