@@ -120,3 +120,30 @@ def test_paired_loss_weights_and_zero_terms() -> None:
     assert only_cont["reconstruction"].item() == 0.0
     with pytest.raises(ValueError):
         PairedContrastiveReconstructionLoss(0.1, "decoupled", 0.0, 0.0)
+
+
+@pytest.mark.parametrize("form", ["decoupled", "standard"])
+def test_leaving_same_subject_visits_out_changes_exactly_their_terms(form: str) -> None:
+    """Rows 0, 1, 2 are visits of one subject, 3 and 4 of another, 5..7 single visits."""
+    torch.manual_seed(0)
+    za, zb = torch.randn(8, 5), torch.randn(8, 5)
+    groups = torch.tensor([7, 7, 7, 3, 3, 10, 11, 12])
+    kept = contrastive_loss(za, zb, 0.2, form)
+    left_out = contrastive_loss(za, zb, 0.2, form, groups=groups)
+
+    logits = (torch.nn.functional.normalize(za, dim=1) @ torch.nn.functional.normalize(zb, dim=1).T) / 0.2
+    for direction, mat in (("a_to_b_each", logits), ("b_to_a_each", logits.T)):
+        for i in range(8):
+            others = [k for k in range(8) if k != i and groups[k] != groups[i]]
+            denominator = others + ([i] if form == "standard" else [])
+            expected = torch.logsumexp(mat[i, denominator], dim=0) - mat[i, i]
+            assert left_out[direction][i] == pytest.approx(float(expected), abs=1e-5)
+        single = slice(5, 8)
+        assert torch.equal(kept[direction][single], left_out[direction][single])
+        assert (left_out[direction][:5] < kept[direction][:5]).all()  # fewer negatives, smaller loss
+    assert float(left_out["loss"]) == pytest.approx(0.5 * float(left_out["a_to_b_each"].mean() + left_out["b_to_a_each"].mean()))
+
+
+def test_groups_of_the_wrong_shape_are_refused() -> None:
+    with pytest.raises(ValueError, match="groups"):
+        contrastive_loss(torch.randn(4, 3), torch.randn(4, 3), 0.1, groups=torch.arange(3))

@@ -42,9 +42,10 @@ def _cohort(n_sub: int, seed: int) -> dict[str, np.ndarray]:
 
 def _cfg(**pretrain: object) -> PretrainSettings:
     pcfg = {"epochs": 40, "batch_size": 64, "lr": 3e-3, "weight_decay": 1e-4, "patience": 8, "val_fraction": 0.2,
+            "stop_on": "total", "same_subject_negatives": True, "contrastive_weight": 1.0, "temperature": 0.1,
             **pretrain}
-    return PretrainSettings(embedding_dim=8, hidden=(32,), dropout=0.0, temperature=0.1, contrastive_form="decoupled",
-                            contrastive_weight=1.0, reconstruction_weight=1.0, age_conditioning=True, **pcfg)
+    return PretrainSettings(embedding_dim=8, hidden=(32,), dropout=0.0, contrastive_form="decoupled",
+                            reconstruction_weight=1.0, age_conditioning=True, **pcfg)
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +236,32 @@ def test_classifier_deterministic_and_sklearn_compatible() -> None:
     assert params["hidden"] == 16 and tuple(params["modalities"]) == ("mri",)
     from_cfg = FusionClassifier.from_settings(ClassifierConfig(hidden=64).model_dump(), n_classes=3, seed=5)
     assert from_cfg.hidden == 64 and from_cfg.seed == 5 and from_cfg.n_classes == 3
+
+
+@pytest.mark.parametrize("stop_on, column", [("total", "val_loss"), ("reconstruction", "val_reconstruction")])
+def test_early_stopping_restores_the_epoch_best_on_the_monitored_loss(
+    train_data: dict[str, np.ndarray], stop_on: str, column: str
+) -> None:
+    pre = ContrastivePretrainer(_cfg(epochs=30, patience=30, stop_on=stop_on), seed=2).fit(**train_data)
+    curve = np.array([h[column] for h in pre.history_])
+    assert pre.stopped_on_ == stop_on
+    assert pre.best_epoch_ == int(np.argmin(curve)) + 1
+    assert pre.best_loss_ == pytest.approx(curve.min())
+
+
+def test_reconstruction_stop_rule_falls_back_to_total_without_reconstruction(train_data: dict[str, np.ndarray]) -> None:
+    pre = ContrastivePretrainer(_cfg(epochs=5, stop_on="reconstruction"), seed=0, reconstruction_weight=0.0).fit(**train_data)
+    assert pre.stopped_on_ == "total"
+    assert pre.best_epoch_ == int(np.argmin([h["val_loss"] for h in pre.history_])) + 1
+
+
+def test_same_subject_negatives_option_changes_training(train_data: dict[str, np.ndarray]) -> None:
+    kept = ContrastivePretrainer(_cfg(epochs=3, same_subject_negatives=True), seed=0).fit(**train_data)
+    left_out = ContrastivePretrainer(_cfg(epochs=3, same_subject_negatives=False), seed=0).fit(**train_data)
+    # identical first-epoch reconstruction inputs, different contrastive denominators
+    assert kept.history_[0]["train_contrastive"] != left_out.history_[0]["train_contrastive"]
+
+
+def test_unknown_stop_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="stop_on"):
+        _cfg(stop_on="alignment")

@@ -24,15 +24,17 @@ from torch import Tensor
 ContrastiveForm = Literal["decoupled", "standard"]
 
 
-def _directional(logits: Tensor, form: ContrastiveForm) -> Tensor:
-    """Mean per-anchor loss of the rows of ``logits`` (anchors) against columns."""
+def _per_anchor(logits: Tensor, form: ContrastiveForm, excluded: Tensor | None) -> Tensor:
+    """Loss of each row of ``logits`` (an anchor) against the columns.
+
+    ``excluded`` marks off-diagonal cells left out of the denominator (e.g. other
+    visits of the anchor's subject), so they count neither as positive nor negative.
+    """
     positives = torch.diagonal(logits)
-    if form == "standard":
-        denom = torch.logsumexp(logits, dim=1)
-    else:
-        eye = torch.eye(logits.shape[0], dtype=torch.bool, device=logits.device)
-        denom = torch.logsumexp(logits.masked_fill(eye, float("-inf")), dim=1)
-    return (denom - positives).mean()
+    drop = torch.zeros_like(logits, dtype=torch.bool) if excluded is None else excluded.clone()
+    drop.fill_diagonal_(form != "standard")
+    denom = torch.logsumexp(logits.masked_fill(drop, float("-inf")), dim=1)
+    return denom - positives
 
 
 def _check_positive_scalar(value: float | Tensor, name: str) -> None:
@@ -60,6 +62,7 @@ def contrastive_loss(
     form: ContrastiveForm = "decoupled",
     *,
     logit_scale: Tensor | float | None = None,
+    groups: Tensor | None = None,
 ) -> dict[str, Tensor]:
     """Symmetric contrastive loss between two batches of paired embeddings.
 
@@ -82,12 +85,18 @@ def contrastive_loss(
         :math:`1/\\tau`, e.g. ``model(x)["logit_scale"]``; similarities are
         multiplied by it and a tensor keeps its gradient. Give exactly one of
         ``temperature`` and ``logit_scale``.
+    groups
+        Optional ``(N,)`` integer group (subject) of each pair. When given, pairs
+        of the same group other than the positive itself are left out of every
+        denominator: another visit of the anchor's subject is then not a negative.
+        Without it (the default, and paper 000's reading) they are negatives.
 
     Returns
     -------
     dict of str to Tensor
         ``loss`` (scalar, the mean of both directions), ``a_to_b`` (mean over
-        anchors of ``z_a``) and ``b_to_a`` (mean over anchors of ``z_b``).
+        anchors of ``z_a``), ``b_to_a`` (mean over anchors of ``z_b``), and the
+        per-anchor losses ``a_to_b_each`` and ``b_to_a_each`` (shape ``(N,)``).
 
     Raises
     ------
@@ -108,10 +117,23 @@ def contrastive_loss(
         _check_positive_scalar(logit_scale, "logit_scale")
     if form not in ("decoupled", "standard"):
         raise ValueError(f"form must be 'decoupled' or 'standard', got {form!r}")
+    excluded = None
+    if groups is not None:
+        if groups.shape != (z_a.shape[0],):
+            raise ValueError(f"groups must have shape ({z_a.shape[0]},), got {tuple(groups.shape)}")
+        excluded = groups[:, None] == groups[None, :]
+        excluded.fill_diagonal_(False)
     a = F.normalize(z_a, dim=1)
     b = F.normalize(z_b, dim=1)
     sim = a @ b.T
     logits = sim / temperature if temperature is not None else sim * logit_scale
-    a_to_b = _directional(logits, form)
-    b_to_a = _directional(logits.T, form)
-    return {"loss": 0.5 * (a_to_b + b_to_a), "a_to_b": a_to_b, "b_to_a": b_to_a}
+    a_to_b_each = _per_anchor(logits, form, excluded)
+    b_to_a_each = _per_anchor(logits.T, form, excluded)
+    a_to_b, b_to_a = a_to_b_each.mean(), b_to_a_each.mean()
+    return {
+        "loss": 0.5 * (a_to_b + b_to_a),
+        "a_to_b": a_to_b,
+        "b_to_a": b_to_a,
+        "a_to_b_each": a_to_b_each,
+        "b_to_a_each": b_to_a_each,
+    }

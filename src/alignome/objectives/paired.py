@@ -42,7 +42,9 @@ class PairedContrastiveReconstructionLoss:
         self.contrastive_weight = contrastive_weight
         self.reconstruction_weight = reconstruction_weight
 
-    def __call__(self, outputs: Mapping[str, Tensor], snps: Tensor, volumes: Tensor) -> dict[str, Tensor]:
+    def __call__(
+        self, outputs: Mapping[str, Tensor], snps: Tensor, volumes: Tensor, groups: Tensor | None = None
+    ) -> dict[str, Tensor]:
         """Compute the loss terms.
 
         Parameters
@@ -51,6 +53,9 @@ class PairedContrastiveReconstructionLoss:
             A model's forward output with ``z_snp``, ``z_mri``, ``recon_snp``, ``recon_mri``.
         snps, volumes
             Reconstruction targets (the encoders' inputs, age excluded).
+        groups
+            Optional subject of each row: other scans of a row's subject are then
+            left out of its contrastive denominator (see :func:`contrastive_loss`).
 
         Returns
         -------
@@ -61,7 +66,7 @@ class PairedContrastiveReconstructionLoss:
         """
         zero = outputs["z_snp"].new_zeros(())
         if self.contrastive_weight > 0:
-            cont = contrastive_loss(outputs["z_snp"], outputs["z_mri"], self.temperature, self.form)["loss"]
+            cont = contrastive_loss(outputs["z_snp"], outputs["z_mri"], self.temperature, self.form, groups=groups)["loss"]
         else:
             cont = zero
         if self.reconstruction_weight > 0:

@@ -46,7 +46,12 @@ class PretrainSettings:
     """Model, objective and optimisation of paper 000's pretraining (a recipe adapts its schema to this).
 
     ``contrastive_form`` is ``"decoupled"`` (positive not in the denominator) or ``"standard"``.
-    A fraction ``val_fraction`` of subjects is held out for early stopping with ``patience`` epochs.
+    ``same_subject_negatives``: another scan of a row's subject in the batch is a negative
+    (True, paper 000's reading) or is left out of the denominator (False).
+    A fraction ``val_fraction`` of subjects is held out for early stopping with ``patience``
+    epochs on the held-out loss named by ``stop_on``: ``"total"`` (the weighted sum) or
+    ``"reconstruction"`` (its reconstruction term only, so that a contrastive term that
+    starts to memorise subjects cannot end reconstruction early).
     """
 
     embedding_dim: int
@@ -54,6 +59,7 @@ class PretrainSettings:
     dropout: float
     temperature: float
     contrastive_form: str
+    same_subject_negatives: bool
     contrastive_weight: float
     reconstruction_weight: float
     age_conditioning: bool
@@ -63,6 +69,15 @@ class PretrainSettings:
     weight_decay: float
     patience: int
     val_fraction: float
+    stop_on: str
+
+    def __post_init__(self) -> None:
+        if self.stop_on not in STOP_RULES:
+            raise ValueError(f"stop_on must be one of {STOP_RULES}, got {self.stop_on!r}")
+
+
+#: Held-out losses early stopping can monitor (see :class:`PretrainSettings`).
+STOP_RULES = ("total", "reconstruction")
 
 
 class ContrastivePretrainer(BaseEstimator):
@@ -104,6 +119,9 @@ class ContrastivePretrainer(BaseEstimator):
         Subjects used for fitting and for early stopping.
     contrastive_form_ : str
         ``"decoupled"`` or ``"standard"``: the contrastive form that ran.
+    stopped_on_ : str
+        The held-out loss early stopping monitored: ``settings.stop_on``, or
+        ``"total"`` where the reconstruction term is off.
     fit_seconds_ : float
         Wall time of ``fit``.
     """
@@ -180,6 +198,9 @@ class ContrastivePretrainer(BaseEstimator):
             raise DataError(f"pretraining needs at least 2 scans, got {len(train_idx)}")
         self.train_groups_ = np.unique(g[train_idx])
         self.val_groups_ = np.unique(g[val_idx])
+        group_codes = np.unique(g, return_inverse=True)[1].astype(np.int64)
+        stop_on = cfg.stop_on if rw > 0 else "total"
+        monitored = "loss" if stop_on == "total" else "reconstruction"
 
         torch.manual_seed(self.seed)
         gen = torch.Generator().manual_seed(self.seed)
@@ -194,8 +215,10 @@ class ContrastivePretrainer(BaseEstimator):
         loss_fn = PairedContrastiveReconstructionLoss(cfg.temperature, cfg.contrastive_form, cw, rw)
         opt = make_adamw(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
-        ts, ta, tv = (torch.from_numpy(a[train_idx]) for a in (x_s, x_a, x_v))
-        vs, va, vv = (torch.from_numpy(a[val_idx]) for a in (x_s, x_a, x_v))
+        ts, ta, tv, tg = (torch.from_numpy(a[train_idx]) for a in (x_s, x_a, x_v, group_codes))
+        vs, va, vv, vg = (torch.from_numpy(a[val_idx]) for a in (x_s, x_a, x_v, group_codes))
+        if cfg.same_subject_negatives:
+            tg = vg = None
         n_train = len(train_idx)
         bs = max(2, int(cfg.batch_size))
 
@@ -211,7 +234,7 @@ class ContrastivePretrainer(BaseEstimator):
                 idx = perm[start : start + bs]
                 if len(idx) < 2:  # a batch of one has no negatives
                     continue
-                terms = loss_fn(model(ts[idx], ta[idx], tv[idx]), ts[idx], tv[idx])
+                terms = loss_fn(model(ts[idx], ta[idx], tv[idx]), ts[idx], tv[idx], None if tg is None else tg[idx])
                 opt.zero_grad(set_to_none=True)
                 terms["loss"].backward()
                 opt.step()
@@ -227,15 +250,15 @@ class ContrastivePretrainer(BaseEstimator):
             if len(val_idx):
                 model.eval()
                 with torch.no_grad():
-                    vterms = loss_fn(model(vs, va, vv), vs, vv)
-                monitor = float(vterms["loss"])
+                    vterms = loss_fn(model(vs, va, vv), vs, vv, vg)
+                monitor = float(vterms[monitored])
                 record.update(
-                    val_loss=monitor,
+                    val_loss=float(vterms["loss"]),
                     val_contrastive=float(vterms["contrastive"]),
                     val_reconstruction=float(vterms["reconstruction"]),
                 )
             else:
-                monitor = record["train_loss"]
+                monitor = record[f"train_{monitored}"]
                 record.update(val_loss=math.nan, val_contrastive=math.nan, val_reconstruction=math.nan)
             history.append(record)
             if not math.isfinite(monitor):
@@ -254,6 +277,7 @@ class ContrastivePretrainer(BaseEstimator):
         self.best_epoch_ = best_epoch
         self.best_loss_ = best_loss
         self.contrastive_form_ = cfg.contrastive_form
+        self.stopped_on_ = stop_on
         self.n_features_snp_ = x_s.shape[1]
         self.n_features_mri_ = x_v.shape[1]
         self.fit_seconds_ = time.perf_counter() - t0

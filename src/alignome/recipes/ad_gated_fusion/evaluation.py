@@ -1,8 +1,9 @@
 """Paper 000's nested cross-validation in two stages per outer fold: the recipe's evaluation wiring.
 
-Stage 1 (:func:`encode_fold`) fits the transforms and pretrains the encoders on
-the fold's training subjects; stage 2 (:func:`evaluate_task`) fits and scores
-every method on one task. Splitting lets both cores work on (fold, task) units.
+Stage 1 (:func:`encode_fold`) chooses the pretraining settings in the inner loop,
+fits the transforms and pretrains the encoders on the fold's training subjects;
+stage 2 (:func:`evaluate_task`) tunes, fits and scores every method on one task.
+Splitting lets both cores work on (fold, task) units.
 """
 
 from __future__ import annotations
@@ -19,21 +20,37 @@ from alignome.cohort.splits import SubjectFold
 from alignome.diagnoses import TASK_CLASSES
 from alignome.evaluation.baselines import BaselinePrediction, oracle, random_forest
 from alignome.evaluation.fold_inputs import FoldInputs, prepare_fold
-from alignome.recipes.ad_gated_fusion.search import SearchSpace, classifier_from, tune_classifier
 from alignome.evaluation.tasks import auc_metric_name, mmse_rmse, scale_mmse, task_auc
-from alignome.recipes.ad_gated_fusion.methods import MAIN_METHOD, NEURAL_METHODS, PRETRAIN_VARIANTS
+from alignome.recipes.ad_gated_fusion.methods import MAIN_METHOD, NEURAL_METHODS
+from alignome.recipes.ad_gated_fusion.pretrain_search import (
+    InnerSplit,
+    PretrainChoice,
+    PretrainSearchSpace,
+    pretrain_variant,
+    prepare_inner_splits,
+    search_pretraining,
+)
 from alignome.recipes.ad_gated_fusion.schema import MethodConfig, Recipe
+from alignome.recipes.ad_gated_fusion.search import InnerTask, SearchSpace, classifier_from, tune_classifier
 from alignome.training.pretrain import ContrastivePretrainer, PretrainSettings
 
 
 @dataclass
 class FoldEncodings:
-    """Stage 1 of an outer fold: fitted inputs and frozen-encoder outputs of every pretraining variant."""
+    """Stage 1 of an outer fold: fitted inputs and frozen-encoder outputs of every pretraining variant.
+
+    ``inner`` holds the inner splits with their own encodings (empty when the
+    classifier is not searched); ``choice`` the pretraining settings the fold ran
+    with; ``fits`` per variant the stopping rule that ran and the epoch kept.
+    """
 
     fold: int
     data: FoldInputs
     encoded: dict[str, tuple[np.ndarray, np.ndarray]]
     truth: np.ndarray | None
+    choice: PretrainChoice | None = None
+    inner: list[InnerSplit] = field(default_factory=list)
+    fits: dict[str, dict[str, object]] = field(default_factory=dict)
     curves: list[pd.DataFrame] = field(default_factory=list)
     embeddings: pd.DataFrame | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -88,9 +105,10 @@ def pretrain_settings(method: MethodConfig) -> PretrainSettings:
     return PretrainSettings(
         embedding_dim=method.embedding_dim, hidden=tuple(method.hidden), dropout=method.dropout,
         temperature=method.temperature, contrastive_form=method.contrastive_form,
+        same_subject_negatives=method.same_subject_negatives,
         contrastive_weight=method.contrastive_weight, reconstruction_weight=method.reconstruction_weight,
         age_conditioning=method.age_conditioning, epochs=p.epochs, batch_size=p.batch_size, lr=p.lr,
-        weight_decay=p.weight_decay, patience=p.patience, val_fraction=p.val_fraction,
+        weight_decay=p.weight_decay, patience=p.patience, val_fraction=p.val_fraction, stop_on=p.stop_on,
     )
 
 
@@ -103,8 +121,37 @@ def _neural_methods(recipe: Recipe) -> list[str]:
     return [m for m in recipe.protocol.methods if m in NEURAL_METHODS]
 
 
+def choose_pretraining(
+    cohort: Cohort, pairs: pd.DataFrame, final: pd.DataFrame, fold: SubjectFold, recipe: Recipe, variants: list[str]
+) -> tuple[PretrainChoice, list[InnerSplit]]:
+    """The fold's pretraining settings (searched when ``pretrain_search.trials > 0``) and its inner splits.
+
+    The inner splits carry every variant's encodings when the classifier is searched
+    (``protocol.trials > 0``); otherwise they are dropped.
+    """
+    proto, seed = recipe.protocol, fold_seed(recipe, fold.index)
+    search = proto.pretrain_search
+    settings = pretrain_settings(recipe.method)
+    if search.trials <= 0 and proto.trials <= 0:
+        return PretrainChoice(settings, float("nan"), pd.DataFrame()), []
+    inner = prepare_inner_splits(cohort, pairs, final, fold, proto.inner_folds, seed)
+    choice = PretrainChoice(settings, float("nan"), pd.DataFrame())
+    if search.trials > 0:
+        space = PretrainSearchSpace(
+            tuple(search.contrastive_weight), tuple(search.temperature), tuple(search.embedding_dim), tuple(search.stop_on)
+        )
+        choice = search_pretraining(settings, space, search.trials, inner, proto.tasks, seed)
+    if proto.trials <= 0:
+        return choice, []
+    for split in inner:
+        for variant in variants:
+            if variant not in split.encoded:
+                split.encoded[variant] = pretrain_variant(choice.settings, variant, seed, split.data)[1]
+    return choice, inner
+
+
 def encode_fold(cohort: Cohort, pairs: pd.DataFrame, final: pd.DataFrame, fold: SubjectFold, recipe: Recipe) -> FoldEncodings:
-    """Fit transforms and pretrain every needed encoder variant on the fold's training subjects."""
+    """Choose the pretraining, fit transforms and pretrain every needed variant on the fold's training subjects."""
     torch.set_num_threads(1)
     seed = fold_seed(recipe, fold.index)
     t0 = time.perf_counter()
@@ -113,13 +160,16 @@ def encode_fold(cohort: Cohort, pairs: pd.DataFrame, final: pd.DataFrame, fold: 
     enc = FoldEncodings(fold.index, data, {}, truth, timings_s={"prepare": time.perf_counter() - t0})
 
     wanted = _neural_methods(recipe)
+    variants = sorted({NEURAL_METHODS[m].pretrain_variant for m in wanted})
+    if not variants:
+        return enc
     t0 = time.perf_counter()
-    for variant in sorted({NEURAL_METHODS[m].pretrain_variant for m in wanted}):
-        pre = ContrastivePretrainer(pretrain_settings(recipe.method), seed=seed, **PRETRAIN_VARIANTS[variant])
-        p = data.pretrain
-        pre.fit(p.snp, p.age, p.volumes, groups=p.subject)
-        f = data.final_inputs
-        enc.encoded[variant] = pre.transform(f.snp, f.age, f.volumes)
+    enc.choice, enc.inner = choose_pretraining(cohort, pairs, final, fold, recipe, variants)
+    enc.timings_s["pretrain_search"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for variant in variants:
+        pre, enc.encoded[variant] = pretrain_variant(enc.choice.settings, variant, seed, data)
+        enc.fits[variant] = {"pretrain_best_epoch": pre.best_epoch_, "pretrain_stopped_on": pre.stopped_on_}
         for method in wanted:
             if NEURAL_METHODS[method].pretrain_variant == variant and NEURAL_METHODS[method].modalities == ("snp", "mri"):
                 enc.curves.append(pd.DataFrame(pre.history_).assign(method=method, fold=fold.index))
@@ -142,6 +192,28 @@ def _test_embeddings(data: FoldInputs, pre: ContrastivePretrainer, fold: int) ->
     return pd.concat([meta, zs, zm], axis=1)
 
 
+def _classifier_inputs(data: FoldInputs, encoded: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+    f = data.final_inputs
+    return dict(z_snp=encoded[0], z_mri=encoded[1], demographics=data.demographics, has_snp=f.has_snp, has_mri=f.has_mri)
+
+
+def _inner_task(split: InnerSplit, variant: str, classes: tuple[str, ...]) -> InnerTask | None:
+    """One inner split's classifier data for a task; None where a side lacks one of the task's classes."""
+    final = split.data.final
+    rows = final["diagnosis"].isin(classes).to_numpy()
+    train = rows & (final["split"] == "train").to_numpy()
+    val = rows & (final["split"] == "test").to_numpy()
+    y = final["diagnosis"].map({c: i for i, c in enumerate(classes)}).to_numpy()
+    if len(np.unique(y[train])) < len(classes) or len(np.unique(y[val])) < len(classes):
+        return None
+    inputs = _classifier_inputs(split.data, split.encoded[variant])
+    mmse = scale_mmse(final["mmse"].to_numpy(dtype=float))
+    return InnerTask(
+        {k: v[train] for k, v in inputs.items()}, y[train].astype(int), mmse[train],
+        {k: v[val] for k, v in inputs.items()}, y[val].astype(int),
+    )
+
+
 def evaluate_task(enc: FoldEncodings, task: str, recipe: Recipe) -> FoldResult:
     """Fit every method on the training subjects' final visits for one task; score the test subjects."""
     torch.set_num_threads(1)
@@ -162,17 +234,15 @@ def evaluate_task(enc: FoldEncodings, task: str, recipe: Recipe) -> FoldResult:
     t0 = time.perf_counter()
     for method in _neural_methods(recipe):
         spec = NEURAL_METHODS[method]
-        z_snp, z_mri = enc.encoded[spec.pretrain_variant]
-        f = data.final_inputs
-        inputs = dict(z_snp=z_snp, z_mri=z_mri, demographics=data.demographics, has_snp=f.has_snp, has_mri=f.has_mri)
+        inputs = _classifier_inputs(data, enc.encoded[spec.pretrain_variant])
         tr = {k: v[train] for k, v in inputs.items()}
         te = {k: v[test] for k, v in inputs.items()}
-        params = tune_classifier(
-            tr, y_tr, mmse_tr, space, classifier_defaults, spec.modalities, proto.trials, proto.inner_folds, seed
-        )
+        splits = [t for t in (_inner_task(s, spec.pretrain_variant, classes) for s in enc.inner) if t is not None]
+        params = tune_classifier(splits, len(classes), space, classifier_defaults, spec.modalities, proto.trials, seed)
         model = classifier_from(params, classifier_defaults, len(classes), spec.modalities, seed)
         model.fit(**tr, y=y_tr, mmse01=mmse_tr)
-        _record(res, method, task, y_te, BaselinePrediction(model.predict_proba(**te), model.predict_mmse(**te), params), test_rows)
+        chosen = {**enc.choice.as_params(spec.pretrain_variant), **enc.fits[spec.pretrain_variant], **params}
+        _record(res, method, task, y_te, BaselinePrediction(model.predict_proba(**te), model.predict_mmse(**te), chosen), test_rows)
         if method == MAIN_METHOD:
             alpha = model.gate_weights(**te)
             res.gates.append(

@@ -13,11 +13,12 @@ class NeuralMethod:
     modalities: tuple[str, ...] = ("snp", "mri")
 
 
-#: pretraining variants: overrides passed to ContrastivePretrainer
+#: pretraining variants: overrides of the fold's chosen settings passed to ContrastivePretrainer
+#: (the contrastive term alone keeps weight 1: its scale does not matter without a second term)
 PRETRAIN_VARIANTS: dict[str, dict[str, object]] = {
     "full": {},
     "reconstruction-only": {"contrastive_weight": 0.0},
-    "contrastive-only": {"reconstruction_weight": 0.0},
+    "contrastive-only": {"reconstruction_weight": 0.0, "contrastive_weight": 1.0},
     "no-age": {"age_conditioning": False},
 }
 

@@ -121,11 +121,14 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
     _concat([g for f in ordered for g in f.gates]).to_csv(out / "gates.csv", index=False)
     _concat([c for e in encs for c in e.curves]).to_csv(out / "training_curves.csv", index=False)
     pd.DataFrame([p for f in ordered for p in f.best_params]).to_csv(out / "best_params.csv", index=False)
+    _concat(
+        [e.choice.trials.assign(fold=e.fold) for e in encs if e.choice is not None and len(e.choice.trials)]
+    ).to_csv(out / "pretrain_search.csv", index=False)
     embeddings = _concat([e.embeddings for e in encs])
     if len(embeddings):
         embeddings.to_parquet(out / "embeddings.parquet", index=False)
         mri_embeddings_by_subject(embeddings).to_parquet(out / "mri_embeddings_by_subject.parquet", index=False)
-    for stage in ("prepare", "pretrain", "fusion_classifiers", "baselines"):
+    for stage in ("prepare", "pretrain_search", "pretrain", "fusion_classifiers", "baselines"):
         timings[f"{stage}_cpu"] = sum(u.timings_s.get(stage, 0.0) for u in [*encs, *ordered])
 
     metrics = {

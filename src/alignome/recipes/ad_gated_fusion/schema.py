@@ -26,6 +26,7 @@ class PretrainConfig(StrictModel):
     weight_decay: float = 1e-4
     patience: int = 15
     val_fraction: float = 0.15
+    stop_on: Literal["total", "reconstruction"] = "reconstruction"
 
 
 class ClassifierConfig(StrictModel):
@@ -48,6 +49,7 @@ class MethodConfig(StrictModel):
     dropout: float = 0.1
     temperature: float = 0.1
     contrastive_form: Literal["decoupled", "standard"] = "decoupled"
+    same_subject_negatives: bool = True
     contrastive_weight: float = 1.0
     reconstruction_weight: float = 1.0
     age_conditioning: bool = True
@@ -68,11 +70,34 @@ class SearchSpace(StrictModel):
     mmse_weight: tuple[float, float] = (0.1, 2.0)
 
 
+class PretrainSearchConfig(StrictModel):
+    """Pretraining settings searched per outer fold in the inner loop (Optuna TPE, ``trials`` per fold; 0: none)."""
+
+    trials: int = 6
+    contrastive_weight: list[float] = Field(default_factory=lambda: [0.0, 0.01, 0.03, 0.1, 0.3, 1.0])
+    temperature: tuple[float, float] = (0.05, 0.5)
+    embedding_dim: list[int] = Field(default_factory=lambda: [16, 32, 64])
+    stop_on: list[Literal["total", "reconstruction"]] = Field(default_factory=lambda: ["total", "reconstruction"])
+
+    @model_validator(mode="after")
+    def _valid(self) -> "PretrainSearchConfig":
+        if self.trials < 0:
+            raise ValueError("pretrain_search.trials must be 0 (no search) or more")
+        if not self.contrastive_weight or min(self.contrastive_weight) < 0:
+            raise ValueError("pretrain_search.contrastive_weight must list weights >= 0")
+        if not 0 < self.temperature[0] <= self.temperature[1]:
+            raise ValueError("pretrain_search.temperature must be a range (low, high) with 0 < low <= high")
+        if not self.embedding_dim or min(self.embedding_dim) < 1 or not self.stop_on:
+            raise ValueError("pretrain_search.embedding_dim and stop_on must list at least one value")
+        return self
+
+
 class ProtocolConfig(StrictModel):
     outer_folds: int = 5
     inner_folds: int = 3
     trials: int = 8
     search: SearchSpace = Field(default_factory=SearchSpace)
+    pretrain_search: PretrainSearchConfig = Field(default_factory=PretrainSearchConfig)
     rf_grid: dict[str, list[Any]] = Field(
         default_factory=lambda: {"n_estimators": [300], "max_depth": [None, 6], "min_samples_leaf": [1, 5]}
     )

@@ -1,4 +1,8 @@
-"""Inner-loop hyperparameter search for paper 000's fusion classifier (Optuna, seeded TPE), on training subjects only."""
+"""Inner-loop hyperparameter search for paper 000's fusion classifier (Optuna, seeded TPE), on training subjects only.
+
+The classifier is scored on the same inner splits that chose the pretraining:
+on each, the encoders were pretrained without the inner-validation subjects.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from typing import Any
 import numpy as np
 import optuna
 
-from alignome.cohort.splits import inner_splits
 from alignome.evaluation.tasks import task_auc
 from alignome.training.classifier import FusionClassifier
 
@@ -27,6 +30,18 @@ class SearchSpace:
     mmse_weight: tuple[float, float]
 
 
+@dataclass(frozen=True)
+class InnerTask:
+    """One inner split of one task: classifier inputs (``z_snp, z_mri, demographics, has_snp, has_mri``),
+    labels and scaled MMSE of its training rows, inputs and labels of its validation rows."""
+
+    train: dict[str, np.ndarray]
+    y_train: np.ndarray
+    mmse_train: np.ndarray
+    val: dict[str, np.ndarray]
+    y_val: np.ndarray
+
+
 def classifier_from(params: Mapping[str, Any], base: Mapping[str, Any], n_classes: int, modalities: tuple[str, ...],
                     seed: int) -> FusionClassifier:
     """A fusion classifier with the defaults ``base`` (constructor arguments) overridden by ``params``."""
@@ -34,29 +49,20 @@ def classifier_from(params: Mapping[str, Any], base: Mapping[str, Any], n_classe
 
 
 def tune_classifier(
-    inputs: dict[str, np.ndarray],
-    y: np.ndarray,
-    mmse01: np.ndarray,
+    splits: Sequence[InnerTask],
+    n_classes: int,
     space: SearchSpace,
     base: Mapping[str, Any],
     modalities: tuple[str, ...],
     trials: int,
-    inner_folds: int,
     seed: int,
 ) -> dict[str, Any]:
-    """Choose classifier hyperparameters by mean inner-CV AUC on training subjects only.
+    """Choose classifier hyperparameters by mean inner-validation AUC over ``splits``.
 
-    ``inputs`` holds arrays ``z_snp, z_mri, demographics, has_snp, has_mri`` for
-    the training rows (one row per subject). ``trials <= 0`` returns the recipe's
-    defaults without searching.
+    ``trials <= 0`` or no split returns ``{}``: the recipe's defaults, without searching.
     """
-    if trials <= 0:
+    if trials <= 0 or not splits:
         return {}
-    n_classes = int(y.max()) + 1
-    splits = inner_splits(y, inner_folds, seed)
-
-    def subset(idx: np.ndarray) -> dict[str, np.ndarray]:
-        return {k: v[idx] for k, v in inputs.items()}
 
     def objective(trial: optuna.Trial) -> float:
         params = {
@@ -67,10 +73,10 @@ def tune_classifier(
             "mmse_weight": trial.suggest_float("mmse_weight", *space.mmse_weight),
         }
         scores = []
-        for tr, va in splits:
+        for split in splits:
             model = classifier_from(params, base, n_classes, modalities, seed)
-            model.fit(**subset(tr), y=y[tr], mmse01=mmse01[tr])
-            scores.append(task_auc(y[va], model.predict_proba(**subset(va))))
+            model.fit(**split.train, y=split.y_train, mmse01=split.mmse_train)
+            scores.append(task_auc(split.y_val, model.predict_proba(**split.val)))
         return float(np.mean(scores))
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
