@@ -65,3 +65,47 @@ def gates_figure(gates: pd.DataFrame, path: Path, method: str | None = None, ord
         ax.set_title(f"Gate weight on MRI by diagnosis — {method}\npooled over folds and tasks")
         fig.tight_layout()
         return save_figure(fig, path)
+
+
+def pretrain_search_figure(trials: pd.DataFrame, path: Path) -> Path | None:
+    """Inner-CV probe score of every pretraining trial against its contrastive weight, one colour per fold.
+
+    Parameters
+    ----------
+    trials
+        ``pretrain_search.csv``: columns ``fold, trial, contrastive_weight, inner_score``
+        (and the other searched settings). Each fold's best trial is ringed.
+    path
+        PNG to write.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``path``, or None without scored trials.
+    """
+    frame = trials.assign(
+        contrastive_weight=pd.to_numeric(trials["contrastive_weight"], errors="coerce"),
+        inner_score=pd.to_numeric(trials["inner_score"], errors="coerce"),
+    ).dropna(subset=["contrastive_weight", "inner_score"])
+    if frame.empty:
+        return None
+    weights = sorted(frame["contrastive_weight"].unique())
+    position = {w: i for i, w in enumerate(weights)}  # evenly spaced: the weights span decades and include 0
+    rng = np.random.default_rng(0)  # jitter only; fixed so reruns give the same picture
+    with house_style():
+        fig = new_figure((6.4, 4.4))
+        ax = fig.subplots()
+        for k, (fold, grp) in enumerate(frame.groupby("fold")):
+            x = grp["contrastive_weight"].map(position).to_numpy(dtype=float) + rng.uniform(-0.12, 0.12, len(grp))
+            colour = f"C{k % 10}"
+            ax.scatter(x, grp["inner_score"], s=22, color=colour, alpha=0.75, edgecolor="none", label=f"fold {fold}")
+            best = int(np.argmax(grp["inner_score"].to_numpy()))
+            ax.scatter(x[best], grp["inner_score"].iloc[best], s=110, facecolor="none", edgecolor=colour, linewidth=1.6)
+        ax.set_xticks(range(len(weights)))
+        ax.set_xticklabels([f"{w:g}" for w in weights])
+        ax.set_xlabel("contrastive weight (reconstruction weight 1)")
+        ax.set_ylabel("inner-CV probe AUC (mean over tasks)")
+        ax.set_title("Pretraining search per outer fold\nringed: the trial each fold ran with")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(5, frame["fold"].nunique()), frameon=False)
+        fig.tight_layout()
+        return save_figure(fig, path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alignome.recipes.ad_gated_fusion.figures import gates_figure
+from alignome.recipes.ad_gated_fusion.figures import gates_figure, pretrain_search_figure
 from alignome.recipes.ad_gated_fusion.methods import MAIN_METHOD, METHODS
 from alignome.report.build import FigureSpec, draw_figures, fresh_figure_dir, write_report
 from alignome.report.figures import (
@@ -24,10 +24,11 @@ TABLES = {
     "predictions": ("predictions.csv", ("method", "task", "fold", "y_true", "prob_0", "prob_1")),
     "gates": ("gates.csv", ("method", "diagnosis", "alpha_mri")),
     "curves": ("training_curves.csv", ("method", "fold", "epoch", "train_loss")),
+    "pretrain_search": ("pretrain_search.csv", ("fold", "contrastive_weight", "inner_score")),
 }
 
 #: File names of the figures this module writes under ``run_dir/figures``.
-FIGURE_FILES = ("performance.png", "roc.png", "gates.png", "training_curves.png", "embeddings_pca.png")
+FIGURE_FILES = ("performance.png", "roc.png", "gates.png", "pretrain_search.png", "training_curves.png", "embeddings_pca.png")
 
 
 def _summary_document(run: RunFiles, table_md: str) -> str:
@@ -66,6 +67,16 @@ def _figure_specs(run: RunFiles, fig_dir: Path) -> list[FigureSpec]:
             "Gated-fusion weights",
             f"Weight the fusion gate of {main} puts on MRI, per subject; a rise from CN to AD means "
             "MRI drives late-stage predictions while SNPs weigh more in early stages.",
+        ))
+    search = run.tables.get("pretrain_search")
+    if search is not None:
+        specs.append((
+            "pretrain_search.png",
+            lambda: pretrain_search_figure(search, fig_dir / "pretrain_search.png"),
+            "Pretraining chosen in the inner loop",
+            "Each point is one pretraining setting tried on an outer fold's training subjects, scored by a "
+            "logistic-regression probe on inner-validation subjects the pretraining never saw. Scores that "
+            "fall as the contrastive weight grows mean the alignment term costs diagnostic information here.",
         ))
     if curves is not None:
         specs.append((
