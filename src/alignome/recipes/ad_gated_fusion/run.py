@@ -46,6 +46,18 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _whole_numbers_as_integers(table: pd.DataFrame) -> pd.DataFrame:
+    """Integer settings stay integers where other methods' rows leave the column empty (no ``32.0``)."""
+    out = table.copy()
+    for col in out.columns:
+        values = out[col]
+        if pd.api.types.is_float_dtype(values) and values.notna().any():
+            known = values.dropna()
+            if (known == known.round()).all() and known.abs().max() < 2**53:
+                out[col] = values.astype("Int64")
+    return out
+
+
 def _summary(results: pd.DataFrame) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for (method, task, metric), grp in results.groupby(["method", "task", "metric"], sort=False):
@@ -120,7 +132,9 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
     _concat([p for f in ordered for p in f.predictions]).to_csv(out / "predictions.csv", index=False)
     _concat([g for f in ordered for g in f.gates]).to_csv(out / "gates.csv", index=False)
     _concat([c for e in encs for c in e.curves]).to_csv(out / "training_curves.csv", index=False)
-    pd.DataFrame([p for f in ordered for p in f.best_params]).to_csv(out / "best_params.csv", index=False)
+    _whole_numbers_as_integers(pd.DataFrame([p for f in ordered for p in f.best_params])).to_csv(
+        out / "best_params.csv", index=False
+    )
     _concat(
         [e.choice.trials.assign(fold=e.fold) for e in encs if e.choice is not None and len(e.choice.trials)]
     ).to_csv(out / "pretrain_search.csv", index=False)
