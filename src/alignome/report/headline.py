@@ -45,9 +45,10 @@ class Headline:
         return next((m for m in self.comparators if m in present), None)
 
 
-def _auc_text(rec: object) -> str:
+def _auc_text(rec: object, name: str = "") -> str:
+    """``AUC (name) [low, high]``; the name says which method a best-of column picked."""
     interval = cell_interval(rec)
-    text = f"{rec.mean:.{DECIMALS}f}"
+    text = f"{rec.mean:.{DECIMALS}f}" + (f" ({name})" if name else "")
     return text if interval is None else f"{text} {format_interval(*interval, kind=rec.interval)}"
 
 
@@ -103,10 +104,8 @@ def headline_markdown(summary: pd.DataFrame, headline: Headline, intervals: AucB
         cells = [MISSING if main is None else _auc_text(main)]
         for column in columns:
             rec = _best_of(auc, column, task) if isinstance(column, BestOf) else auc.get((column, task))
-            text = MISSING if rec is None else _auc_text(rec)
-            if isinstance(column, BestOf) and rec is not None:
-                text += f" ({rec.method})"
-            cells.append(text)
+            named = rec.method if isinstance(column, BestOf) and rec is not None else ""
+            cells.append(MISSING if rec is None else _auc_text(rec, named))
             kinds.add("" if rec is None else rec.interval)
         if comparator:
             cells.append(_diff_text(main))
