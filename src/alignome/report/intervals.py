@@ -63,17 +63,22 @@ class AucBootstrap:
         return float(low), float(high)
 
 
-def fold_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float] | None:
-    """Student-t interval of the mean of per-fold values (folds taken as independent); None under 2 folds."""
+def fold_interval(values: np.ndarray, bounds: tuple[float, float], level: float = LEVEL) -> tuple[float, float] | None:
+    """Student-t interval of the mean of per-fold values (folds taken as independent); None under 2 folds.
+
+    The interval is clipped to ``bounds``, the range the quantity can take (0–1 for an AUC,
+    −1–1 for a difference of AUCs): with few folds t is large and the raw interval overshoots.
+    """
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     if values.size < 2:
         return None
     half = student_t.ppf((1.0 + level) / 2.0, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
-    return float(values.mean() - half), float(values.mean() + half)
+    low, high = np.clip([values.mean() - half, values.mean() + half], *bounds)
+    return float(low), float(high)
 
 
-def _resample_seed(seed: int, task: str, fold: int) -> list[int]:
+def resample_seed(seed: int, task: str, fold: int) -> list[int]:
     """Seed of one fold's resamples: fixed by (seed, task, fold), whichever methods are present."""
     return [int(seed), zlib.crc32(task.encode("utf-8")), int(fold)]
 
@@ -103,7 +108,7 @@ def _fold_draws(rows: pd.DataFrame, task: str, fold: int, n_classes: int, n_boot
         notes.append(f"{task} fold {fold}: test subjects lack a class; the fold has no AUC and is left out.")
         return {}
     y = y.astype(np.int64)
-    index = stratified_resamples(y, n_boot, np.random.default_rng(_resample_seed(seed, task, fold)))
+    index = stratified_resamples(y, n_boot, np.random.default_rng(resample_seed(seed, task, fold)))
     prob_columns = [f"prob_{c}" for c in range(n_classes)]
     out = {}
     for method, own in rows.groupby("method", sort=False):

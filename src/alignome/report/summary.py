@@ -24,6 +24,8 @@ DECIMALS = 3
 BOOTSTRAP, FOLDS = "bootstrap", "folds"
 #: Marks a cell whose interval is over folds, not over test subjects.
 FOLD_MARK = "†"
+#: Range of an AUC and of a difference of two AUCs, to which fold-level intervals are clipped.
+AUC_BOUNDS, DIFFERENCE_BOUNDS = (0.0, 1.0), (-1.0, 1.0)
 #: Shown in a cell without a value.
 MISSING = "–"
 #: Columns of :func:`summarise`'s table (and of ``summary.csv``).
@@ -56,7 +58,8 @@ def _auc_intervals(out: pd.DataFrame, fold_values: "pd.api.typing.SeriesGroupBy"
         ci = intervals.interval(rec["method"], rec["task"]) if intervals is not None else None
         kind = BOOTSTRAP
         if ci is None:
-            ci, kind = fold_interval(fold_values.get_group((rec["method"], rec["task"], rec["metric"])).to_numpy()), FOLDS
+            ci, kind = fold_interval(fold_values.get_group((rec["method"], rec["task"], rec["metric"])).to_numpy(),
+                                     AUC_BOUNDS), FOLDS
         if ci is not None:
             out.loc[i, ["ci_low", "ci_high", "interval"]] = [ci[0], ci[1], kind]
 
@@ -77,7 +80,7 @@ def _differences(out: pd.DataFrame, df: pd.DataFrame, intervals: AucBootstrap | 
         ci = intervals.difference(rec["method"], comparator, rec["task"]) if intervals is not None else None
         kind = BOOTSTRAP
         if ci is None:
-            ci, kind = fold_interval(paired.to_numpy()), FOLDS
+            ci, kind = fold_interval(paired.to_numpy(), DIFFERENCE_BOUNDS), FOLDS
         out.loc[i, ["diff_vs", "diff"]] = [comparator, float(paired.mean())]
         if ci is not None:
             out.loc[i, ["diff_low", "diff_high", "diff_interval"]] = [ci[0], ci[1], kind]
@@ -234,8 +237,8 @@ def interval_note(kinds: set[str], intervals: AucBootstrap | None) -> str:
     if FOLDS in kinds:
         parts.append(
             f"An interval marked {FOLD_MARK} has no per-subject predictions behind it (predictions.csv absent "
-            f"or incomplete): it is a {level} Student-t interval over the outer-fold values (mean ± t·sd/√n), "
-            "which treats folds as independent and is wide with few folds.")
+            f"or incomplete): it is a {level} Student-t interval over the outer-fold values (mean ± t·sd/√n, "
+            "clipped to the possible range), which treats folds as independent and is wide with few folds.")
     return " ".join(parts)
 
 
