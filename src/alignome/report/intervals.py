@@ -119,7 +119,8 @@ def _fold_draws(rows: pd.DataFrame, task: str, fold: int, n_classes: int, n_boot
         if not np.array_equal(own["y_true"].to_numpy(dtype=np.int64), y):
             raise DataError(f"{method} {task} fold {fold}: y_true of a subject differs from the other methods'",
                             file="predictions.csv", field="y_true",
-                            fix="every method of a fold is scored on the same labelled test subjects; rerun `alignome run`")
+                            fix="every method of a fold is scored on the same labelled test subjects; "
+                                "rerun `alignome run`")
         proba = own.reindex(columns=prob_columns).to_numpy(dtype=np.float64)
         if not np.isfinite(proba).all():
             notes.append(f"{method} {task} fold {fold}: missing probabilities; no interval.")

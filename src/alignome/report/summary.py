@@ -88,7 +88,7 @@ def _differences(out: pd.DataFrame, df: pd.DataFrame, intervals: AucBootstrap | 
 
 def summarise(results: pd.DataFrame, order: MethodOrder = MethodOrder(), intervals: AucBootstrap | None = None,
               comparator: str | None = None) -> pd.DataFrame:
-    """Mean, standard deviation and 95 % interval over outer folds per method, task and table row.
+    """Mean and standard deviation over outer folds, and the AUC's 95 % interval, per method, task and table row.
 
     Parameters
     ----------
