@@ -16,6 +16,8 @@ from alignome.report import summarise, summary_markdown
 from alignome.report.html import markdown_to_html
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: A cell's interval as the summary writes it, with the leading space.
+INTERVAL = re.compile(r" \[-?\d\.\d{3}, -?\d\.\d{3}\]†?")
 ALL_FIGURES = ("performance.png", "roc.png", "gates.png", "training_curves.png", "embeddings_pca.png")
 TASK_CLASSES = {"CN/AD": 2, "CN/MCI": 2, "MCI/AD": 2, "CN/MCI/AD": 3}
 
@@ -130,9 +132,10 @@ def write_run(run_dir: Path, *, optional: bool = True) -> Path:
     return run_dir
 
 
-def _row_cells(markdown: str, method: str, metric: str) -> list[str]:
-    """Cells (one per task) of the table row of a method and metric row."""
+def _row_cells(markdown: str, method: str, metric: str) -> dict[str, str]:
+    """Cells (one per task) of the full table's row of a method and metric row, intervals left out."""
     lines = [line for line in markdown.splitlines() if line.startswith("|")]
+    lines = lines[next(i for i, line in enumerate(lines) if line.startswith("| Model |")):]
     header = [c.strip() for c in lines[0].strip("|").split("|")]
     current = None
     for line in lines[2:]:
@@ -140,7 +143,7 @@ def _row_cells(markdown: str, method: str, metric: str) -> list[str]:
         if cells[0]:
             current = cells[0]
         if current is not None and current.split(" (")[0] == method and cells[1] == metric:
-            return dict(zip(header[2:], cells[2:]))
+            return {task: INTERVAL.sub("", cell) for task, cell in zip(header[2:], cells[2:])}
     raise AssertionError(f"no row {method}/{metric} in\n{markdown}")
 
 
@@ -202,7 +205,7 @@ def test_html_is_self_contained(built: Path) -> None:
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", text)
     assert "<link" not in text and "<script" not in text and "@import" not in text
     assert "<style>" in text
-    assert "<strong>0.850 ± 0.071</strong>" in text
+    assert '<strong>0.850 ± 0.071 <span class="ci">[' in text
     assert "<details>" in text and "&lt;tag&gt; &amp; co" in text  # config shown, escaped
     assert "line 199" in text and "line 100" not in text  # log tail only
     for bit in ("ad-gated-fusion", "quick", "seed 7", "120", "3 scans without a diagnosis", "pretrain", "1.2 min"):
@@ -231,7 +234,9 @@ def test_missing_optional_files_are_tolerated(tmp_path: Path) -> None:
         assert not (run_dir / "figures" / name).exists()
     text = report.read_text(encoding="utf-8")
     assert "gates.csv is absent" in text and "metrics.json is absent" in text
-    assert "**0.850 ± 0.071**" in (run_dir / "summary.md").read_text(encoding="utf-8")
+    md = (run_dir / "summary.md").read_text(encoding="utf-8")
+    assert _row_cells(md, "contrastive+fusion", "AUC")["CN/AD"] == "**0.850 ± 0.071**"
+    assert "predictions.csv absent" in md
 
 
 def test_empty_and_partial_optional_files(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pandas as pd
+
 from alignome.report.html import FigureEntry, render_html
 from alignome.report.rundir import RunFiles
 
@@ -34,9 +36,14 @@ def draw_figures(run: RunFiles, specs: Iterable[FigureSpec]) -> list[FigureEntry
 
 
 def write_report(run: RunFiles, summary_md: str, table_md: str, figures: list[FigureEntry],
-                 sections: list[tuple[str, str]] | None = None) -> Path:
-    """Write ``summary.md`` and the self-contained ``report.html`` of a run; returns the page's path."""
+                 sections: list[tuple[str, str]] | None = None, summary_table: pd.DataFrame | None = None) -> Path:
+    """Write ``summary.md`` (and ``summary.csv`` from ``summary_table``) and the self-contained ``report.html``.
+
+    Returns the page's path.
+    """
     (run.run_dir / "summary.md").write_text(summary_md, encoding="utf-8")
+    if summary_table is not None:
+        summary_table.to_csv(run.run_dir / "summary.csv", index=False)
     report = run.run_dir / "report.html"
     report.write_text(render_html(run, table_md, figures, sections=sections), encoding="utf-8")
     return report

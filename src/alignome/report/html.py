@@ -30,9 +30,13 @@ h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 1
 table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid var(--line); padding: 5px 10px; text-align: left; }
 th { background: var(--soft); font-weight: 600; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-table.summary tr.pair-start td { border-top: 2px solid #8c959f; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
+table tr.pair-start td { border-top: 2px solid #8c959f; }
 table.summary td strong { color: #0a3069; }
+p.note strong { color: var(--fg); }
+td .ci { display: block; font-size: 12.5px; color: var(--muted); }
+.table-wrap { overflow-x: auto; }
 .note, figcaption, .small { color: var(--muted); font-size: 13.5px; }
 figure { margin: 22px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
@@ -86,22 +90,39 @@ def _is_separator(line: str) -> bool:
     return bool(re.fullmatch(r"\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?", line.strip()))
 
 
+#: A cell that reads as a number: optional bold, sign, digits (then anything, e.g. ``± std [low, high]``), or a dash.
+_NUMERIC_CELL = re.compile(r"^(\*\*)?[-+−]?\d|^[–-]$")
+#: An interval ``[low, high]`` in a numeric cell, with its optional mark; shown on a line of its own.
+_INTERVAL = re.compile(r"\[([-+−]?\d[\d.]*, [-+−]?\d[\d.]*)\]([†*]?)")
+
+
+def _numeric_cell_html(cell: str) -> str:
+    return _INTERVAL.sub(r'<span class="ci">[\1]\2</span>', _inline(cell))
+
+
 def _table_html(lines: list[str], css_class: str) -> str:
+    """A pipe table; columns after the first whose cells all read as numbers are right-aligned.
+
+    In a table whose first column is blank on continuation rows (a method's AUC and RMSE
+    rows), each row that names a method starts a visibly separated group.
+    """
     header = _split_row(lines[0])
     body = [_split_row(line) for line in lines[2:]]
-    numeric = [i >= 2 for i in range(len(header))] if css_class == "summary" else [False] * len(header)
-    parts = [f'<table class="{css_class}">', "<thead><tr>"]
+    numeric = [i > 0 and bool(body) and all(_NUMERIC_CELL.match(row[i]) for row in body if i < len(row))
+               for i in range(len(header))]
+    grouped = any(row and not row[0] for row in body)
+    parts = ['<div class="table-wrap">', f'<table class="{css_class}">', "<thead><tr>"]
     num = ' class="num"'
     parts += [f"<th{num if numeric[i] else ''}>{_inline(h)}</th>" for i, h in enumerate(header)]
     parts.append("</tr></thead><tbody>")
     for row in body:
-        starts_pair = css_class == "summary" and bool(row and row[0])
-        parts.append('<tr class="pair-start">' if starts_pair else "<tr>")
+        starts_group = grouped and bool(row and row[0])
+        parts.append('<tr class="pair-start">' if starts_group else "<tr>")
         for i, cell in enumerate(row):
             cls = ' class="num"' if i < len(numeric) and numeric[i] else ""
-            parts.append(f"<td{cls}>{_inline(cell)}</td>")
+            parts.append(f"<td{cls}>{_numeric_cell_html(cell) if cls else _inline(cell)}</td>")
         parts.append("</tr>")
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     return "".join(parts)
 
 

@@ -37,3 +37,12 @@ MAIN_METHOD = "contrastive+fusion"
 
 #: Every method of the comparison, in display order (the oracle sees the true disease severity).
 METHODS = (*NEURAL_METHODS, "random-forest", "oracle")
+
+#: Ablations of the paper's method: its pretraining or inputs with one part taken away.
+ABLATIONS = tuple(m for m in NEURAL_METHODS if m != MAIN_METHOD)
+
+#: The linear baseline the paper's method must beat; the headline's difference column is against it.
+LINEAR_BASELINE = "logistic-regression"
+
+#: The non-linear baseline on the same features.
+FOREST_BASELINE = "random-forest"

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from alignome.recipes.ad_gated_fusion.figures import gates_figure, pretrain_search_figure
-from alignome.recipes.ad_gated_fusion.methods import MAIN_METHOD, METHODS
+from alignome.recipes.ad_gated_fusion.methods import (
+    ABLATIONS,
+    FOREST_BASELINE,
+    LINEAR_BASELINE,
+    MAIN_METHOD,
+    METHODS,
+)
 from alignome.report.build import FigureSpec, draw_figures, fresh_figure_dir, write_report
 from alignome.report.figures import (
     embeddings_figure,
@@ -13,12 +21,20 @@ from alignome.report.figures import (
     roc_figure,
     training_curves_figure,
 )
+from alignome.report.headline import BestOf, Headline, headline_markdown
+from alignome.report.intervals import AucBootstrap, bootstrap_auc
 from alignome.report.ordering import MethodOrder
 from alignome.report.rundir import RunFiles
-from alignome.report.summary import summarise, summary_markdown
+from alignome.report.summary import summarise, table_markdown
 
 #: Display order of the methods, with the paper's method shown where a figure shows one.
 ORDER = MethodOrder(METHODS, MAIN_METHOD)
+#: The headline table: the paper's method beside the linear and forest baselines, its best ablation and the oracle.
+HEADLINE = Headline(
+    main=MAIN_METHOD,
+    columns=(LINEAR_BASELINE, FOREST_BASELINE, BestOf("best ablation", ABLATIONS), "oracle"),
+    comparators=(LINEAR_BASELINE, FOREST_BASELINE),
+)
 #: The run's optional tables the report draws from, with the columns each needs.
 TABLES = {
     "predictions": ("predictions.csv", ("method", "task", "fold", "y_true", "prob_0", "prob_1")),
@@ -38,8 +54,7 @@ def _summary_document(run: RunFiles, table_md: str) -> str:
     return f"{header}\n\n{table_md}"
 
 
-def _figure_specs(run: RunFiles, fig_dir: Path) -> list[FigureSpec]:
-    summary = summarise(run.results, ORDER)
+def _figure_specs(run: RunFiles, fig_dir: Path, summary: pd.DataFrame) -> list[FigureSpec]:
     specs: list[FigureSpec] = [
         (
             "performance.png",
@@ -97,14 +112,28 @@ def _figure_specs(run: RunFiles, fig_dir: Path) -> list[FigureSpec]:
     return specs
 
 
-def build_report(run: RunFiles) -> Path:
-    """(Re)build ``summary.md``, ``figures/*.png`` and ``report.html`` of an ``ad-gated-fusion`` run.
+def _intervals(run: RunFiles) -> AucBootstrap | None:
+    """Bootstrap of the run's test subjects; None without ``predictions.csv`` (intervals then fall back to folds)."""
+    predictions = run.tables.get("predictions")
+    if predictions is None:
+        return None
+    intervals = bootstrap_auc(predictions)
+    run.notes.extend(f"AUC interval: {note}" for note in intervals.notes)
+    return intervals
 
-    ``results.csv`` is required; ``predictions.csv``, ``gates.csv``, ``training_curves.csv``,
-    ``embeddings.parquet``, ``metrics.json``, ``config.resolved.yaml`` and ``run.log`` are used
-    when present and skipped (with a note in the report) when absent.
+
+def build_report(run: RunFiles) -> Path:
+    """(Re)build ``summary.md``, ``summary.csv``, ``figures/*.png`` and ``report.html`` of an ``ad-gated-fusion`` run.
+
+    ``results.csv`` is required; ``predictions.csv`` (for the bootstrap intervals), ``gates.csv``,
+    ``training_curves.csv``, ``embeddings.parquet``, ``metrics.json``, ``config.resolved.yaml``
+    and ``run.log`` are used when present and skipped (with a note in the report) when absent.
     """
-    table_md = summary_markdown(run.results, ORDER)
+    intervals = _intervals(run)
+    summary = summarise(run.results, ORDER, intervals, HEADLINE.comparator(run.results["method"].astype(str)))
+    table_md = headline_markdown(summary, HEADLINE, intervals)
+    table_md += ("\n**All methods: mean ± std over outer folds, AUC with 95 % interval**\n\n" if table_md else "")
+    table_md += table_markdown(summary, ORDER, intervals)
     fig_dir = fresh_figure_dir(run.run_dir, FIGURE_FILES)
-    figures = draw_figures(run, _figure_specs(run, fig_dir))
-    return write_report(run, _summary_document(run, table_md), table_md, figures)
+    figures = draw_figures(run, _figure_specs(run, fig_dir, summary))
+    return write_report(run, _summary_document(run, table_md), table_md, figures, summary_table=summary)
