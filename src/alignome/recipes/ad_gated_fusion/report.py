@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from alignome.recipes.ad_gated_fusion.figures import gates_figure, pretrain_search_figure
+from alignome.recipes.ad_gated_fusion.pretrain_table import pretrain_choice_markdown
 from alignome.recipes.ad_gated_fusion.methods import (
     ABLATIONS,
     FOREST_BASELINE,
@@ -41,6 +42,7 @@ TABLES = {
     "gates": ("gates.csv", ("method", "diagnosis", "alpha_mri")),
     "curves": ("training_curves.csv", ("method", "fold", "epoch", "train_loss")),
     "pretrain_search": ("pretrain_search.csv", ("fold", "contrastive_weight", "inner_score")),
+    "best_params": ("best_params.csv", ("method", "fold")),
 }
 
 #: File names of the figures this module writes under ``run_dir/figures``.
@@ -134,6 +136,8 @@ def build_report(run: RunFiles) -> Path:
     table_md = headline_markdown(summary, HEADLINE, intervals)
     table_md += ("\n**All methods: mean ± std over outer folds, AUC with 95 % interval**\n\n" if table_md else "")
     table_md += table_markdown(summary, ORDER, intervals)
+    choice = pretrain_choice_markdown(run.tables.get("best_params"), ORDER.main_method(run.results["method"].astype(str)))
+    table_md += f"\n{choice}" if choice else ""
     fig_dir = fresh_figure_dir(run.run_dir, FIGURE_FILES)
     figures = draw_figures(run, _figure_specs(run, fig_dir, summary))
     return write_report(run, _summary_document(run, table_md), table_md, figures, summary_table=summary)
