@@ -4,7 +4,8 @@ Runs the ad-gated-fusion recipe on the simulated cohort once per value of the sh
 dial S (``data: simulate: {shared_signal: S}``; 0 is the negative control, 1 the published
 APOE-ε4 size, see :mod:`alignome.simulate.shared_signal`), each into
 ``benchmarks/results/shared_signal_sweep/<preset>/S=<S>/``. A run whose ``metrics.json`` exists is
-reused; an unfinished one resumes from its checkpoints. From each ``results.csv`` it takes, per
+reused (delete its folder to redo it, e.g. after changing the simulator); an unfinished one
+resumes from its checkpoints. From each ``results.csv`` it takes, per
 task and outer fold, the paired AUC difference of ``contrastive+fusion`` minus
 ``only-reconstruction`` and minus ``random-forest`` (same folds, same subjects), and writes
 ``benchmarks/results/shared_signal_sweep.{json,md,png}``: mean ± SD over folds and every fold.

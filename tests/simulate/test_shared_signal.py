@@ -103,7 +103,7 @@ def test_truth_effect_is_the_causal_table_applied_to_the_genotypes(cohorts) -> N
 
 
 def test_genetic_r2_of_hippocampus_grows_with_s_as_documented(cohorts) -> None:
-    """README/docstring: at S = 1 the shared term explains ≈2.5 % of log hippocampal volume beyond
+    """README: at S = 1 the shared term explains ≈2.2 % of log hippocampal volume beyond
     age, head size, true severity and stage (≈10 % at S = 2); at S = 0 the shared variants explain ≈0."""
     tau = pd.read_csv(cohorts[1.0] / "truth.csv")["years_since_onset"].to_numpy()  # same seed, same onsets
     variants = list(_shared_table(cohorts[1.0]).index)

@@ -55,7 +55,7 @@ from alignome.simulate.shared_signal import (
     SharedSignalParams,
     years_since_onset,
 )
-from alignome.simulate.sumstats import simulate_sumstats
+from alignome.simulate.sumstats import expected_z, simulate_sumstats
 
 MIN_SUBJECTS = 20
 COHORT_YAML = """\
@@ -292,10 +292,17 @@ def simulate_ad_cohort(
             "stage": stage_of(sev_s, dp),
         }
     )
+    # external GWAS: standardised effects, attenuated to the case-control scale
+    total_sd = float(np.sqrt(np.var(subj.liability) + dp.onset_env_sd**2))
+    joint = np.zeros(geno.n_variants)
+    sd_g = geno.dosage.std(axis=0)
+    joint[arch.liability_index] = vp.gwas_attenuation * arch.liability_effect * sd_g[arch.liability_index] / total_sd
+
     signal = None
     shared_term = None
     if strength > 0:
-        signal = make_shared_signal(arch, regions, strength, shared or SharedSignalParams())
+        gwas_z = expected_z(geno.dosage, geno.chromosome, joint, vp.n_external)
+        signal = make_shared_signal(arch, regions, strength, shared or SharedSignalParams(), gwas_z)
         tau = years_since_onset(scans["age"].to_numpy(), subj.onset[row_s])
         effect = shared_effect(geno.dosage, row_s, tau, signal)
         shared_term = effect[:, None] * signal.region_weight[None, :]
@@ -304,11 +311,6 @@ def simulate_ad_cohort(
         scans, subj, sev_s, geno.dosage, vol_snps, regions, vp, np.random.default_rng(s_vol), shared_term
     )
 
-    # external GWAS: standardised effects, attenuated to the case-control scale
-    total_sd = float(np.sqrt(np.var(subj.liability) + dp.onset_env_sd**2))
-    joint = np.zeros(geno.n_variants)
-    sd_g = geno.dosage.std(axis=0)
-    joint[arch.liability_index] = vp.gwas_attenuation * arch.liability_effect * sd_g[arch.liability_index] / total_sd
     sumstats = simulate_sumstats(
         geno.dosage, geno.chromosome, geno.variant_id, geno.allele_1, joint, vp.n_external,
         np.random.default_rng(s_gwas),
