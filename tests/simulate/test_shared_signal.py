@@ -96,7 +96,8 @@ def test_truth_effect_is_the_causal_table_applied_to_the_genotypes(cohorts) -> N
     g, mean = _dosage(cohorts[1.0], truth["subject"], list(one.index))
     centred = g - mean
     tau = truth["years_since_onset"].to_numpy()
-    expected = centred @ one["shared_effect_on_volume"].to_numpy() + (centred @ one["shared_effect_on_rate"].to_numpy()) * tau
+    level, rate = one["shared_effect_on_volume"].to_numpy(), one["shared_effect_on_rate"].to_numpy()
+    expected = centred @ level + (centred @ rate) * tau
     np.testing.assert_allclose(truth["shared_genetic_effect"], expected, atol=1e-5)
     # years since onset are consistent with the latent severity: zero-ish severity before onset
     assert (tau >= 0).all() and truth.loc[tau == 0, "latent_severity"].max() < np.log(2) + 1e-3
