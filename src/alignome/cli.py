@@ -37,15 +37,20 @@ def simulate_ad_cohort_cmd(
     out: Path = typer.Option(..., "--out", help="Directory to write the cohort into."),
     subjects: int = typer.Option(844, "--subjects", help="Number of subjects."),
     seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same bytes."),
+    shared_signal: float = typer.Option(
+        0.0, "--shared-signal",
+        help="Direct genotype effects on medial-temporal volumes and atrophy rate: 0 = none (negative control), "
+        "1 = published APOE-ε4 size.",
+    ),
 ) -> None:
     """Simulate an ADNI-like cohort: genotypes, visits, FreeSurfer-like volumes, sumstats, truth.
 
-    Example: alignome simulate ad-cohort --out data/sim --subjects 844 --seed 0
+    Example: alignome simulate ad-cohort --out data/sim --subjects 844 --seed 0 --shared-signal 1
     """
     from alignome.simulate.ad_cohort import simulate_ad_cohort
 
     with command_errors():
-        path = simulate_ad_cohort(check_writable(out), subjects=subjects, seed=seed)
+        path = simulate_ad_cohort(check_writable(out), subjects=subjects, seed=seed, shared_signal=shared_signal)
     _report(f"simulated cohort written to {path} (data section: {Path(path) / 'cohort.yaml'})")
 
 

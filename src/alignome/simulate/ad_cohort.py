@@ -7,16 +7,22 @@
 * ``volumes.csv`` — one row per MRI scan, ``subject,age`` then 97 FreeSurfer-like
   regions and ``EstimatedTotalIntraCranialVol`` (mm³);
 * ``sumstats.tsv`` — an external GWAS of AD liability ``variant,effect_allele,beta,p``;
-* ``truth.csv`` — per scan ``subject,age,latent_severity,genetic_liability,stage``;
-* ``causal_variants.csv`` — ``variant,effect_on_liability,effect_on_volume,volume_regions``;
+* ``truth.csv`` — per scan ``subject,age,latent_severity,genetic_liability,stage``
+  (with ``shared_signal`` S > 0 also ``years_since_onset,shared_genetic_effect``);
+* ``causal_variants.csv`` — ``variant,effect_on_liability,effect_on_volume,volume_regions``
+  (with S > 0 also ``shared_effect_on_volume,shared_effect_on_rate,shared_regions``);
 * ``cohort.yaml`` — the data section that reads all of it back (relative paths).
 
 The disease model is described in :mod:`alignome.simulate.disease`. Volumes
 follow, on the log scale,
 ``log V = log base + 0.8 log(ICV/ICV₀) + slope·(age − 73) − 0.03·w·m_i·s(age)^1.5
-+ subject effect + genotype effect·(age − 55)/30 + noise``
++ subject effect + genotype effect·(age − 55)/30 + w·e_i(age) + noise``
 with region weights ``w`` graded from hippocampus/entorhinal (1) over temporal
 and parietal cortex to motor/occipital (≈0); ventricles grow (w < 0).
+``e_i`` is the shared genotype–imaging signal, zero at the default
+``shared_signal=0`` (the negative control, byte-identical to the cohort before
+the dial existed); :mod:`alignome.simulate.shared_signal` describes it and the
+published APOE-ε4 effects that S = 1 reproduces.
 """
 
 from __future__ import annotations
@@ -40,7 +46,16 @@ from alignome.simulate.disease import (
 )
 from alignome.simulate.genotypes import GenotypeData, pick_apoe_like, simulate_genotypes, write_plink
 from alignome.simulate.regions import ICV_NAME, Region, default_regions, region_arrays
-from alignome.simulate.sumstats import simulate_sumstats
+from alignome.simulate.shared_signal import (
+    check_strength,
+    make_shared_signal,
+    shared_columns,
+    shared_effect,
+    SharedSignal,
+    SharedSignalParams,
+    years_since_onset,
+)
+from alignome.simulate.sumstats import expected_z, simulate_sumstats
 
 MIN_SUBJECTS = 20
 COHORT_YAML = """\
@@ -151,8 +166,9 @@ def _volumes(
     regions: list[Region],
     vp: VolumeParams,
     rng: np.random.Generator,
+    shared: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Regional volumes (mm³) of every scan."""
+    """Regional volumes (mm³) of every scan; ``shared`` adds a ``(scans, regions)`` log-volume term."""
     n = len(subj.ids)
     arr = region_arrays(regions)
     r = len(regions)
@@ -180,6 +196,8 @@ def _volumes(
         + genetic[row] * age_growth
         + arr["noise_sd"][None, :] * rng.normal(size=(row.size, r))
     )
+    if shared is not None:
+        logv = logv + shared
     vols = pd.DataFrame(np.exp(logv).round(1), columns=[reg.name for reg in regions])
     vols[ICV_NAME] = (icv[row] * np.exp(rng.normal(0.0, vp.icv_noise_sd, row.size))).round(0)
     vols.insert(0, "age", age.round(3))
@@ -194,6 +212,8 @@ def simulate_ad_cohort(
     *,
     disease: DiseaseParams | None = None,
     volume: VolumeParams | None = None,
+    shared_signal: float = 0.0,
+    shared: SharedSignalParams | None = None,
 ) -> Path:
     """Write the simulated ADNI-like cohort into ``out``.
 
@@ -208,6 +228,13 @@ def simulate_ad_cohort(
     disease, volume
         Model parameters; defaults are calibrated to paper 000 (see
         :mod:`alignome.simulate.calibration`).
+    shared_signal
+        Strength S ≥ 0 of the direct genotype effects on medial-temporal volumes
+        and their atrophy rate (:mod:`alignome.simulate.shared_signal`): 0 is the
+        negative control, 1 the published APOE-ε4 size. Only volumes and the
+        truth tables change with S; genotypes, visits and sumstats do not.
+    shared
+        Sizes and carriers of the shared signal at S = 1.
 
     Returns
     -------
@@ -217,7 +244,7 @@ def simulate_ad_cohort(
     Raises
     ------
     alignome.errors.ConfigError
-        If ``subjects`` is below 20.
+        If ``subjects`` is below 20 or ``shared_signal`` is negative or not a number.
 
     Examples
     --------
@@ -225,6 +252,7 @@ def simulate_ad_cohort(
     >>> path = simulate_ad_cohort("data/sim", subjects=200, seed=1)  # doctest: +SKIP
     """
     n = _check_subjects(subjects)
+    strength = check_strength(shared_signal)
     dp = disease or DiseaseParams()
     vp = volume or VolumeParams()
     out = Path(out)
@@ -264,13 +292,25 @@ def simulate_ad_cohort(
             "stage": stage_of(sev_s, dp),
         }
     )
-    vols = _volumes(scans, subj, sev_s, geno.dosage, vol_snps, regions, vp, np.random.default_rng(s_vol))
-
     # external GWAS: standardised effects, attenuated to the case-control scale
     total_sd = float(np.sqrt(np.var(subj.liability) + dp.onset_env_sd**2))
     joint = np.zeros(geno.n_variants)
     sd_g = geno.dosage.std(axis=0)
     joint[arch.liability_index] = vp.gwas_attenuation * arch.liability_effect * sd_g[arch.liability_index] / total_sd
+
+    signal = None
+    shared_term = None
+    if strength > 0:
+        gwas_z = expected_z(geno.dosage, geno.chromosome, joint, vp.n_external)
+        signal = make_shared_signal(arch, regions, strength, shared or SharedSignalParams(), gwas_z)
+        tau = years_since_onset(scans["age"].to_numpy(), subj.onset[row_s])
+        effect = shared_effect(geno.dosage, row_s, tau, signal)
+        shared_term = effect[:, None] * signal.region_weight[None, :]
+        truth = truth.assign(years_since_onset=tau.round(4), shared_genetic_effect=effect.round(6))
+    vols = _volumes(
+        scans, subj, sev_s, geno.dosage, vol_snps, regions, vp, np.random.default_rng(s_vol), shared_term
+    )
+
     sumstats = simulate_sumstats(
         geno.dosage, geno.chromosome, geno.variant_id, geno.allele_1, joint, vp.n_external,
         np.random.default_rng(s_gwas),
@@ -281,7 +321,9 @@ def simulate_ad_cohort(
     vols.to_csv(out / "volumes.csv", index=False)
     truth.to_csv(out / "truth.csv", index=False)
     sumstats.to_csv(out / "sumstats.tsv", sep="\t", index=False, float_format="%.6g")
-    _causal_table(geno, arch, vol_snps, regions).to_csv(out / "causal_variants.csv", index=False, float_format="%.6g")
+    _causal_table(geno, arch, vol_snps, regions, signal).to_csv(
+        out / "causal_variants.csv", index=False, float_format="%.6g"
+    )
     (out / "cohort.yaml").write_text(COHORT_YAML)
     return out
 
@@ -291,19 +333,22 @@ def _causal_table(
     arch: GeneticArchitecture,
     vol_snps: tuple[np.ndarray, np.ndarray, np.ndarray],
     regions: list[Region],
+    signal: SharedSignal | None = None,
 ) -> pd.DataFrame:
     """Causal variants with per-allele effects (counted allele = A1).
 
     ``effect_on_liability`` is in years of earlier onset per allele;
     ``effect_on_volume`` the log-volume change per allele at age 85 (growing
     linearly from zero at 55) in the regions listed in ``volume_regions``.
+    With a shared signal, its columns follow (see
+    :func:`alignome.simulate.shared_signal.shared_columns`).
     """
     idx, effect, loadings = vol_snps
     liab = dict(zip(arch.liability_index.tolist(), arch.liability_effect.tolist()))
     vol = dict(zip(idx.tolist(), effect.tolist()))
     where = {int(k): ";".join(regions[j].name for j in np.flatnonzero(loadings[i])) for i, k in enumerate(idx)}
     rows = sorted(set(liab) | set(vol))
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "variant": geno.variant_id[rows],
             "effect_on_liability": [liab.get(k, 0.0) for k in rows],
@@ -311,3 +356,6 @@ def _causal_table(
             "volume_regions": [where.get(k, "") for k in rows],
         }
     )
+    if signal is None:
+        return table
+    return pd.concat([table, shared_columns(signal, regions, rows)], axis=1)

@@ -23,6 +23,20 @@ def standardise(dosage: np.ndarray) -> np.ndarray:
     return (g - g.mean(axis=0)) / sd
 
 
+def _ld_times(x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``R b`` with ``R`` the correlation matrix of the standardised genotypes ``x``."""
+    return x.T @ (x @ b) / x.shape[0]
+
+
+def expected_z(dosage: np.ndarray, chromosome: np.ndarray, joint_effect: np.ndarray, n_external: int) -> np.ndarray:
+    """Noise-free marginal z-scores ``√N · R b`` of the external GWAS (what :func:`simulate_sumstats` adds noise to)."""
+    z = np.zeros(dosage.shape[1])
+    for chrom in np.unique(chromosome):
+        cols = np.flatnonzero(chromosome == chrom)
+        z[cols] = np.sqrt(n_external) * _ld_times(standardise(dosage[:, cols]), joint_effect[cols])
+    return z
+
+
 def simulate_sumstats(
     dosage: np.ndarray,
     chromosome: np.ndarray,
@@ -60,7 +74,7 @@ def simulate_sumstats(
     for chrom in np.unique(chromosome):
         cols = np.flatnonzero(chromosome == chrom)
         x = standardise(dosage[:, cols])
-        ld_times_b = x.T @ (x @ joint_effect[cols]) / n
+        ld_times_b = _ld_times(x, joint_effect[cols])
         noise = x.T @ rng.normal(size=n) / np.sqrt(n)
         z[cols] = np.sqrt(n_external) * ld_times_b + noise
     freq = dosage.mean(axis=0) / 2.0

@@ -14,6 +14,7 @@ from alignome.cohort.pairing import final_visits, pair_scans
 from alignome.cohort.sources import DataConfig
 from alignome.cohort.splits import outer_folds
 from alignome.diagnoses import DIAGNOSES
+from alignome.errors import ConfigError
 from alignome.recipes.ad_gated_fusion.evaluation import encode_fold, evaluate_task
 from alignome.recipes.ad_gated_fusion.schema import Recipe
 from alignome.recipes.loading import load_data_section
@@ -22,15 +23,35 @@ from alignome.recipes.work_units import run_units
 from alignome.report.summary import RESULT_COLUMNS
 
 
+#: Keys of ``data: simulate:`` and what they set in :func:`alignome.simulate.simulate_ad_cohort`.
+SIMULATE_KEYS = ("subjects", "seed", "shared_signal")
+
+
+def _simulate_keys(simulate: dict[str, Any]) -> dict[str, Any]:
+    """``simulate`` unchanged, or a ConfigError naming a key the simulator does not take."""
+    unknown = sorted(set(simulate) - set(SIMULATE_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"data: simulate: has unknown key(s) {unknown}",
+            field=f"data.simulate.{unknown[0]}",
+            fix=f"use only {list(SIMULATE_KEYS)}, e.g. 'simulate: {{subjects: 844, shared_signal: 1}}'",
+        )
+    return dict(simulate)
+
+
 def materialise_data(recipe: Recipe, out: Path, log: logging.Logger) -> DataConfig:
     """Return the data section to read; for ``simulate:`` write the simulated cohort first."""
     if recipe.data.simulate is None:
         return recipe.data
     from alignome.simulate.ad_cohort import simulate_ad_cohort
 
-    params = {"subjects": 844, "seed": recipe.seed, **recipe.data.simulate}
+    params = {"subjects": 844, "seed": recipe.seed, **_simulate_keys(recipe.data.simulate)}
     data_dir = simulate_once(
-        out, params, lambda d, subjects, seed, **_: simulate_ad_cohort(d, subjects=int(subjects), seed=int(seed)), log, "cohort"
+        out, params,
+        lambda d, subjects, seed, shared_signal=0.0: simulate_ad_cohort(
+            d, subjects=int(subjects), seed=int(seed), shared_signal=shared_signal
+        ),
+        log, "cohort",
     )
     section = load_data_section(data_dir, DataConfig)
     section.update(
