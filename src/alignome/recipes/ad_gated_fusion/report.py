@@ -26,15 +26,26 @@ TABLES = {
     "curves": ("training_curves.csv", ("method", "fold", "epoch", "train_loss")),
 }
 
+#: Heading of the summary's and the report's list of tasks the cohort could not support.
+SKIPPED_HEADING = "Tasks skipped (too few subjects of a class for the folds)"
+
 #: File names of the figures this module writes under ``run_dir/figures``.
 FIGURE_FILES = ("performance.png", "roc.png", "gates.png", "training_curves.png", "embeddings_pca.png")
 
 
-def _summary_document(run: RunFiles, table_md: str) -> str:
+def skipped_markdown(metrics: dict) -> str:
+    """Markdown list of the tasks and (fold, task) units the run left out, with why; empty when none."""
+    lines = [f"- {task}: {why}" for task, why in (metrics.get("skipped_tasks") or {}).items()]
+    lines += [f"- {s['task']}, fold {s['fold']}: {s['reason']}" for s in metrics.get("skipped_folds") or []]
+    return "\n".join(lines)
+
+
+def _summary_document(run: RunFiles, table_md: str, skipped_md: str) -> str:
     metrics = run.metrics or {}
     bits = [f"{k} {metrics[k]}" for k in ("recipe", "preset", "seed") if metrics.get(k) is not None]
     header = "# alignome run summary" + (f" — {', '.join(bits)}" if bits else "")
-    return f"{header}\n\n{table_md}"
+    skipped = f"\n\n## {SKIPPED_HEADING}\n\n{skipped_md}\n" if skipped_md else ""
+    return f"{header}\n\n{table_md}{skipped}"
 
 
 def _figure_specs(run: RunFiles, fig_dir: Path) -> list[FigureSpec]:
@@ -94,6 +105,8 @@ def build_report(run: RunFiles) -> Path:
     when present and skipped (with a note in the report) when absent.
     """
     table_md = summary_markdown(run.results, ORDER)
+    skipped_md = skipped_markdown(run.metrics or {})
     fig_dir = fresh_figure_dir(run.run_dir, FIGURE_FILES)
     figures = draw_figures(run, _figure_specs(run, fig_dir))
-    return write_report(run, _summary_document(run, table_md), table_md, figures)
+    sections = [(SKIPPED_HEADING, skipped_md)] if skipped_md else None
+    return write_report(run, _summary_document(run, table_md, skipped_md), table_md, figures, sections=sections)
