@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from alignome.cohort.consistency import check_subjects
+from alignome.cohort.genotyped_samples import genotyped_subjects
 from alignome.cohort.genotypes import open_genotypes
 from alignome.cohort.model import Cohort, DropRecord
 from alignome.cohort.visits import read_visits
@@ -123,20 +124,23 @@ def load_cohort(data: DataConfig, n_snps: int | None) -> Cohort:
     assessments, subjects = read_visits(data.visits, data.diagnosis_map, drops)
     scans, regions = read_volumes(data.volumes, drops)
     genotype_file = open_genotypes(data.genotypes)
+    sample_file = genotype_file.path.with_suffix(".fam") if genotype_file.path.suffix == ".bed" else genotype_file.path
+    genotyped = genotyped_subjects(genotype_file.subjects, subjects.index, f"genotypes ({sample_file.name})",
+                                   data.genotypes.keep, drops)
     files = {
         "visits": data.visits.path,
         "volumes": data.volumes.path or data.volumes.freesurfer_manifest,
         "genotypes": genotype_file.path,
     }
-    check_subjects(subjects.index, pd.Index(scans["subject"].unique()), genotype_file.subjects, files, data.allow_missing_modality)
-    assessments, subjects = _drop_empty_subjects(assessments, subjects, scans, genotype_file.subjects, drops)
+    check_subjects(subjects.index, pd.Index(scans["subject"].unique()), genotyped, files, data.allow_missing_modality)
+    assessments, subjects = _drop_empty_subjects(assessments, subjects, scans, genotyped, drops)
 
     available = genotype_file.variants.index
     if data.panel is not None:
         sumstats, chosen = _panel_variants(data.panel, available, n_snps, drops)
     else:
         sumstats, chosen = _sumstats_variants(data.sumstats, available, n_snps, drops)
-    genotypes = genotype_file.read(chosen).reindex(subjects.index).astype(np.float32)
+    genotypes = genotype_file.read(chosen).loc[genotyped].reindex(subjects.index).astype(np.float32)
     genotypes.index.name = "subject"
     variants = genotype_file.variants.loc[chosen].copy()
     if sumstats is not None:

@@ -64,11 +64,14 @@ class GenotypesSource(StrictModel):
 
     A dosage table has one row per subject, a subject column (``subject_column``)
     and one column per variant holding 0/1/2 (or dosages, NaN when missing).
+    Samples without visits are kept out (and counted); ``keep`` restricts the samples
+    further to those listed in a file of ``FID IID`` or ``IID`` lines, as ``plink --keep``.
     """
 
     bfile: Path | None = None
     dosage: Path | None = None
     subject_column: str = "IID"
+    keep: Path | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "GenotypesSource":
