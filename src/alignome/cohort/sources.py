@@ -89,7 +89,8 @@ class DataConfig(StrictModel):
     """Where the cohort comes from.
 
     Either ``simulate`` (the built-in simulated cohort is written to the run
-    directory and read back through the same readers) or the user's files.
+    directory and read back through the same readers) or the user's files;
+    ``genotypes`` may be left out (a cohort without genotypes: no variants).
     """
 
     simulate: dict[str, Any] | None = None
@@ -106,10 +107,15 @@ class DataConfig(StrictModel):
     @model_validator(mode="after")
     def _complete(self) -> "DataConfig":
         if self.simulate is None:
-            missing = [k for k in ("visits", "volumes", "genotypes") if getattr(self, k) is None]
+            missing = [k for k in ("visits", "volumes") if getattr(self, k) is None]
             if missing:
                 raise ValueError(
                     f"data section lacks {missing}; give them, or 'simulate: {{subjects: 844}}' for the simulated cohort"
+                )
+            if self.genotypes is None and (self.sumstats is not None or self.panel is not None):
+                raise ValueError(
+                    "'sumstats' and 'panel' choose variants among the genotypes, and the data section has no "
+                    "'genotypes'; give 'genotypes: {bfile: PREFIX}' (or a dosage table), or leave both out"
                 )
         if self.sumstats is not None and self.panel is not None:
             raise ValueError(

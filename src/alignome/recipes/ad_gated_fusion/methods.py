@@ -36,3 +36,10 @@ MAIN_METHOD = "contrastive+fusion"
 
 #: Every method of the comparison, in display order (the oracle sees the true disease severity).
 METHODS = (*NEURAL_METHODS, "random-forest", "oracle")
+
+#: Methods that run on a cohort without genotypes (their features hold allele counts only when there are some).
+GENOTYPE_FREE = ("random-forest", "oracle")
+
+#: Why the other methods cannot run without genotypes.
+NEEDS_GENOTYPES = ("its encoders are pretrained on scans paired with their subject's genotypes (mri-only's MRI "
+                   "encoder too); the cohort has no genotypes")

@@ -26,16 +26,20 @@ TABLES = {
     "curves": ("training_curves.csv", ("method", "fold", "epoch", "train_loss")),
 }
 
-#: Heading of the summary's and the report's list of tasks the cohort could not support.
-SKIPPED_HEADING = "Tasks skipped (too few subjects of a class for the folds)"
+#: Heading of the summary's and the report's list of what the cohort could not support.
+SKIPPED_HEADING = "Skipped methods and tasks"
 
 #: File names of the figures this module writes under ``run_dir/figures``.
 FIGURE_FILES = ("performance.png", "roc.png", "gates.png", "training_curves.png", "embeddings_pca.png")
 
 
 def skipped_markdown(metrics: dict) -> str:
-    """Markdown list of the tasks and (fold, task) units the run left out, with why; empty when none."""
-    lines = [f"- {task}: {why}" for task, why in (metrics.get("skipped_tasks") or {}).items()]
+    """Markdown list of the methods, tasks and (fold, task) units the run left out, with why; empty when none."""
+    by_reason: dict[str, list[str]] = {}
+    for method, why in (metrics.get("skipped_methods") or {}).items():
+        by_reason.setdefault(why, []).append(method)
+    lines = [f"- {', '.join(methods)}: {why}" for why, methods in by_reason.items()]
+    lines += [f"- {task}: {why}" for task, why in (metrics.get("skipped_tasks") or {}).items()]
     lines += [f"- {s['task']}, fold {s['fold']}: {s['reason']}" for s in metrics.get("skipped_folds") or []]
     return "\n".join(lines)
 

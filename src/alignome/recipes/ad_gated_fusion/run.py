@@ -15,7 +15,7 @@ from alignome.cohort.sources import DataConfig
 from alignome.diagnoses import DIAGNOSES
 from alignome.recipes.ad_gated_fusion.evaluation import encode_fold, evaluate_task
 from alignome.recipes.ad_gated_fusion.schema import Recipe
-from alignome.recipes.ad_gated_fusion.work_plan import plan_work
+from alignome.recipes.ad_gated_fusion.work_plan import plan_work, without_genotypes
 from alignome.recipes.loading import load_data_section
 from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
 from alignome.recipes.work_units import run_units
@@ -90,6 +90,9 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
         data_cfg.label_window_days, cohort.genotypes.shape[1], counts,
     )
 
+    skipped_methods: dict[str, str] = {}
+    if cohort.genotypes.shape[1] == 0:
+        recipe, skipped_methods = without_genotypes(recipe, log)
     final_dx = final.set_index("subject")["diagnosis"]
     work = plan_work(final_dx, counts, cohort.subject_ids, recipe, log)
     folds, units = work.folds, work.units
@@ -136,6 +139,7 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
         "seed": recipe.seed,
         "contrastive_form": recipe.method.contrastive_form,
         "summary": _summary(results),
+        "skipped_methods": skipped_methods,
         "skipped_tasks": work.plan.skipped,
         "skipped_folds": [{"fold": k, "task": t, "reason": why} for (k, t), why in work.fold_skips.items()],
         "cohort": {

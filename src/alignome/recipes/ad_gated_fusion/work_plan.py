@@ -1,7 +1,7 @@
-"""Which (outer fold, task) units a run evaluates: feasible tasks only, each unit's fold holding every class.
+"""What a run evaluates: the methods its cohort's data allow, feasible tasks only, each unit's fold holding every class.
 
-The rule is :mod:`alignome.evaluation.feasibility`'s; tasks and units left out are logged with their
-reason and end up in ``metrics.json`` and the report.
+The task rule is :mod:`alignome.evaluation.feasibility`'s; methods, tasks and units left out are
+logged with their reason and end up in ``metrics.json`` and the report.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 from alignome.cohort.splits import SubjectFold, outer_folds
 from alignome.errors import DataError
 from alignome.evaluation.feasibility import TaskPlan, fold_problem, plan_tasks, stratifiable
+from alignome.recipes.ad_gated_fusion.methods import GENOTYPE_FREE, NEEDS_GENOTYPES
 from alignome.recipes.ad_gated_fusion.schema import Recipe
 
 
@@ -45,3 +46,25 @@ def plan_work(final_dx: pd.Series, counts: dict[str, int], subjects: list[str], 
         raise DataError("every (outer fold, task) lacks a class: " + "; ".join(fold_skips.values()),
                         field="protocol.outer_folds", fix="lower protocol.outer_folds / protocol.inner_folds or add subjects")
     return WorkPlan(folds, units, plan, fold_skips)
+
+
+def without_genotypes(recipe: Recipe, log: logging.Logger) -> tuple[Recipe, dict[str, str]]:
+    """The recipe restricted to the methods that run without genotypes, and the methods left out with why.
+
+    Raises
+    ------
+    DataError
+        If none of ``protocol.methods`` runs without genotypes.
+    """
+    methods = recipe.protocol.methods
+    kept = [m for m in methods if m in GENOTYPE_FREE]
+    skipped = {m: NEEDS_GENOTYPES for m in methods if m not in GENOTYPE_FREE}
+    if not kept:
+        raise DataError(
+            f"the cohort has no genotypes and none of protocol.methods {methods} runs without them",
+            field="data.genotypes",
+            fix=f"give genotypes (data.genotypes: {{bfile: PREFIX}}), or add one of {list(GENOTYPE_FREE)} to protocol.methods",
+        )
+    if skipped:
+        log.warning("method(s) %s skipped: %s", ", ".join(skipped), NEEDS_GENOTYPES)
+    return recipe.model_copy(update={"protocol": recipe.protocol.model_copy(update={"methods": kept})}), skipped
