@@ -36,8 +36,9 @@ def _drop_empty_subjects(
     assessments: pd.DataFrame, subjects: pd.DataFrame, scans: pd.DataFrame, genotyped: pd.Index | None,
     drops: list[DropRecord],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Remove subjects with visits but neither scans nor genotypes (recorded)."""
-    empty = subjects.index[~subjects.index.isin(scans["subject"]) & ~subjects.index.isin(genotyped if genotyped is not None else [])]
+    """Remove subjects with visits but neither scans nor genotypes (recorded); ``genotyped`` None: no genotype source."""
+    genotyped = genotyped if genotyped is not None else pd.Index([])
+    empty = subjects.index[~subjects.index.isin(scans["subject"]) & ~subjects.index.isin(genotyped)]
     if len(empty):
         drops.append(DropRecord("cohort", len(empty), f"subject(s) with visits but neither scans nor genotypes, e.g. {list(empty[:3])}"))
         subjects = subjects.drop(index=empty)
