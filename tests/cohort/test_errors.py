@@ -37,6 +37,13 @@ def test_duplicated_visit(tmp_path):
     assert "visits.csv" in text and "'age'" in text and "rows 3 and 8" in text and "fix:" in text
 
 
+def test_visits_at_the_same_whole_year_of_age_say_how_to_give_exact_ages(tmp_path):
+    text = _error(write_cohort(tmp_path, visits=VISITS + "S001,71,MCI,26,F,16\n"))
+    assert "rows 3 and 8" in text and "whole years" in text and "days since baseline / 365.25" in text
+    assert "date: <dates>, baseline_age:" in text
+    assert "whole years" not in _error(write_cohort(tmp_path, visits=VISITS + "S002,65.5,AD,21,M,12\n"))
+
+
 def test_duplicated_scan(tmp_path):
     text = _error(write_cohort(tmp_path, volumes=VOLUMES + "S002,65.5,3501,3601\n"))
     assert "volumes.csv" in text and "rows 4 and 6" in text

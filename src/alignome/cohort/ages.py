@@ -118,12 +118,18 @@ def check_unique(frame: pd.DataFrame, table: Table, what: str) -> None:
     if dup.any():
         first = key[dup].iloc[0]
         rows = [int(i) + 1 for i in key.index[dup & (key["subject"] == first["subject"]) & (key["age"] == first["age"])]]
-        when = table.user("date") if table.has("date") or "date" in table.names else table.user("age")
+        dated = table.has("date") or "date" in table.names
+        when = table.user("date") if dated else table.user("age")
+        fix = f"remove or merge the duplicate {what} rows (one row per subject and {when})"
+        if not dated and float(first["age"]).is_integer():
+            fix += (f"; if they are distinct {what}s, the ages are whole years: give fractional ages (baseline age + "
+                    "days since baseline / 365.25) or ISO dates, as `columns: {date: <dates>, baseline_age: <age at "
+                    "the first date>}` (README: \"Ages in whole years\")")
         raise DataError(
             f"duplicated {what}: subject {first['subject']} at age {first['age']:.3f} appears in rows "
             f"{rows[0]} and {rows[1]}",
             file=table.path,
             field=when,
             row=f"{rows[0]} and {rows[1]}",
-            fix=f"remove or merge the duplicate {what} rows (one row per subject and {when})",
+            fix=fix,
         )

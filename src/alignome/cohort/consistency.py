@@ -17,7 +17,7 @@ def _few(ids: list[str], n: int = 5) -> str:
 def check_subjects(
     visits: pd.Index,
     scans: pd.Index,
-    genotypes: pd.Index,
+    genotypes: pd.Index | None,
     files: dict[str, Path],
     allow_missing_modality: bool,
 ) -> None:
@@ -26,7 +26,7 @@ def check_subjects(
     Parameters
     ----------
     visits, scans, genotypes
-        Subject ids of each source (str).
+        Subject ids of each source (str); ``genotypes`` is None for a cohort without them.
     files
         Source name (``visits``, ``volumes``, ``genotypes``) -> file, for messages.
     allow_missing_modality
@@ -40,7 +40,8 @@ def check_subjects(
         lacks scans or genotypes.
     """
     known = set(visits)
-    for name, ids in (("volumes", scans), ("genotypes", genotypes)):
+    sources = [("volumes", scans)] + ([("genotypes", genotypes)] if genotypes is not None else [])
+    for name, ids in sources:
         orphans = sorted(set(ids) - known)
         if orphans:
             raise DataError(
@@ -54,7 +55,7 @@ def check_subjects(
     if allow_missing_modality:
         return
     problems = []
-    for name, ids in (("volumes", scans), ("genotypes", genotypes)):
+    for name, ids in sources:
         lacking = sorted(known - set(ids))
         if lacking:
             problems.append(f"{len(lacking)} subject(s) of visits lack {name} ({Path(files[name]).name}): {_few(lacking)}")

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from alignome.cohort.consistency import check_subjects
-from alignome.cohort.genotypes import open_genotypes
+from alignome.cohort.genotyped_samples import genotyped_subjects
+from alignome.cohort.genotypes import GenotypeFile, open_genotypes
 from alignome.cohort.model import Cohort, DropRecord
 from alignome.cohort.visits import read_visits
 from alignome.cohort.volumes import read_volumes
@@ -32,9 +33,11 @@ def read_truth(path: Path) -> pd.DataFrame:
 
 
 def _drop_empty_subjects(
-    assessments: pd.DataFrame, subjects: pd.DataFrame, scans: pd.DataFrame, genotyped: pd.Index, drops: list[DropRecord]
+    assessments: pd.DataFrame, subjects: pd.DataFrame, scans: pd.DataFrame, genotyped: pd.Index | None,
+    drops: list[DropRecord],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Remove subjects with visits but neither scans nor genotypes (recorded)."""
+    """Remove subjects with visits but neither scans nor genotypes (recorded); ``genotyped`` None: no genotype source."""
+    genotyped = genotyped if genotyped is not None else pd.Index([])
     empty = subjects.index[~subjects.index.isin(scans["subject"]) & ~subjects.index.isin(genotyped)]
     if len(empty):
         drops.append(DropRecord("cohort", len(empty), f"subject(s) with visits but neither scans nor genotypes, e.g. {list(empty[:3])}"))
@@ -89,6 +92,36 @@ def _panel_variants(
     return annotations, chosen
 
 
+def _open_genotypes(data: DataConfig, visit_subjects: pd.Index,
+                    drops: list[DropRecord]) -> tuple[GenotypeFile | None, pd.Index | None]:
+    """The genotype source and its samples that join the cohort; ``(None, None)`` for a cohort without genotypes."""
+    if data.genotypes is None:
+        return None, None
+    file = open_genotypes(data.genotypes)
+    samples = file.path.with_suffix(".fam") if file.path.suffix == ".bed" else file.path
+    return file, genotyped_subjects(file.subjects, visit_subjects, f"genotypes ({samples.name})", data.genotypes.keep, drops)
+
+
+def _genotype_table(data: DataConfig, file: GenotypeFile | None, genotyped: pd.Index | None, subjects: pd.Index,
+                    n_snps: int | None, drops: list[DropRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Allele counts of the selected variants, one row per subject (NaN where not genotyped), and their table;
+    without a genotype source, no columns and no variants."""
+    if file is None:
+        empty = pd.DataFrame(columns=["chrom", "pos", "a1", "a2"], index=pd.Index([], name="variant", dtype=object))
+        return pd.DataFrame(index=subjects.rename("subject"), dtype=np.float32), empty
+    available = file.variants.index
+    if data.panel is not None:
+        sumstats, chosen = _panel_variants(data.panel, available, n_snps, drops)
+    else:
+        sumstats, chosen = _sumstats_variants(data.sumstats, available, n_snps, drops)
+    genotypes = file.read(chosen).loc[genotyped].reindex(subjects).astype(np.float32)
+    genotypes.index.name = "subject"
+    variants = file.variants.loc[chosen].copy()
+    if sumstats is not None:
+        variants["p"] = sumstats.set_index("variant")["p"].reindex(variants.index).to_numpy()
+    return genotypes, variants
+
+
 def load_cohort(data: DataConfig, n_snps: int | None) -> Cohort:
     """Read visits, volumes, genotypes (and sumstats, truth) into a :class:`Cohort`.
 
@@ -105,7 +138,8 @@ def load_cohort(data: DataConfig, n_snps: int | None) -> Cohort:
     -------
     Cohort
         Genotypes have one row per subject with visits (all-NaN rows for
-        subjects without genotypes when ``allow_missing_modality``).
+        subjects without genotypes when ``allow_missing_modality``), and no
+        columns when the data section has no ``genotypes``.
 
     Raises
     ------
@@ -113,34 +147,24 @@ def load_cohort(data: DataConfig, n_snps: int | None) -> Cohort:
         Any missing, malformed or inconsistent input; the message names the
         file, the column or row, and the fix.
     """
-    if data.visits is None or data.volumes is None or data.genotypes is None:
+    if data.visits is None or data.volumes is None:
         raise DataError(
-            "the data section has no visits/volumes/genotypes files",
+            "the data section has no visits/volumes files",
             field="data",
             fix="write the simulated cohort first (`alignome simulate`) and pass its cohort.yaml, or give your own files",
         )
     drops: list[DropRecord] = []
     assessments, subjects = read_visits(data.visits, data.diagnosis_map, drops)
     scans, regions = read_volumes(data.volumes, drops)
-    genotype_file = open_genotypes(data.genotypes)
+    genotype_file, genotyped = _open_genotypes(data, subjects.index, drops)
     files = {
         "visits": data.visits.path,
         "volumes": data.volumes.path or data.volumes.freesurfer_manifest,
-        "genotypes": genotype_file.path,
+        "genotypes": genotype_file.path if genotype_file is not None else None,
     }
-    check_subjects(subjects.index, pd.Index(scans["subject"].unique()), genotype_file.subjects, files, data.allow_missing_modality)
-    assessments, subjects = _drop_empty_subjects(assessments, subjects, scans, genotype_file.subjects, drops)
-
-    available = genotype_file.variants.index
-    if data.panel is not None:
-        sumstats, chosen = _panel_variants(data.panel, available, n_snps, drops)
-    else:
-        sumstats, chosen = _sumstats_variants(data.sumstats, available, n_snps, drops)
-    genotypes = genotype_file.read(chosen).reindex(subjects.index).astype(np.float32)
-    genotypes.index.name = "subject"
-    variants = genotype_file.variants.loc[chosen].copy()
-    if sumstats is not None:
-        variants["p"] = sumstats.set_index("variant")["p"].reindex(variants.index).to_numpy()
+    check_subjects(subjects.index, pd.Index(scans["subject"].unique()), genotyped, files, data.allow_missing_modality)
+    assessments, subjects = _drop_empty_subjects(assessments, subjects, scans, genotyped, drops)
+    genotypes, variants = _genotype_table(data, genotype_file, genotyped, subjects.index, n_snps, drops)
     truth = read_truth(data.truth) if data.truth is not None else None
     return Cohort(
         assessments=assessments,

@@ -64,11 +64,14 @@ class GenotypesSource(StrictModel):
 
     A dosage table has one row per subject, a subject column (``subject_column``)
     and one column per variant holding 0/1/2 (or dosages, NaN when missing).
+    Samples without visits are kept out (and counted); ``keep`` restricts the samples
+    further to those listed in a file of ``FID IID`` or ``IID`` lines, as ``plink --keep``.
     """
 
     bfile: Path | None = None
     dosage: Path | None = None
     subject_column: str = "IID"
+    keep: Path | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "GenotypesSource":
@@ -86,7 +89,8 @@ class DataConfig(StrictModel):
     """Where the cohort comes from.
 
     Either ``simulate`` (the built-in simulated cohort is written to the run
-    directory and read back through the same readers) or the user's files.
+    directory and read back through the same readers) or the user's files;
+    ``genotypes`` may be left out (a cohort without genotypes: no variants).
     """
 
     simulate: dict[str, Any] | None = None
@@ -103,10 +107,15 @@ class DataConfig(StrictModel):
     @model_validator(mode="after")
     def _complete(self) -> "DataConfig":
         if self.simulate is None:
-            missing = [k for k in ("visits", "volumes", "genotypes") if getattr(self, k) is None]
+            missing = [k for k in ("visits", "volumes") if getattr(self, k) is None]
             if missing:
                 raise ValueError(
                     f"data section lacks {missing}; give them, or 'simulate: {{subjects: 844}}' for the simulated cohort"
+                )
+            if self.genotypes is None and (self.sumstats is not None or self.panel is not None):
+                raise ValueError(
+                    "'sumstats' and 'panel' choose variants among the genotypes, and the data section has no "
+                    "'genotypes'; give 'genotypes: {bfile: PREFIX}' (or a dosage table), or leave both out"
                 )
         if self.sumstats is not None and self.panel is not None:
             raise ValueError(

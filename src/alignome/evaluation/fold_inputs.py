@@ -21,7 +21,7 @@ from alignome.genetics.encoding import PopulationFrequencyEncoder
 class FittedTransforms:
     """Transforms fitted on one fold's training subjects."""
 
-    snp_encoder: PopulationFrequencyEncoder
+    snp_encoder: PopulationFrequencyEncoder | None  # None: a cohort without genotypes
     volume_scaler: StandardScaler
     age_mean: float
     age_std: float
@@ -70,7 +70,7 @@ def fit_transforms(cohort: Cohort, pairs: pd.DataFrame, fold: SubjectFold) -> Fi
     train = frozenset(fold.train)
     geno_subjects = np.array([s for s in cohort.genotypes.index.astype(str) if s in train])
     G, present = _genotype_rows(cohort, geno_subjects)
-    snp_encoder = PopulationFrequencyEncoder().fit(G[present])
+    snp_encoder = PopulationFrequencyEncoder().fit(G[present]) if cohort.genotypes.shape[1] else None
     train_scans = cohort.scans[cohort.scans["subject"].astype(str).isin(train)]
     volume_scaler = StandardScaler().fit(train_scans[cohort.regions].to_numpy(dtype=np.float64))
     ages = train_scans["age"].to_numpy(dtype=np.float64)

@@ -46,3 +46,10 @@ LINEAR_BASELINE = "logistic-regression"
 
 #: The non-linear baseline on the same features.
 FOREST_BASELINE = "random-forest"
+
+#: Methods that run on a cohort without genotypes (their features hold allele counts only when there are some).
+GENOTYPE_FREE = ("random-forest", "oracle")
+
+#: Why the other methods cannot run without genotypes.
+NEEDS_GENOTYPES = ("its encoders are pretrained on scans paired with their subject's genotypes (mri-only's MRI "
+                   "encoder too); the cohort has no genotypes")

@@ -45,15 +45,30 @@ TABLES = {
     "best_params": ("best_params.csv", ("method", "fold")),
 }
 
+#: Heading of the summary's and the report's list of what the cohort could not support.
+SKIPPED_HEADING = "Skipped methods and tasks"
+
 #: File names of the figures this module writes under ``run_dir/figures``.
 FIGURE_FILES = ("performance.png", "roc.png", "gates.png", "pretrain_search.png", "training_curves.png", "embeddings_pca.png")
 
 
-def _summary_document(run: RunFiles, table_md: str) -> str:
+def skipped_markdown(metrics: dict) -> str:
+    """Markdown list of the methods, tasks and (fold, task) units the run left out, with why; empty when none."""
+    by_reason: dict[str, list[str]] = {}
+    for method, why in (metrics.get("skipped_methods") or {}).items():
+        by_reason.setdefault(why, []).append(method)
+    lines = [f"- {', '.join(methods)}: {why}" for why, methods in by_reason.items()]
+    lines += [f"- {task}: {why}" for task, why in (metrics.get("skipped_tasks") or {}).items()]
+    lines += [f"- {s['task']}, fold {s['fold']}: {s['reason']}" for s in metrics.get("skipped_folds") or []]
+    return "\n".join(lines)
+
+
+def _summary_document(run: RunFiles, table_md: str, skipped_md: str) -> str:
     metrics = run.metrics or {}
     bits = [f"{k} {metrics[k]}" for k in ("recipe", "preset", "seed") if metrics.get(k) is not None]
     header = "# alignome run summary" + (f" — {', '.join(bits)}" if bits else "")
-    return f"{header}\n\n{table_md}"
+    skipped = f"\n\n## {SKIPPED_HEADING}\n\n{skipped_md}\n" if skipped_md else ""
+    return f"{header}\n\n{table_md}{skipped}"
 
 
 def _figure_specs(run: RunFiles, fig_dir: Path, summary: pd.DataFrame) -> list[FigureSpec]:
@@ -138,6 +153,10 @@ def build_report(run: RunFiles) -> Path:
     table_md += table_markdown(summary, ORDER, intervals)
     choice = pretrain_choice_markdown(run.tables.get("best_params"), ORDER.main_method(run.results["method"].astype(str)))
     table_md += f"\n{choice}" if choice else ""
+    skipped_md = skipped_markdown(run.metrics or {})
     fig_dir = fresh_figure_dir(run.run_dir, FIGURE_FILES)
     figures = draw_figures(run, _figure_specs(run, fig_dir, summary))
-    return write_report(run, _summary_document(run, table_md), table_md, figures, summary_table=summary)
+    sections = [(SKIPPED_HEADING, skipped_md)] if skipped_md else None
+    return write_report(
+        run, _summary_document(run, table_md, skipped_md), table_md, figures, summary_table=summary, sections=sections
+    )

@@ -12,11 +12,11 @@ import pandas as pd
 from alignome.cohort.load import load_cohort
 from alignome.cohort.pairing import final_visits, pair_scans
 from alignome.cohort.sources import DataConfig
-from alignome.cohort.splits import outer_folds
 from alignome.diagnoses import DIAGNOSES
 from alignome.errors import ConfigError
 from alignome.recipes.ad_gated_fusion.evaluation import encode_fold, evaluate_task
 from alignome.recipes.ad_gated_fusion.schema import Recipe
+from alignome.recipes.ad_gated_fusion.work_plan import plan_work, without_genotypes
 from alignome.recipes.loading import load_data_section
 from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
 from alignome.recipes.work_units import run_units
@@ -123,7 +123,12 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
         data_cfg.label_window_days, cohort.genotypes.shape[1], counts,
     )
 
-    folds = outer_folds(final.set_index("subject")["diagnosis"], cohort.subject_ids, recipe.protocol.outer_folds, recipe.seed)
+    skipped_methods: dict[str, str] = {}
+    if cohort.genotypes.shape[1] == 0:
+        recipe, skipped_methods = without_genotypes(recipe, log)
+    final_dx = final.set_index("subject")["diagnosis"]
+    work = plan_work(final_dx, counts, cohort.subject_ids, recipe, log)
+    folds, units = work.folds, work.units
     ckpt = out / "checkpoints"
     jobs = recipe.protocol.jobs
 
@@ -139,15 +144,14 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
         "fitting methods (fold × task)",
         {
             f"fold{f.index}-{task.replace('/', '_')}": (evaluate_task, (encodings[f"fold{f.index}"], task, recipe))
-            for f in folds
-            for task in recipe.protocol.tasks
+            for f, task in units
         },
         ckpt, key, jobs, log,
     )
     timings["method_fitting"] = time.perf_counter() - t0
 
     encs = [encodings[f"fold{f.index}"] for f in folds]
-    ordered = [evaluated[f"fold{f.index}-{t.replace('/', '_')}"] for f in folds for t in recipe.protocol.tasks]
+    ordered = [evaluated[f"fold{f.index}-{t.replace('/', '_')}"] for f, t in units]
     results = pd.DataFrame([r for f in ordered for r in f.results], columns=list(RESULT_COLUMNS))
     results.to_csv(out / "results.csv", index=False)
     _concat([p for f in ordered for p in f.predictions]).to_csv(out / "predictions.csv", index=False)
@@ -173,6 +177,9 @@ def run_gated_fusion(recipe: Recipe, preset: str | None, out: Path) -> Path:
         "seed": recipe.seed,
         "contrastive_form": recipe.method.contrastive_form,
         "summary": _summary(results),
+        "skipped_methods": skipped_methods,
+        "skipped_tasks": work.plan.skipped,
+        "skipped_folds": [{"fold": k, "task": t, "reason": why} for (k, t), why in work.fold_skips.items()],
         "cohort": {
             "subjects": int(len(cohort.subjects)),
             "scans": int(len(cohort.scans)),
