@@ -34,5 +34,8 @@ NEURAL_METHODS: dict[str, NeuralMethod] = {
 #: The method the paper proposes; figures that show one method show this one.
 MAIN_METHOD = "contrastive+fusion"
 
+#: Baselines fitted on the same folds: Ko et al.'s VAE+GAN fusion and two classical models on the concatenated features.
+BASELINES = ("vae-gan", "random-forest", "logistic-regression")
+
 #: Every method of the comparison, in display order (the oracle sees the true disease severity).
-METHODS = (*NEURAL_METHODS, "random-forest", "oracle")
+METHODS = (*NEURAL_METHODS, *BASELINES, "oracle")
