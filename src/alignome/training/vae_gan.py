@@ -1,6 +1,7 @@
 """Fitting Ko et al.'s (2022) VAE+GAN imaging-genetics model, sklearn-style (the ``vae-gan`` baseline of paper 000).
 
-What follows the authors' public code (github.com/wko1014/ENGINE, ``engine_experiment.py``):
+The TMI text was not available to us; what follows is the first author's public code
+(github.com/wko1014/ENGINE, ``engine_experiment.py``):
 five losses from one forward pass, each updating its own parameter set with its own Adam
 optimiser whose learning rate decays by 0.96 every 1000 steps —
 
@@ -22,7 +23,9 @@ training stops early on a held-out stratified fraction of the training subjects 
 classification + MMSE loss) instead of running a fixed 200 epochs of batch size 5 at lr 1e-4
 (the defaults below are a cheaper schedule; the recipe's ``paper`` preset sets the authors').
 The code declares L1/L2 kernel regularisers that its custom training loop never adds to a
-loss, so there are none here either. Missing modalities (the authors drop such subjects):
+loss, so there are none here either. Covariates are whatever the caller passes (the recipe gives
+z-scored age, 0/1 sex and z-scored education; the code uses one-hot sex, age/100 and
+education/20). Missing modalities (the authors drop such subjects):
 a subject without genotypes uses the prior mean ``z = 0`` and leaves the VAE and GAN terms;
 one without MRI is diagnosed from the generator's fake MRI and leaves the discriminator's
 real term.
