@@ -70,14 +70,15 @@ def new_figure(figsize: tuple[float, float]) -> Figure:
 
 
 def _method_colours(methods: list[str]) -> dict[str, object]:
-    cmap = matplotlib.colormaps["tab10"]
+    """One colour per method; tab10's grey is left out because grey marks the oracle."""
+    palette = [c for i, c in enumerate(matplotlib.colormaps["tab10"].colors) if i != 7]
     colours: dict[str, object] = {}
     i = 0
     for m in methods:
         if is_oracle(m):
             colours[m] = _ORACLE_COLOUR
         else:
-            colours[m] = cmap(i % 10)
+            colours[m] = palette[i % len(palette)]
             i += 1
     return colours
 

@@ -11,5 +11,6 @@ torch threads: the caller decides (``torch.set_num_threads``).
 from alignome.training.classifier import FusionClassifier
 from alignome.training.holdout import group_holdout, stratified_holdout
 from alignome.training.pretrain import ContrastivePretrainer
+from alignome.training.vae_gan import VaeGanClassifier
 
-__all__ = ["ContrastivePretrainer", "FusionClassifier", "group_holdout", "stratified_holdout"]
+__all__ = ["ContrastivePretrainer", "FusionClassifier", "VaeGanClassifier", "group_holdout", "stratified_holdout"]

@@ -14,8 +14,9 @@ from tests.helpers.paths import RECIPES
 
 RECIPE = RECIPES / "ad-gated-fusion.yaml"
 SMALL = {
-    "protocol": {"outer_folds": 2, "methods": ["contrastive+fusion", "random-forest"], "tasks": ["CN/AD", "CN/MCI/AD"]},
-    "method": {"n_snps": 50, "pretrain": {"epochs": 8}, "classifier": {"epochs": 30}},
+    "protocol": {"outer_folds": 2, "methods": ["contrastive+fusion", "vae-gan", "random-forest", "logistic-regression"],
+                 "tasks": ["CN/AD", "CN/MCI/AD"]},
+    "method": {"n_snps": 50, "pretrain": {"epochs": 8}, "classifier": {"epochs": 30}, "vae_gan": {"epochs": 10}},
 }
 
 

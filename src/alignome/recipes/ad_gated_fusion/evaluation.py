@@ -20,6 +20,7 @@ from alignome.cohort.splits import SubjectFold
 from alignome.diagnoses import TASK_CLASSES
 from alignome.evaluation.baselines import BaselinePrediction, oracle, random_forest
 from alignome.evaluation.fold_inputs import FoldInputs, prepare_fold
+from alignome.evaluation.linear_baseline import logistic_regression
 from alignome.evaluation.tasks import auc_metric_name, mmse_rmse, scale_mmse, task_auc
 from alignome.recipes.ad_gated_fusion.methods import MAIN_METHOD, NEURAL_METHODS
 from alignome.recipes.ad_gated_fusion.pretrain_search import (
@@ -32,6 +33,7 @@ from alignome.recipes.ad_gated_fusion.pretrain_search import (
 )
 from alignome.recipes.ad_gated_fusion.schema import MethodConfig, Recipe
 from alignome.recipes.ad_gated_fusion.search import InnerTask, SearchSpace, classifier_from, tune_classifier
+from alignome.recipes.ad_gated_fusion.vae_gan import vae_gan
 from alignome.training.pretrain import ContrastivePretrainer, PretrainSettings
 
 
@@ -261,9 +263,16 @@ def evaluate_task(enc: FoldEncodings, task: str, recipe: Recipe) -> FoldResult:
     res.timings_s["fusion_classifiers"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    if "vae-gan" in proto.methods:
+        pred = vae_gan(data, train, test, y_tr, mmse_tr, len(classes), recipe.method.vae_gan, seed)
+        _record(res, "vae-gan", task, y_te, pred, test_rows)
     if "random-forest" in proto.methods:
         pred = random_forest(data.raw_features[train], y_tr, mmse_tr, data.raw_features[test], proto.rf_grid, proto.inner_folds, seed)
         _record(res, "random-forest", task, y_te, pred, test_rows)
+    if "logistic-regression" in proto.methods:
+        X = data.raw_features
+        pred = logistic_regression(X[train], y_tr, mmse_tr, X[test], proto.linear_grid.model_dump(), proto.inner_folds, seed)
+        _record(res, "logistic-regression", task, y_te, pred, test_rows)
     if enc.truth is not None:
         _record(res, "oracle", task, y_te, oracle(enc.truth[train], y_tr, mmse_tr, enc.truth[test], seed), test_rows)
     res.timings_s["baselines"] = time.perf_counter() - t0

@@ -35,8 +35,11 @@ NEURAL_METHODS: dict[str, NeuralMethod] = {
 #: The method the paper proposes; figures that show one method show this one.
 MAIN_METHOD = "contrastive+fusion"
 
+#: Baselines fitted on the same folds: Ko et al.'s VAE+GAN fusion and two classical models on the concatenated features.
+BASELINES = ("vae-gan", "random-forest", "logistic-regression")
+
 #: Every method of the comparison, in display order (the oracle sees the true disease severity).
-METHODS = (*NEURAL_METHODS, "random-forest", "oracle")
+METHODS = (*NEURAL_METHODS, *BASELINES, "oracle")
 
 #: Ablations of the paper's method: its pretraining or inputs with one part taken away.
 ABLATIONS = tuple(m for m in NEURAL_METHODS if m != MAIN_METHOD)
@@ -48,7 +51,7 @@ LINEAR_BASELINE = "logistic-regression"
 FOREST_BASELINE = "random-forest"
 
 #: Methods that run on a cohort without genotypes (their features hold allele counts only when there are some).
-GENOTYPE_FREE = ("random-forest", "oracle")
+GENOTYPE_FREE = ("random-forest", "logistic-regression", "oracle")
 
 #: Why the other methods cannot run without genotypes.
 NEEDS_GENOTYPES = ("its encoders are pretrained on scans paired with their subject's genotypes (mri-only's MRI "

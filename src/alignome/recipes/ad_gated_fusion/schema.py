@@ -40,6 +40,25 @@ class ClassifierConfig(StrictModel):
     val_fraction: float = 0.15
 
 
+class VaeGanConfig(StrictModel):
+    """Ko et al.'s (2022) VAE+GAN baseline (:class:`alignome.training.vae_gan.VaeGanClassifier`).
+
+    Sizes and loss weights are the authors' (public code); the schedule is cheaper than their
+    batch size 5, lr 1e-4, 200 epochs, which the ``paper`` preset restores.
+    """
+
+    latent_dim: int = Field(50, ge=1)
+    snp_hidden: int = Field(500, ge=1)
+    generator_hidden: int = Field(100, ge=1)
+    diagnostician_hidden: int = Field(25, ge=1)
+    weights: tuple[float, float, float, float, float] = (0.7, 0.5, 1.0, 1.0, 0.7)
+    lr: float = Field(1e-3, gt=0)
+    batch_size: int = Field(64, ge=1)
+    epochs: int = Field(100, ge=1)
+    patience: int = Field(10, ge=1)
+    val_fraction: float = Field(0.15, ge=0, lt=1)
+
+
 class MethodConfig(StrictModel):
     """Paper 000 model: encoders, contrastive objective and fusion classifier."""
 
@@ -55,6 +74,7 @@ class MethodConfig(StrictModel):
     age_conditioning: bool = True
     pretrain: PretrainConfig = Field(default_factory=PretrainConfig)
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
+    vae_gan: VaeGanConfig = Field(default_factory=VaeGanConfig)
 
 
 # ----------------------------------------------------------------------------- protocol
@@ -92,6 +112,25 @@ class PretrainSearchConfig(StrictModel):
         return self
 
 
+class LinearGrid(StrictModel):
+    """Grid of the elastic-net baseline: ``C`` and ``l1_ratio`` of the logistic regression, ``alpha`` of the MMSE regression.
+
+    The MMSE regression shares the ``l1_ratio`` values.
+    """
+
+    C: list[float] = Field(default_factory=lambda: [0.01, 0.1, 1.0], min_length=1)
+    l1_ratio: list[float] = Field(default_factory=lambda: [0.5], min_length=1)
+    alpha: list[float] = Field(default_factory=lambda: [0.003, 0.01, 0.03], min_length=1)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "LinearGrid":
+        if any(not v > 0 for v in [*self.C, *self.alpha]):
+            raise ValueError("C and alpha values must be positive")
+        if any(not 0 <= v <= 1 for v in self.l1_ratio):
+            raise ValueError("l1_ratio values must lie in [0, 1]")
+        return self
+
+
 class ProtocolConfig(StrictModel):
     outer_folds: int = 5
     inner_folds: int = 3
@@ -101,6 +140,7 @@ class ProtocolConfig(StrictModel):
     rf_grid: dict[str, list[Any]] = Field(
         default_factory=lambda: {"n_estimators": [300], "max_depth": [None, 6], "min_samples_leaf": [1, 5]}
     )
+    linear_grid: LinearGrid = Field(default_factory=LinearGrid)
     tasks: list[str] = Field(default_factory=lambda: list(TASKS))
     methods: list[str] = Field(default_factory=lambda: list(METHODS))
     jobs: int = 2
