@@ -7,7 +7,7 @@ APOE-ε4 size, see :mod:`alignome.simulate.shared_signal`), each into
 reused (delete its folder to redo it, e.g. after changing the simulator); an unfinished one
 resumes from its checkpoints. From each ``results.csv`` it takes, per
 task and outer fold, the paired AUC difference of ``contrastive+fusion`` minus
-``only-reconstruction`` and minus ``random-forest`` (same folds, same subjects), and writes
+``only-reconstruction``, ``random-forest`` and ``logistic-regression`` (same folds, same subjects), and writes
 ``benchmarks/results/shared_signal_sweep.{json,md,png}``: mean ± SD over folds and every fold.
 
     python benchmarks/shared_signal_sweep.py --preset quick --signals 0 2
@@ -30,7 +30,7 @@ RESULTS = REPO / "benchmarks" / "results"
 RUNS = RESULTS / "shared_signal_sweep"
 RECIPE = REPO / "recipes" / "ad-gated-fusion.yaml"
 METHOD = "contrastive+fusion"
-REFERENCES = ("only-reconstruction", "random-forest")
+REFERENCES = ("only-reconstruction", "random-forest", "logistic-regression")
 #: The AUC each task reports (3-class: macro one-vs-rest).
 AUC_METRICS = ("auc", "auc_macro_ovr")
 
