@@ -44,14 +44,14 @@ def test_runs_the_random_forest_on_volumes_and_names_the_skipped_methods(no_geno
     run_dir = run_recipe(RECIPE, preset="quick", data_dir=no_genotypes, out=tmp_path / "run",
                          overrides={"protocol": {"jobs": 1}})
     results = pd.read_csv(run_dir / "results.csv")
-    assert set(results["method"]) == {"random-forest"} and set(results["task"]) == {"CN/AD"}
+    assert set(results["method"]) == {"random-forest", "logistic-regression"} and set(results["task"]) == {"CN/AD"}
     assert results.query("metric == 'auc'")["value"].between(0, 1).all()
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert set(metrics["skipped_methods"]) == set(NEURAL_METHODS)
+    assert set(metrics["skipped_methods"]) == {*NEURAL_METHODS, "vae-gan"}
     assert all("no genotypes" in why for why in metrics["skipped_methods"].values())
     assert metrics["cohort"]["variants"] == 0
     assert "mri-only" in (run_dir / "summary.md").read_text()
-    assert "skipped: its encoders are pretrained" in (run_dir / "run.log").read_text()
+    assert "skipped: they learn from genotypes" in (run_dir / "run.log").read_text()
 
 
 def test_only_genotype_methods_without_genotypes_stops_with_the_fix(no_genotypes: Path, tmp_path: Path):

@@ -54,5 +54,6 @@ FOREST_BASELINE = "random-forest"
 GENOTYPE_FREE = ("random-forest", "logistic-regression", "oracle")
 
 #: Why the other methods cannot run without genotypes.
-NEEDS_GENOTYPES = ("its encoders are pretrained on scans paired with their subject's genotypes (mri-only's MRI "
-                   "encoder too); the cohort has no genotypes")
+NEEDS_GENOTYPES = ("they learn from genotypes (the neural methods' encoders are pretrained on scans paired with "
+                   "their subject's genotypes, mri-only's MRI encoder too; vae-gan generates its MRI from a SNP VAE); "
+                   "the cohort has no genotypes")
