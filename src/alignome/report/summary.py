@@ -271,10 +271,13 @@ def table_markdown(summary: pd.DataFrame, order: MethodOrder = MethodOrder(),
                              format_cell(rec.mean, rec.std, bool(rec.best), cell_interval(rec), rec.interval))
             lines.append(f"| {label} | {row} | " + " | ".join(cells) + " |")
 
+    multi_class = [t for t in tasks if len(task_classes(t)) > 2]
+    auc_text = "AUC is ROC-AUC" + (
+        f"; for {', '.join(multi_class)} it is the macro-averaged one-vs-rest ROC-AUC." if multi_class else "."
+    )
     note = (
         "Cells are mean ± standard deviation over outer folds (sample std, ddof=1; "
-        f"{_fold_counts_text(summary)}). AUC is ROC-AUC; for the three-class task CN/MCI/AD "
-        "it is the macro-averaged one-vs-rest ROC-AUC. RMSE is the root mean squared error "
+        f"{_fold_counts_text(summary)}). {auc_text} RMSE is the root mean squared error "
         "of MMSE after min-max scaling to 0–1; RMSE cells carry no interval. Bold marks the best "
         "cell per column (highest AUC, lowest RMSE, ties all bold, judged on the shown 3 decimal "
         "means); the oracle is listed last and excluded from best because it sees the ground truth."
