@@ -176,7 +176,7 @@ def meta_command(
     with command_errors():
         check_prefix_writable(out)
         mapping = _parse_columns(columns)
-        studies = [read_sumstats_file(p, fmt=fmt, columns=mapping) for p in sumstats]
+        studies = [read_sumstats_file(p, fmt=fmt, columns=mapping, effects_needed=True) for p in sumstats]
         result = meta_analyse(studies, scheme=scheme.lower())
         path = write_metal(result, out)
     for name, bad, skipped in zip(sumstats, result.allele_mismatches, result.skipped_no_se):

@@ -159,3 +159,23 @@ def test_meta_reads_what_gwas_single_mode_writes(tmp_path):
     w = [1 / s["se"].to_numpy() ** 2 for s in studies]  # inverse-variance weighted mean of the two betas
     expected = (w[0] * studies[0]["beta"].to_numpy() + w[1] * studies[1]["beta"].to_numpy()) / (w[0] + w[1])
     np.testing.assert_allclose(table["beta"].to_numpy(), expected, rtol=1e-12)
+
+
+def test_meta_on_a_multi_trait_table_says_it_has_no_effects_and_what_to_give(tmp_path):
+    from typer.testing import CliRunner
+
+    from alignome.cli import app
+    from tests.helpers.gwas_data import N, write_small_fileset
+
+    _, iids = write_small_fileset(tmp_path)
+    rng = np.random.default_rng(3)
+    pd.DataFrame({"IID": iids, "A": rng.normal(size=N), "B": rng.normal(size=N)}).to_csv(
+        tmp_path / "p.tsv", sep="\t", index=False)
+    run = CliRunner().invoke
+    result = run(app, ["gwas", "--bfile", str(tmp_path / "g"), "--pheno", str(tmp_path / "p.tsv"), "--mode", "multi",
+                       "--no-plots", "--no-loci", "--out", str(tmp_path / "joint")])
+    assert result.exit_code == 0, result.output
+    table = tmp_path / "joint.multi.tsv"
+    result = run(app, ["variants", "meta", "--sumstats", str(table), "--sumstats", str(table), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2
+    assert "multi-trait GWAS table" in result.output and "--mode single" in result.output and table.name in result.output

@@ -130,6 +130,22 @@ def detect_format(columns: list[str]) -> str | None:
     return None
 
 
+#: Columns of ``alignome gwas --mode multi``: one joint test of all traits per variant, no effect size.
+JOINT_TEST_COLUMNS = {"D", "LRT", "P", "METHOD"}
+
+
+def _refuse_joint_test(raw: pd.DataFrame, path: Path) -> None:
+    """A multi-trait (joint) GWAS table has no per-trait effect to combine or rank by sign: say so, and what to give."""
+    if JOINT_TEST_COLUMNS <= set(raw.columns) and "BETA" not in raw.columns:
+        raise DataError(
+            "this is a multi-trait GWAS table (one joint test of D traits per variant, columns D, LRT, P): "
+            "it has no per-trait effect size or standard error to meta-analyse",
+            file=path,
+            field="LRT",
+            fix="run `alignome gwas --mode single` to get one table per trait (with BETA and SE) and give those",
+        )
+
+
 def _need(frame: pd.DataFrame, path: Path, names: list[str], fmt: str) -> None:
     missing = [c for c in names if c not in frame.columns]
     if missing:
@@ -265,7 +281,9 @@ def validate_sumstats(frame: pd.DataFrame, file: str | Path | None = None) -> No
                         fix="keep one row per variant (e.g. `plink2 --rm-dup`, or give multi-allelic sites unique ids)")
 
 
-def read_sumstats_file(path: str | Path, fmt: str = "auto", columns: dict[str, str] | None = None) -> pd.DataFrame:
+def read_sumstats_file(
+    path: str | Path, fmt: str = "auto", columns: dict[str, str] | None = None, *, effects_needed: bool = False
+) -> pd.DataFrame:
     """Read one summary-statistics file into the standard frame.
 
     Parameters
@@ -278,6 +296,9 @@ def read_sumstats_file(path: str | Path, fmt: str = "auto", columns: dict[str, s
     columns
         For ``tsv`` (or an unrecognised header): standard name → file column,
         e.g. ``{"variant": "rsid", "p": "PVAL", "effect_allele": "EA"}``.
+    effects_needed
+        The caller combines effect sizes (meta-analysis): a multi-trait joint-test
+        table, which has none, is refused with the fix.
 
     Returns
     -------
@@ -295,6 +316,8 @@ def read_sumstats_file(path: str | Path, fmt: str = "auto", columns: dict[str, s
     if raw.empty:
         raise DataError("the file has a header line but no data rows", file=path,
                         fix="give the summary statistics with their rows (was the run that wrote it cut short?)")
+    if effects_needed:
+        _refuse_joint_test(raw, path)
     if fmt == "auto":
         fmt = "tsv" if columns else (detect_format(list(raw.columns)) or "tsv")
     frame = _parse(path, raw, fmt, columns)
