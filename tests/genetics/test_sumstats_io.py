@@ -119,3 +119,17 @@ def test_harmonise_against_bim_file(tmp_path):
     for v, b in zip(r.sumstats["variant"], r.sumstats["beta"]):
         assert b == expected[v]
     assert (r.sumstats["chrom"] == "1").all()
+
+
+def test_a_parquet_table_is_refused_with_the_text_table_to_give(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from alignome.errors import DataError
+    from alignome.genetics.sumstats_io import read_sumstats_file
+
+    path = tmp_path / "g.single.parquet"
+    pd.DataFrame({"ID": ["rs1"], "P": [0.1]}).to_parquet(path)
+    with pytest.raises(DataError, match="glm.linear") as err:
+        read_sumstats_file(path)
+    assert "g.single.parquet" in str(err.value)

@@ -93,6 +93,12 @@ def normalise_chroms(values: pd.Series, file: str | Path | None = None) -> pd.Se
 def _read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError("file not found", file=path, fix="give the path of an existing summary-statistics file")
+    if path.suffix.lower() == ".parquet":
+        raise DataError(
+            "summary statistics are read from text tables; a Parquet file may hold several traits",
+            file=path,
+            fix="give one trait's text table: `alignome gwas --mode single` writes PREFIX.TRAIT.glm.linear per trait",
+        )
     with open(path) as handle:
         first = handle.readline()
     sep = "\t" if "\t" in first else (r"\s+" if not ("," in first and " " not in first.strip()) else ",")
