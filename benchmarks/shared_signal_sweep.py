@@ -94,7 +94,7 @@ def plot(gains: pd.DataFrame, summary: pd.DataFrame, path: Path, title: str) -> 
     signals = sorted(summary["signal"].unique())
     step = min(np.diff(signals)) if len(signals) > 1 else 1.0
     offset = {ref: (i - (len(REFERENCES) - 1) / 2) * 0.16 * step for i, ref in enumerate(REFERENCES)}
-    colours = {"only-reconstruction": "#1f77b4", "random-forest": "#d62728"}
+    colours = {"only-reconstruction": "#1f77b4", "random-forest": "#d62728", "logistic-regression": "#2ca02c"}
     cols = min(2, len(tasks))
     rows = -(-len(tasks) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 3.4 * rows), sharey=True, squeeze=False)
@@ -134,8 +134,8 @@ def markdown(summary: pd.DataFrame, aucs: dict[float, pd.DataFrame], args: argpa
         "APOE-ε4 size on hippocampal volume and atrophy rate. Gains are paired per outer fold "
         "(same test subjects); mean ± SD over folds, [min, max].",
         "",
-        "| S | task | vs only-reconstruction | vs random-forest |",
-        "|---|---|---|---|",
+        "| S | task | " + " | ".join(f"vs {ref}" for ref in REFERENCES) + " |",
+        "|---|---|" + "---|" * len(REFERENCES),
     ]
     for (signal, task), grp in summary.groupby(["signal", "task"], sort=False):
         cells = []
@@ -144,7 +144,7 @@ def markdown(summary: pd.DataFrame, aucs: dict[float, pd.DataFrame], args: argpa
             cells.append("—" if row.empty else
                          f"{row['mean'].iat[0]:+.3f} ± {row['sd'].iat[0]:.3f} "
                          f"[{row['min'].iat[0]:+.3f}, {row['max'].iat[0]:+.3f}] (n={row['folds'].iat[0]})")
-        lines.append(f"| {signal:g} | {task} | {cells[0]} | {cells[1]} |")
+        lines.append(f"| {signal:g} | {task} | " + " | ".join(cells) + " |")
     shown = (METHOD, *REFERENCES, "oracle")
     lines += ["", "Mean AUC over folds (CN/AD):", "", "| S | " + " | ".join(shown) + " |",
               "|---|" + "---|" * len(shown)]
