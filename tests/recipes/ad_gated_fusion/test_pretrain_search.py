@@ -129,3 +129,15 @@ def test_without_any_search_no_inner_pretraining_runs(monkeypatch, fold_setup):
     enc = encode_fold(cohort, pairs, final, fold, _recipe(trials=0, pretrain_search={"trials": 0}))
     assert enc.inner == [] and len(fits) == 2
     assert np.isnan(enc.choice.inner_score) and enc.choice.settings.contrastive_weight == 1.0
+
+
+def test_a_diagnosis_too_rare_for_the_inner_splits_trains_on_every_side():
+    cohort, pairs, final = tiny_cohort(seed=4, n=48)
+    rare = final.loc[final["diagnosis"] == "MCI", "subject"].iloc[1:]
+    keep = ~final["subject"].isin(rare)  # one MCI subject left: too few to stratify 2 inner splits
+    final, pairs = final[keep].reset_index(drop=True), pairs[pairs["subject"].isin(set(final.loc[keep, "subject"]))]
+    fold = outer_folds(final.set_index("subject")["diagnosis"].where(lambda d: d != "MCI"), cohort.subject_ids, 4, seed=0)[0]
+    enc = encode_fold(cohort, pairs, final, fold, _recipe())
+    mci = set(final.loc[final["diagnosis"] == "MCI", "subject"])
+    for split in enc.inner:
+        assert mci <= set(split.subjects.train) and not mci & set(split.subjects.test)

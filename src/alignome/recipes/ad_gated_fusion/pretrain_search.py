@@ -27,6 +27,7 @@ from alignome.cohort.model import Cohort
 from alignome.cohort.splits import SubjectFold, outer_folds
 from alignome.diagnoses import TASK_CLASSES
 from alignome.errors import DataError
+from alignome.evaluation.feasibility import stratifiable
 from alignome.evaluation.fold_inputs import FoldInputs, prepare_fold
 from alignome.evaluation.tasks import task_auc
 from alignome.recipes.ad_gated_fusion.methods import PRETRAIN_VARIANTS
@@ -86,11 +87,15 @@ class PretrainChoice:
 
 
 def inner_subject_folds(final: pd.DataFrame, fold: SubjectFold, n_splits: int, seed: int) -> list[SubjectFold]:
-    """Stratified subject-wise splits of the fold's training subjects (unlabelled ones always train)."""
+    """Stratified subject-wise splits of the fold's training subjects.
+
+    Unlabelled subjects, and those of a diagnosis too rare to stratify (no feasible task
+    evaluates it), always train.
+    """
     train = set(fold.train)
     labelled = final[final["subject"].astype(str).isin(train)].set_index("subject")["diagnosis"]
     try:
-        return outer_folds(labelled, list(fold.train), n_splits, seed)
+        return outer_folds(stratifiable(labelled, n_splits), list(fold.train), n_splits, seed)
     except DataError as err:
         raise DataError(
             f"outer fold {fold.index}: too few training subjects per diagnosis for {n_splits} inner splits "
