@@ -7,8 +7,8 @@ file overwritten in place, a disk error) or that has no checksum is rebuilt, and
 counted as rebuilt, never as a hit.
 The key is the SHA-256 of a cache format version, the settings as JSON and the
 SHA-256 of the file's bytes: editing a file or changing a setting gives a new
-key (and a rebuild), renaming or moving a file does not. Later epochs and later
-runs read the arrays back memory-mapped.
+key (and a rebuild), renaming or moving a file does not. Training and evaluation
+read the entries back memory-mapped, a batch at a time (:meth:`VolumeCache.volumes`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 
 from alignome.checkpoint import atomic_write_bytes
 from alignome.errors import DataError
+from alignome.imaging.cached_volumes import CachedVolumes
 from alignome.imaging.preprocess import preprocess_volume
 from alignome.imaging.settings import PreprocessSettings
 
@@ -211,15 +212,16 @@ class VolumeCache:
             self.build([path], jobs=1, progress=False)
         return np.load(target, mmap_mode="r", allow_pickle=False)
 
-    def stack(self, paths: Iterable[str | Path], jobs: int = 1) -> np.ndarray:
-        """All volumes of ``paths`` as one (N, S, S, S) float16 array; row ``i`` is ``paths[i]``.
+    def volumes(self, paths: Iterable[str | Path], jobs: int = 1) -> CachedVolumes:
+        """The volumes of ``paths`` as a read-only ``(N, S, S, S)`` view; row ``i`` is ``paths[i]``.
 
-        Missing entries are built first (with ``jobs`` processes).
+        Missing or damaged entries are built first (with ``jobs`` threads); rows are read
+        memory-mapped when indexed, so nothing of the cohort is held in RAM.
         """
         paths = list(paths)
         self.build(paths, jobs=jobs, progress=False)
-        size = self.settings.size
-        out = np.empty((len(paths), size, size, size), dtype=np.float16)
-        for i, path in enumerate(paths):
-            out[i] = self.load(path)
-        return out
+        return CachedVolumes([self.file(path) for path in paths], self.settings.size)
+
+    def stack(self, paths: Iterable[str | Path], jobs: int = 1) -> np.ndarray:
+        """All volumes of ``paths`` in one in-RAM ``(N, S, S, S)`` float16 array (small cohorts, comparisons)."""
+        return self.volumes(paths, jobs=jobs)[:]

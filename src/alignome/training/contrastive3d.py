@@ -251,9 +251,11 @@ def fit_contrastive(volumes: np.ndarray, scans: pd.DataFrame, train_rows: Any, v
     Parameters
     ----------
     volumes
-        ``(N, S, S, S)`` preprocessed volumes, float16 or float32, in memory or
-        memory-mapped; row ``i`` is scan ``i`` of ``scans``. Batches are
-        converted to float32 on the training device.
+        ``(N, S, S, S)`` preprocessed volumes, float16 or float32: an array, or a
+        :class:`~alignome.imaging.cached_volumes.CachedVolumes` that reads each
+        batch from the memory-mapped cache and pickles as file paths (what
+        ``ddp_spawn`` and loader workers receive); row ``i`` is scan ``i`` of
+        ``scans``. Batches are converted to float32 on the training device.
     scans
         The scan table (``subject``, ``visit`` …), one row per volume.
     train_rows, val_rows

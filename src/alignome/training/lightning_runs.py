@@ -175,7 +175,7 @@ def check_inputs(volumes: np.ndarray, scans: pd.DataFrame, train_rows: Any, val_
     """Validate the volume array, the scan table and a subject-wise split; return sorted rows."""
     if getattr(volumes, "ndim", 0) != 4:
         raise DataError(f"volumes must be an (N, S, S, S) array, got shape {getattr(volumes, 'shape', None)}",
-                        field="volumes", fix="stack the cached volumes, row i = scan i of the table")
+                        field="volumes", fix="pass VolumeCache.volumes(paths), row i = scan i of the table")
     if volumes.shape[0] != len(scans):
         raise DataError(f"volumes has {volumes.shape[0]} rows but the scan table has {len(scans)}",
                         field="volumes", fix="row i of the volume array must be scan i of the table")

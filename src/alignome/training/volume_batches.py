@@ -106,7 +106,8 @@ def embed_volumes(model: nn.Module, volumes: np.ndarray, batch_size: int = 16) -
         reference); it runs in eval mode on its own device and is returned to
         its previous mode afterwards.
     volumes
-        ``(N, S, S, S)`` array, float16 or float32 (memory-mapped is fine).
+        ``(N, S, S, S)`` array, float16 or float32, or the memory-mapped cache view
+        (:class:`~alignome.imaging.cached_volumes.CachedVolumes`): only one batch is read at a time.
     batch_size
         Volumes per forward pass.
 

@@ -108,7 +108,7 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     cache = VolumeCache(cache_dir(data), recipe.method.preprocess)
     t0 = time.perf_counter()
     stats = cache.build(list(scans["path"]), jobs=jobs, progress=True)
-    volumes = cache.stack(list(scans["path"]))
+    volumes = cache.volumes(list(scans["path"]))  # memory-mapped per scan: RAM does not grow with the cohort
     timings["preprocess_cache"] = time.perf_counter() - t0
     log.info("volume cache %s: %d hit(s), %d built in %.1f s", cache.cache_dir, stats.hits, stats.built, stats.seconds)
     if stats.rebuilt:

@@ -104,7 +104,8 @@ def train_encoders(
     Parameters
     ----------
     volumes
-        Preprocessed volumes ``(N, S, S, S)``; row ``i`` is scan ``i`` of ``scans``.
+        Preprocessed volumes ``(N, S, S, S)`` (an array or the memory-mapped cache view);
+        row ``i`` is scan ``i`` of ``scans``.
     scans
         The scan table.
     rows
