@@ -97,6 +97,27 @@ def test_rerun_resumes_from_cache_and_checkpoints_with_identical_results(mri_run
     assert "resuming ClinImCL training from" in log and "resuming supervised reference training from" in log
 
 
+def test_changed_image_content_trains_afresh_instead_of_resuming(mri_run, tmp_path):
+    """Same recipe and --out, one scan's voxels changed in place: its checkpoints must not be reused."""
+    import nibabel as nib
+
+    out, cache = mri_run
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    first_run_log = (again / "run.log").read_text()
+    scan = again / "data" / pd.read_csv(again / "data" / "manifest.csv")["path"].iloc[0]
+    img = nib.load(scan)
+    nib.save(nib.Nifti1Image(img.get_fdata().astype("float32") * 0.5, img.affine), scan)
+
+    result = _run(again, cache)
+    assert result.exit_code == 0, result.output
+    log = (again / "run.log").read_text()[len(first_run_log):]
+    assert "resuming" not in log and "training afresh" in log
+    assert len(list((again / "checkpoints").iterdir())) == 2
+    metrics = json.loads((again / "metrics.json").read_text())
+    assert metrics["cache"]["built"] == 1 and metrics["encoder"]["training"]["resumed_from"] is None
+
+
 def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_path):
     """A truncated file, a 4D file, NaN voxels and a missing file: counted, named, and the run finishes."""
     import gzip
