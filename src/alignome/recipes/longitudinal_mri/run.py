@@ -124,6 +124,8 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
 
     # checkpoints of other settings or images live apart: a change trains afresh, the same run resumes
     trained = train_encoders(volumes, scans, rows, recipe, checkpoint_dir(out, key, cache, scans, log), log)
+    if not trained.main_process:  # a launched copy of the command: the main process evaluates and reports
+        return out
     timings.update(trained.timings_s)
     t0 = time.perf_counter()
     evaluation = evaluate_encoders(trained.models, volumes, scans, rows, recipe.seed)
