@@ -203,8 +203,8 @@ def test_lightning_ddp_on_two_cpu_processes_evaluates_and_reports_once(tmp_path)
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     log = (out / "run.log").read_text()
-    assert log.count("process of rank 1: training done") == 1
     assert log.count("supervised reference: best epoch") == 1 and log.count("run finished") == 1
+    assert log.count("process of rank 1: training done") == 1
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["encoder"]["training"]["world_size"] == 2
     assert set(pd.read_csv(out / "results.csv")["method"]) >= {"clinimcl", "supervised"}
