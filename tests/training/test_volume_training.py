@@ -24,6 +24,7 @@ from alignome.training.lightning_runs import read_batch_log
 from alignome.training.contrastive3d import ContrastiveTrainSettings, fit_contrastive
 from alignome.training.volume_batches import embed_volumes
 from alignome.training.supervised3d import IGNORE, fit_supervised, supervised_loss
+from alignome.training.ranks import is_main_process
 
 SIZE = 16
 LIGHT_AUGMENT = AugmentSettings(flip_p=0.0, rotate_deg=0.0, scale=0.0, translate_vox=0.0)  # intensity jitter only
@@ -340,6 +341,7 @@ def test_ddp_two_cpu_processes_shard_subjects_and_gather_negatives(tmp_path):
     result = fit_contrastive(volumes, scans, train, val, settings, tmp_path, progress=False, devices=2,
                              strategy="ddp_spawn", accelerator="cpu")
     assert result.info["world_size"] == 2
+    assert result.info["global_rank"] == 0 and is_main_process(result.info["global_rank"])  # spawn returns to rank 0
     log = read_batch_log(tmp_path)
     subjects = scans["subject"].to_numpy()
     by_rank = {r: set(subjects[g["row_a"]]) for r, g in log.groupby("rank")}

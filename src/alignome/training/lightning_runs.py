@@ -295,7 +295,7 @@ def run_trainer(module: EpochRecorder, out_dir: Path, epochs: int, precision: st
             raise KeyboardInterrupt from None
     return {
         "precision": resolved, "accelerator": type(trainer.accelerator).__name__,
-        "devices": trainer.num_devices, "world_size": trainer.world_size,
+        "devices": trainer.num_devices, "world_size": trainer.world_size, "global_rank": trainer.global_rank,
         "strategy": type(trainer.strategy).__name__,
     }
 

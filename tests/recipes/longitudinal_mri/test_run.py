@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from alignome.cli import app
 
-from tests.helpers.paths import RECIPES
+from tests.helpers.paths import RECIPES, REPO
 
 RECIPE = RECIPES / "longitudinal-mri.yaml"
 runner = CliRunner()
@@ -97,6 +97,46 @@ def test_rerun_resumes_from_cache_and_checkpoints_with_identical_results(mri_run
     assert "resuming ClinImCL training from" in log and "resuming supervised reference training from" in log
 
 
+def test_changed_image_content_trains_afresh_instead_of_resuming(mri_run, tmp_path):
+    """Same recipe and --out, one scan's voxels changed in place: its checkpoints must not be reused."""
+    import nibabel as nib
+
+    out, cache = mri_run
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    first_run_log = (again / "run.log").read_text()
+    scan = again / "data" / pd.read_csv(again / "data" / "manifest.csv")["path"].iloc[0]
+    img = nib.load(scan)
+    nib.save(nib.Nifti1Image(img.get_fdata().astype("float32") * 0.5, img.affine), scan)
+
+    result = _run(again, cache)
+    assert result.exit_code == 0, result.output
+    log = (again / "run.log").read_text()[len(first_run_log):]
+    assert "resuming" not in log and "training afresh" in log
+    assert len(list((again / "checkpoints").iterdir())) == 2
+    metrics = json.loads((again / "metrics.json").read_text())
+    assert metrics["cache"]["built"] == 1 and metrics["encoder"]["training"]["resumed_from"] is None
+
+
+def test_a_process_of_non_zero_rank_trains_but_neither_evaluates_nor_reports(mri_run, tmp_path):
+    """RANK=1, as a multi-process launcher sets it in its other processes: no reference, tables or report."""
+    out, cache = mri_run
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    written = ("results.csv", "metrics.json", "report.html", "embeddings.parquet", "splits.csv")
+    for name in written:
+        (again / name).unlink()
+    first_run_log = (again / "run.log").read_text()
+
+    result = runner.invoke(app, ["run", str(RECIPE), "--preset", "quick", "--out", str(again)],
+                           env={"ALIGNOME_CACHE_DIR": str(cache), "RANK": "1"})
+    assert result.exit_code == 0, result.output
+    assert not any((again / name).exists() for name in written)
+    log = (again / "run.log").read_text()[len(first_run_log):]
+    assert "process of rank 1: training done" in log
+    assert "supervised" not in log and "run finished" not in log
+
+
 def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_path):
     """A truncated file, a 4D file, NaN voxels and a missing file: counted, named, and the run finishes."""
     import gzip
@@ -141,3 +181,30 @@ def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_pat
     single = scans_per_subject.index[scans_per_subject == 1]
     assert (splits.reindex(single) == "test").all()
     assert (scans_per_subject.reindex(splits.index[splits != "test"]) >= 2).all()
+
+
+@pytest.mark.slow
+def test_lightning_ddp_on_two_cpu_processes_evaluates_and_reports_once(tmp_path):
+    """``strategy: ddp`` re-launches the command in a second process; only the first one evaluates and reports."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    recipe = yaml.safe_load(RECIPE.read_text())
+    recipe["method"].update(devices=2, strategy="ddp")
+    path = tmp_path / "ddp.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    out = tmp_path / "run"
+    source = os.pathsep.join(p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "ALIGNOME_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": source}
+    done = subprocess.run([sys.executable, "-m", "alignome", "run", str(path), "--preset", "quick", "--out", str(out)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    log = (out / "run.log").read_text()
+    assert log.count("supervised reference: best epoch") == 1 and log.count("run finished") == 1
+    assert log.count("process of rank 1: training done") == 1
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["encoder"]["training"]["world_size"] == 2
+    assert set(pd.read_csv(out / "results.csv")["method"]) >= {"clinimcl", "supervised"}

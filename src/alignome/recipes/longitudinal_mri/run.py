@@ -16,6 +16,7 @@ from alignome.cohort.splits import SubjectSplit, train_val_test_subjects
 from alignome.imaging.cache import VolumeCache
 from alignome.io.writable import check_writable
 from alignome.recipes.loading import load_data_section
+from alignome.recipes.longitudinal_mri.checkpoint_key import checkpoint_dir
 from alignome.recipes.longitudinal_mri.evaluate import evaluate_encoders, oracle_probe_rows
 from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe, MRIDataConfig
 from alignome.recipes.longitudinal_mri.train import train_encoders
@@ -121,8 +122,10 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
     rows = split_rows(scans, split)
     log.info("subjects: %d train, %d validation, %d test", len(split.train), len(split.val), len(split.test))
 
-    # checkpoints of another recipe version live apart: a changed recipe trains afresh, the same one resumes
-    trained = train_encoders(volumes, scans, rows, recipe, out / "checkpoints" / key[:12], log)
+    # checkpoints of other settings or images live apart: a change trains afresh, the same run resumes
+    trained = train_encoders(volumes, scans, rows, recipe, checkpoint_dir(out, key, cache, scans, log), log)
+    if not trained.main_process:  # a launched copy of the command: the main process evaluates and reports
+        return out
     timings.update(trained.timings_s)
     t0 = time.perf_counter()
     evaluation = evaluate_encoders(trained.models, volumes, scans, rows, recipe.seed)

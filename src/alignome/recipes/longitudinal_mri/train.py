@@ -20,6 +20,7 @@ from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe
 from alignome.training.lightning_io import quiet_lightning
 from alignome.training.lightning_runs import last_checkpoint
 from alignome.training.contrastive3d import ContrastiveTrainSettings, fit_contrastive
+from alignome.training.ranks import is_main_process, launched_rank
 
 FORM_TEXT = {
     "standard": "standard InfoNCE (positive in the denominator), symmetric over the two visits",
@@ -29,13 +30,14 @@ FORM_TEXT = {
 
 @dataclass
 class TrainedEncoders:
-    """Encoders of a run by method name, their training curves, timings and speed."""
+    """Encoders of a run by method name, their training curves, timings and speed (empty outside the main process)."""
 
     models: dict[str, nn.Module]
     curves: pd.DataFrame
     timings_s: dict[str, float] = field(default_factory=dict)
     speed: dict[str, Any] = field(default_factory=dict)
     description: dict[str, Any] = field(default_factory=dict)
+    main_process: bool = True  # False in the other processes of a multi-process launch: they only train
 
 
 def contrastive_settings(recipe: LongitudinalMRIRecipe) -> ContrastiveTrainSettings:
@@ -130,6 +132,11 @@ def train_encoders(
         resume=True, progress=True, devices=recipe.method.devices, strategy=strategy,
     )
     out.timings_s["pretrain_contrastive"] = time.perf_counter() - t0
+    if not is_main_process(fit.info.get("global_rank", 0)):
+        out.main_process = False
+        log.info("process of rank %d: training done; the main process trains the references, evaluates and "
+                 "writes the results", max(launched_rank(), fit.info.get("global_rank", 0)))
+        return out
     out.models[CONTRASTIVE] = fit.model
     curves = [_curves(fit, CONTRASTIVE)]
     log.info("ClinImCL: best epoch %d of %d (chosen by validation re-identification)", fit.best_epoch, settings.epochs)
