@@ -82,7 +82,7 @@ class Flow:
     grid: Grid
     field: np.ndarray  # (3, *grid.shape)
 
-    def follow(self, mm: np.ndarray, distance_mm: float, steps: int = 4) -> np.ndarray:
+    def follow(self, mm: np.ndarray, distance_mm: float, steps: int | None = None) -> np.ndarray:
         """Integrate ``distance_mm · field`` for unit time from every point (Euler steps).
 
         Sampling a template at the result shows the structure grown by about
@@ -97,7 +97,7 @@ class Flow:
         distance_mm
             Largest displacement of the structure's boundary, mm.
         steps
-            Euler steps.
+            Euler steps; by default one per 2 mm, at least 4 (short steps keep large maps unfolded).
 
         Returns
         -------
@@ -111,6 +111,7 @@ class Flow:
         hi = lo + self.grid.spacing * (np.array(self.grid.shape).reshape(lo.shape) - 1)
         inside = np.all((x >= lo) & (x <= hi), axis=0)  # the field is ~0 elsewhere
         pts = x[:, inside]
+        steps = steps or max(4, int(np.ceil(abs(distance_mm) / 2.0)))
         dt = distance_mm / steps
         for _ in range(steps):
             idx = self.grid.to_index(pts)

@@ -384,7 +384,7 @@ def render_subject(
 #: volume: the brain's and hippocampi's shrinkage, the ventricles' expansion
 SOLVE_MM = {
     "brain": np.linspace(-4.0, 8.0, 7),
-    "ventricle": np.linspace(-4.0, 22.0, 27),
+    "ventricle": np.linspace(-4.0, 28.0, 33),
     "hippocampus": np.linspace(-3.0, 4.0, 15),
 }
 

@@ -44,8 +44,8 @@ class Structure:
 DEFAULT_STRUCTURES = {
     "hippocampus": Structure(base_ml=6.6, ageing_per_year=-0.0135, disease_per_stage=-1.0,
                              head_exponent=1.5, subject_log_sd=0.055),
-    "ventricle": Structure(base_ml=26.0, ageing_per_year=0.030, disease_per_stage=1.5,
-                           head_exponent=3.0, subject_log_sd=0.30),
+    "ventricle": Structure(base_ml=22.0, ageing_per_year=0.030, disease_per_stage=1.5,
+                           head_exponent=3.0, subject_log_sd=0.22),
     "brain": Structure(base_ml=1780.0, ageing_per_year=-0.0035, disease_per_stage=-0.25,
                        head_exponent=3.0, subject_log_sd=0.02),
 }
