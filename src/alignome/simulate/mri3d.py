@@ -7,11 +7,13 @@
 * ``manifest.csv`` — ``subject,session,age,modality,path,diagnosis,sex``, one row
   per scan, ``path`` relative to the directory;
 * ``truth.csv`` — per scan ``scan_id`` (``{subject}_{session}``), ``subject``,
-  ``session``, ``age``, ``diagnosis``, ``ventricle_ml``, ``hippocampus_ml``,
-  ``brain_ml`` (measured on the warped partial-volume label masks),
-  ``atrophy`` (latent cumulative atrophy), ``atrophy_rate`` (its current rate per
-  year), ``subject_atrophy_rate`` (the subject's latent rate multiplier),
-  ``baseline_diagnosis``, ``head_scale`` and ``sex``;
+  ``session``, ``age``, ``diagnosis``, the true ``ventricle_ml`` (both lateral
+  ventricles), ``hippocampus_ml`` (both hippocampi) and ``brain_ml`` (brain mask minus
+  lateral ventricles) of the volume model, the same measured on the rendered masks
+  (``rendered_*_ml``, within 1 %), ``disease_stage`` and ``disease_rate`` (latent
+  stage and its yearly growth), ``subject_pace``, ``baseline_diagnosis``,
+  ``converts_to_ad`` and ``conversion_age`` (first AD visit after a non-AD one),
+  ``scanner``, ``head_scale`` and ``sex``;
 * ``cohort.yaml`` — ``manifest: manifest.csv`` and ``truth: truth.csv``.
 
 Anatomy (see :mod:`alignome.simulate.brain3d`): the MNI152 template that nilearn
@@ -21,33 +23,27 @@ and two ellipsoidal hippocampi (no atlas ships offline).
 Model, per subject ``i`` (own seeded generator, so a subject does not change
 when the cohort grows):
 
-* baseline diagnosis CN / MCI / AD (40 / 35 / 25 %), baseline age uniform in
-  [60, 85], sex, 2–4 visits 1–2 years apart;
-* **diagnosis may convert** at each follow-up, CN → MCI and MCI → AD, with
-  hazards 0.08 and 0.20 per year (never backwards, at most one step per
-  interval); AD stays AD;
-* latent atrophy ``A``: ``A(baseline) = m_i·((age − 55) + prior[dx])`` with
-  ``prior`` = 0 / 4 / 10 years for CN / MCI / AD, then
-  ``A_k = A_{k−1} + m_i·rate[dx_k]·(age_k − age_{k−1})`` with ``rate`` = 1 / 2 /
-  3.5 per year (the interval leading to a visit runs at the rate of that visit's
-  diagnosis), ``m_i`` log-normal (median 1, log-SD 0.25). AD is therefore faster
-  than MCI, faster than CN;
-* atrophy as smooth displacement: ventricles expand by
-  ``0.2·A + o_v`` mm and hippocampi shrink by ``0.02·A + o_h`` mm (largest
-  boundary displacement; ``o`` are the subject's own anatomical offsets), by
-  integrating the atlas flows;
-* own anatomy: a smooth random deformation (SD 3 mm, correlation 16 mm) and a
-  global head-size scale (sex-dependent); own intensity gain (log-SD 0.1);
-* ventricles expand first (pushing the surrounding tissue away), then the
-  hippocampi shrink; the tissue they lose turns into CSF (ex-vacuo widening
-  around them), so hippocampal atrophy shows in the image as a darkening rim,
-  and ventricular expansion as growing dark ventricles;
+* baseline diagnosis CN / MCI / AD (40 / 35 / 25 %), baseline age normal (74, SD 6,
+  within 60–88), sex, 2–4 visits 1–2 years apart;
+* true volumes from :mod:`alignome.simulate.mri3d_volumes`: ageing and a latent
+  disease stage act apart, with per-diagnosis rates and conversion CN → MCI → AD
+  whose hazard rises with the stage (never backwards, one step per interval at most);
+* the renderer finds, per visit, the displacements along the atlas flows that give
+  the brain (shrinking from its surface), the ventricles (expanding) and the
+  hippocampi (shrinking) their true volumes, from volume-versus-displacement curves
+  measured on the subject's own head;
+* own anatomy: a smooth random deformation (SD 2 mm, correlation 20 mm) and a head
+  scale (female 0.985, male 1.015, log-SD 0.028: an ICV CV of about 10 %); own
+  intensity gain (log-SD 0.1);
+* the tissue the hippocampi lose turns into CSF (ex-vacuo widening around them);
+* scanner/site: each subject starts on scanner A, B or C (60 / 20 / 20 %) and 30 % move
+  to another one at a random follow-up; B and C differ in T1 contrast (``t1 ** 0.85``,
+  ``t1 ** 1.2``), noise (× 1.5, × 0.8), blur (FWHM 1.5, 0.8 mm) and bias field (× 1.5, × 2);
 * per visit: a pose difference (registration residual: rotation SD 2.5°,
   translation SD 2.5 mm), intensity gain (log-SD 0.03), a smooth multiplicative
-  bias field (log-SD 0.12, correlation 40 mm), Rician noise (SD 5 % of the
-  template maximum) and skull stripping (zero outside the brain). With these,
-  nearest-neighbour re-identification by raw voxel correlation finds the same
-  subject for about 70 % of the scans of the default cohort, not all of them.
+  bias field (log-SD 0.12 times the scanner's factor, correlation 40 mm), Rician
+  noise (SD 5 % of the template maximum times the scanner's factor) and skull
+  stripping (zero outside the brain).
 
 The truth is measured in the head's own frame (no pose), on partial-volume
 label masks warped by the same maps as the image (``ventricle_ml``: lateral
