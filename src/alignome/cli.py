@@ -78,6 +78,26 @@ def simulate_mri3d_cmd(
     _report(f"simulated 3D MRI cohort written to {path} (data section: {Path(path) / 'cohort.yaml'})")
 
 
+@simulate_app.command("mri3d-calibration")
+def simulate_mri3d_calibration_cmd(
+    truth: Optional[Path] = typer.Option(
+        None, "--truth", help="A truth.csv written by `simulate mri3d`; default: draw a cohort's truth without images."),
+    subjects: int = typer.Option(1000, "--subjects", help="Subjects to draw when no --truth is given."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the drawn cohort and the cross-validation."),
+) -> None:
+    """Print the simulated brain's oracle AD-vs-CN AUC and annual-change table next to the published ranges.
+
+    Example: alignome simulate mri3d-calibration --subjects 1000 --seed 0
+    """
+    import pandas as pd
+
+    from alignome.simulate.mri3d_calibration import format_calibration, mri3d_calibration, truth_without_images
+
+    with command_errors():
+        table = pd.read_csv(truth) if truth is not None else truth_without_images(subjects, seed=seed)
+        typer.echo(format_calibration(mri3d_calibration(table, seed=seed)))
+
+
 @app.command("run")
 def run_cmd(
     recipe: Path = typer.Argument(..., help="Recipe YAML, e.g. recipes/ad-gated-fusion.yaml or recipes/longitudinal-mri.yaml."),

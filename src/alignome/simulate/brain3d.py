@@ -41,6 +41,7 @@ HIPPOCAMPUS_SEMI_AXES_MM = (6.0, 20.0, 7.0)
 HIPPOCAMPUS_TILT_DEG = 30.0
 VENTRICLE_FLOW_SIGMA_MM = 6.0
 HIPPOCAMPUS_FLOW_SIGMA_MM = 3.0
+BRAIN_FLOW_SIGMA_MM = 4.0
 BRAIN_THRESHOLD = 0.1
 FLOW_CUTOFF = 1e-2
 SUPPORT_MARGIN_MM = 8.0
@@ -81,7 +82,7 @@ class Flow:
     grid: Grid
     field: np.ndarray  # (3, *grid.shape)
 
-    def follow(self, mm: np.ndarray, distance_mm: float, steps: int = 4) -> np.ndarray:
+    def follow(self, mm: np.ndarray, distance_mm: float, steps: int | None = None) -> np.ndarray:
         """Integrate ``distance_mm · field`` for unit time from every point (Euler steps).
 
         Sampling a template at the result shows the structure grown by about
@@ -96,7 +97,7 @@ class Flow:
         distance_mm
             Largest displacement of the structure's boundary, mm.
         steps
-            Euler steps.
+            Euler steps; by default one per 2 mm, at least 4 (short steps keep large maps unfolded).
 
         Returns
         -------
@@ -110,6 +111,7 @@ class Flow:
         hi = lo + self.grid.spacing * (np.array(self.grid.shape).reshape(lo.shape) - 1)
         inside = np.all((x >= lo) & (x <= hi), axis=0)  # the field is ~0 elsewhere
         pts = x[:, inside]
+        steps = steps or max(4, int(np.ceil(abs(distance_mm) / 2.0)))
         dt = distance_mm / steps
         for _ in range(steps):
             idx = self.grid.to_index(pts)
@@ -118,6 +120,12 @@ class Flow:
             )
         x[:, inside] = pts
         return x
+
+    def moves(self, mm: np.ndarray, tolerance: float = 1e-4) -> np.ndarray:
+        """Boolean mask of the ``(3, n)`` points the flow moves (field norm above ``tolerance``)."""
+        idx = self.grid.to_index(mm)
+        norm2 = sum(ndi.map_coordinates(f, idx, order=1, mode="constant", cval=0.0) ** 2 for f in self.field)
+        return norm2 > tolerance**2
 
 
 @dataclass(frozen=True)
@@ -136,8 +144,9 @@ class BrainAtlas:
         ``1`` within ``SUPPORT_MARGIN_MM`` of the brain, else ``0`` (where images can be non-zero).
     csf
         Template intensity of ventricular CSF (median where ``ventricles > 0.9``).
-    ventricle_flow, hippocampus_flow
-        Flows into each structure (``σ`` = 6 and 3 mm).
+    ventricle_flow, hippocampus_flow, brain_flow
+        Flows into each structure (``σ`` = 6, 3 and 4 mm); following the brain flow
+        backwards shrinks the brain from its outer surface (whole-brain atrophy).
     """
 
     grid: Grid
@@ -149,6 +158,7 @@ class BrainAtlas:
     csf: float
     ventricle_flow: Flow
     hippocampus_flow: Flow
+    brain_flow: Flow
 
 
 def output_grid(voxel_mm: float) -> Grid:
@@ -299,6 +309,7 @@ def load_atlas(voxel_mm: float) -> BrainAtlas:
         csf=float(np.median(t1[ventricles & (ndi.gaussian_filter(ventricles.astype(np.float32), 1.0) > 0.9)])),
         ventricle_flow=_flow(vent_src, VENTRICLE_FLOW_SIGMA_MM, src),
         hippocampus_flow=_flow(hip_src, HIPPOCAMPUS_FLOW_SIGMA_MM, src),
+        brain_flow=_flow(brain_src, BRAIN_FLOW_SIGMA_MM, src),
     )
 
 

@@ -7,11 +7,13 @@
 * ``manifest.csv`` — ``subject,session,age,modality,path,diagnosis,sex``, one row
   per scan, ``path`` relative to the directory;
 * ``truth.csv`` — per scan ``scan_id`` (``{subject}_{session}``), ``subject``,
-  ``session``, ``age``, ``diagnosis``, ``ventricle_ml``, ``hippocampus_ml``,
-  ``brain_ml`` (measured on the warped partial-volume label masks),
-  ``atrophy`` (latent cumulative atrophy), ``atrophy_rate`` (its current rate per
-  year), ``subject_atrophy_rate`` (the subject's latent rate multiplier),
-  ``baseline_diagnosis``, ``head_scale`` and ``sex``;
+  ``session``, ``age``, ``diagnosis``, the true ``ventricle_ml`` (both lateral
+  ventricles), ``hippocampus_ml`` (both hippocampi) and ``brain_ml`` (brain mask minus
+  lateral ventricles) of the volume model, the same measured on the rendered masks
+  (``rendered_*_ml``, within 1 %), ``disease_stage`` and ``disease_rate`` (latent
+  stage and its yearly growth), ``subject_pace``, ``baseline_diagnosis``,
+  ``converts_to_ad`` and ``conversion_age`` (first AD visit after a non-AD one),
+  ``scanner``, ``head_scale`` and ``sex``;
 * ``cohort.yaml`` — ``manifest: manifest.csv`` and ``truth: truth.csv``.
 
 Anatomy (see :mod:`alignome.simulate.brain3d`): the MNI152 template that nilearn
@@ -21,33 +23,27 @@ and two ellipsoidal hippocampi (no atlas ships offline).
 Model, per subject ``i`` (own seeded generator, so a subject does not change
 when the cohort grows):
 
-* baseline diagnosis CN / MCI / AD (40 / 35 / 25 %), baseline age uniform in
-  [60, 85], sex, 2–4 visits 1–2 years apart;
-* **diagnosis may convert** at each follow-up, CN → MCI and MCI → AD, with
-  hazards 0.08 and 0.20 per year (never backwards, at most one step per
-  interval); AD stays AD;
-* latent atrophy ``A``: ``A(baseline) = m_i·((age − 55) + prior[dx])`` with
-  ``prior`` = 0 / 4 / 10 years for CN / MCI / AD, then
-  ``A_k = A_{k−1} + m_i·rate[dx_k]·(age_k − age_{k−1})`` with ``rate`` = 1 / 2 /
-  3.5 per year (the interval leading to a visit runs at the rate of that visit's
-  diagnosis), ``m_i`` log-normal (median 1, log-SD 0.25). AD is therefore faster
-  than MCI, faster than CN;
-* atrophy as smooth displacement: ventricles expand by
-  ``0.2·A + o_v`` mm and hippocampi shrink by ``0.02·A + o_h`` mm (largest
-  boundary displacement; ``o`` are the subject's own anatomical offsets), by
-  integrating the atlas flows;
-* own anatomy: a smooth random deformation (SD 3 mm, correlation 16 mm) and a
-  global head-size scale (sex-dependent); own intensity gain (log-SD 0.1);
-* ventricles expand first (pushing the surrounding tissue away), then the
-  hippocampi shrink; the tissue they lose turns into CSF (ex-vacuo widening
-  around them), so hippocampal atrophy shows in the image as a darkening rim,
-  and ventricular expansion as growing dark ventricles;
+* baseline diagnosis CN / MCI / AD (40 / 35 / 25 %), baseline age normal (74, SD 6,
+  within 60–88), sex, 2–4 visits 1–2 years apart;
+* true volumes from :mod:`alignome.simulate.mri3d_volumes`: ageing and a latent
+  disease stage act apart, with per-diagnosis rates and conversion CN → MCI → AD
+  whose hazard rises with the stage (never backwards, one step per interval at most);
+* the renderer finds, per visit, the displacements along the atlas flows that give
+  the brain (shrinking from its surface), the ventricles (expanding) and the
+  hippocampi (shrinking) their true volumes, from volume-versus-displacement curves
+  measured on the subject's own head;
+* own anatomy: a smooth random deformation (SD 2 mm, correlation 20 mm) and a head
+  scale (female 0.985, male 1.015, log-SD 0.028: an ICV CV of about 10 %); own
+  intensity gain (log-SD 0.1);
+* the tissue the hippocampi lose turns into CSF (ex-vacuo widening around them);
+* scanner/site: each subject starts on scanner A, B or C (60 / 20 / 20 %) and 30 % move
+  to another one at a random follow-up; B and C differ in T1 contrast (``t1 ** 0.85``,
+  ``t1 ** 1.2``), noise (× 1.5, × 0.8), blur (FWHM 1.5, 0.8 mm) and bias field (× 1.5, × 2);
 * per visit: a pose difference (registration residual: rotation SD 2.5°,
   translation SD 2.5 mm), intensity gain (log-SD 0.03), a smooth multiplicative
-  bias field (log-SD 0.12, correlation 40 mm), Rician noise (SD 5 % of the
-  template maximum) and skull stripping (zero outside the brain). With these,
-  nearest-neighbour re-identification by raw voxel correlation finds the same
-  subject for about 70 % of the scans of the default cohort, not all of them.
+  bias field (log-SD 0.12 times the scanner's factor, correlation 40 mm), Rician
+  noise (SD 5 % of the template maximum times the scanner's factor) and skull
+  stripping (zero outside the brain).
 
 The truth is measured in the head's own frame (no pose), on partial-volume
 label masks warped by the same maps as the image (``ventricle_ml``: lateral
@@ -73,8 +69,16 @@ from scipy import ndimage as ndi
 
 from alignome.diagnoses import DIAGNOSES
 from alignome.errors import ConfigError
+from alignome.simulate.mri3d_volumes import (
+    DEFAULT_STRUCTURES,
+    DiseaseModel,
+    Structure,
+    disease_course,
+    structure_volumes,
+)
 from alignome.simulate.brain3d import (
     BrainAtlas,
+    Flow,
     Grid,
     SmoothField,
     load_atlas,
@@ -92,25 +96,37 @@ SKULL_STRIP_FRACTION = 0.05
 
 
 @dataclass(frozen=True)
+class Scanner:
+    """How one scanner/site renders a head: T1 contrast (``t1 ** contrast``), noise, blur and bias."""
+
+    name: str
+    contrast: float = 1.0
+    noise_factor: float = 1.0
+    blur_mm: float = 0.0
+    bias_factor: float = 1.0
+
+
+DEFAULT_SCANNERS = (
+    Scanner("A"),
+    Scanner("B", contrast=0.85, noise_factor=1.5, blur_mm=1.5, bias_factor=1.5),
+    Scanner("C", contrast=1.2, noise_factor=0.8, blur_mm=0.8, bias_factor=2.0),
+)
+
+
+@dataclass(frozen=True)
 class Mri3dParams:
     """Parameters of the simulated 3D MRI cohort (see the module docstring)."""
 
     diagnosis_probabilities: tuple[float, float, float] = (0.40, 0.35, 0.25)
-    baseline_age_range: tuple[float, float] = (60.0, 85.0)
+    baseline_age: tuple[float, float] = (74.0, 6.0)  # mean, SD
+    baseline_age_range: tuple[float, float] = (60.0, 88.0)
     gap_years: tuple[float, float] = (1.0, 2.0)
-    convert_hazard_per_year: tuple[float, float] = (0.08, 0.20)  # CN→MCI, MCI→AD
-    ageing_start: float = 55.0
-    prior_years: tuple[float, float, float] = (0.0, 4.0, 10.0)
-    rate_per_year: tuple[float, float, float] = (1.0, 2.0, 3.5)
-    rate_log_sd: float = 0.25
-    ventricle_mm_per_unit: float = 0.2
-    hippocampus_mm_per_unit: float = 0.02
-    ventricle_offset_sd_mm: float = 1.0
-    hippocampus_offset_sd_mm: float = 0.2
-    head_scale: tuple[float, float] = (0.97, 1.03)  # female, male
-    head_scale_sd: float = 0.03
-    deformation_sd_mm: float = 3.0
-    deformation_sigma_mm: float = 16.0
+    disease: DiseaseModel = DiseaseModel()
+    structures: tuple[tuple[str, Structure], ...] = tuple(DEFAULT_STRUCTURES.items())
+    head_scale: tuple[float, float] = (0.985, 1.015)  # female, male
+    head_scale_sd: float = 0.028
+    deformation_sd_mm: float = 2.0
+    deformation_sigma_mm: float = 20.0
     pose_rotation_sd_deg: float = 2.5
     pose_translation_sd_mm: float = 2.5
     subject_gain_log_sd: float = 0.10
@@ -119,6 +135,9 @@ class Mri3dParams:
     bias_sigma_mm: float = 40.0
     noise_sd: float = 0.05
     intensity_scale: float = 1000.0
+    scanners: tuple[Scanner, ...] = DEFAULT_SCANNERS
+    scanner_probabilities: tuple[float, ...] = (0.6, 0.2, 0.2)
+    scanner_change_share: float = 0.3  # subjects whose follow-ups move to another scanner
 
 
 @dataclass
@@ -129,15 +148,23 @@ class SubjectDesign:
     sex: str
     head_scale: float
     rate_multiplier: float
-    ventricle_offset_mm: float
-    hippocampus_offset_mm: float
     gain: float
     ages: np.ndarray
     diagnoses: list[str]
-    atrophy: np.ndarray
-    atrophy_rate: np.ndarray
+    stage: np.ndarray
+    stage_rate: np.ndarray
+    volumes: dict[str, np.ndarray]
+    scanners: list[str]
     image_seed: np.random.SeedSequence
     sessions: list[str] = field(default_factory=list)
+
+    @property
+    def conversion_age(self) -> float:
+        """Age at the first visit diagnosed AD after a non-AD one (NaN when the subject never converts)."""
+        for k in range(1, len(self.diagnoses)):
+            if self.diagnoses[k] == "AD" and self.diagnoses[k - 1] != "AD":
+                return float(self.ages[k])
+        return float("nan")
 
 
 def _check_args(subjects: int, visits: tuple[int, int], voxel_mm: float, seed: int, jobs: int) -> tuple[int, int]:
@@ -178,7 +205,7 @@ def _check_args(subjects: int, visits: tuple[int, int], voxel_mm: float, seed: i
 def design_subject(
     index: int, seed_seq: np.random.SeedSequence, visits: tuple[int, int], params: Mri3dParams, width: int
 ) -> SubjectDesign:
-    """Draw one subject's demographics, visit ages, diagnoses and latent atrophy.
+    """Draw one subject's demographics, visit ages, diagnoses, disease stage, true volumes and scanners.
 
     Parameters
     ----------
@@ -198,35 +225,31 @@ def design_subject(
     dx = int(rng.choice(3, p=params.diagnosis_probabilities))
     male = bool(rng.random() < 0.5)
     n_visits = int(rng.integers(visits[0], visits[1] + 1))
-    base_age = rng.uniform(*params.baseline_age_range)
+    base_age = float(np.clip(rng.normal(*params.baseline_age), *params.baseline_age_range))
     gaps = rng.uniform(*params.gap_years, size=n_visits - 1)
     ages = base_age + np.concatenate([[0.0], np.cumsum(gaps)])
-    m = float(np.exp(rng.normal(0.0, params.rate_log_sd)))
-    stages = [dx]
-    for gap in gaps:
-        cur = stages[-1]
-        if cur < 2 and rng.random() < 1.0 - np.exp(-params.convert_hazard_per_year[cur] * gap):
-            cur += 1
-        stages.append(cur)
-    rate = m * np.array([params.rate_per_year[s] for s in stages])
-    atrophy = np.empty(n_visits)
-    atrophy[0] = m * ((base_age - params.ageing_start) + params.prior_years[dx])
-    for k in range(1, n_visits):
-        atrophy[k] = atrophy[k - 1] + rate[k] * gaps[k - 1]
+    stages, stage, stage_rate, pace = disease_course(rng, dx, gaps, params.disease)
     scale = params.head_scale[int(male)] * float(np.exp(rng.normal(0.0, params.head_scale_sd)))
+    structures = dict(params.structures)
+    residual = {name: float(rng.normal(0.0, s.subject_log_sd)) for name, s in structures.items()}
+    scanner = int(rng.choice(len(params.scanners), p=params.scanner_probabilities))
+    moves = bool(rng.random() < params.scanner_change_share) and n_visits > 1
+    move_at = int(rng.integers(1, max(n_visits, 2)))
+    other = (scanner + 1 + int(rng.integers(0, len(params.scanners) - 1))) % len(params.scanners)
+    scanners = [params.scanners[other if moves and k >= move_at else scanner].name for k in range(n_visits)]
     subject = f"sub-{index + 1:0{width}d}"
     return SubjectDesign(
         subject=subject,
         sex="M" if male else "F",
         head_scale=scale,
-        rate_multiplier=m,
-        ventricle_offset_mm=float(rng.normal(0.0, params.ventricle_offset_sd_mm)),
-        hippocampus_offset_mm=float(rng.normal(0.0, params.hippocampus_offset_sd_mm)),
+        rate_multiplier=pace,
         gain=float(np.exp(rng.normal(0.0, params.subject_gain_log_sd))),
         ages=ages,
         diagnoses=[STAGES[s] for s in stages],
-        atrophy=atrophy,
-        atrophy_rate=rate,
+        stage=stage,
+        stage_rate=stage_rate,
+        volumes=structure_volumes(structures, ages, stage, scale, residual),
+        scanners=scanners,
         image_seed=image_ss,
         sessions=[f"ses-{k + 1:02d}" for k in range(n_visits)],
     )
@@ -274,6 +297,7 @@ def render_subject(
     deformation = SmoothField.draw(rng, params.deformation_sigma_mm, params.deformation_sd_mm, 3)
     centre = POSE_CENTRE_MM.reshape(3, 1)
     voxel_ml = grid.spacing**3 / 1000.0
+    scanners = {s.name: s for s in params.scanners}
 
     def to_template(points: np.ndarray) -> np.ndarray:
         """Subject head frame -> template space, before atrophy: scale and own deformation."""
@@ -285,6 +309,10 @@ def render_subject(
     support = sample(atlas.reach, atlas.grid, anatomy) > 0.5
     y = y_full[:, support]
     del y_full
+    # how each structure's volume answers its flow, measured once on this head
+    brain_curve = _volume_curve(atlas.brain_flow, atlas.brain, atlas.grid, anatomy[:, support], -SOLVE_MM["brain"])
+    vent_curve = _volume_curve(atlas.ventricle_flow, atlas.ventricles, atlas.grid, anatomy[:, support],
+                               SOLVE_MM["ventricle"])
     level = params.intensity_scale * design.gain
     out: list[RenderedScan] = []
     for k in range(len(design.ages)):
@@ -294,11 +322,16 @@ def render_subject(
         visit_gain = float(np.exp(rng.normal(0.0, params.visit_gain_log_sd)))
         bias = SmoothField.draw(rng, params.bias_sigma_mm, params.bias_log_sd, 1)
         visit_rng = np.random.default_rng(rng.integers(0, 2**63))
-        v_mm = params.ventricle_mm_per_unit * design.atrophy[k] + design.ventricle_offset_mm
-        h_mm = params.hippocampus_mm_per_unit * design.atrophy[k] + design.hippocampus_offset_mm
-        # anatomy in the head's own frame: the truth is measured here, free of the pose;
-        # ventricles expand (surrounding tissue is pushed away), then hippocampi shrink
-        expanded = atlas.ventricle_flow.follow(anatomy, v_mm)
+        scanner = scanners[design.scanners[k]]
+        vent_ml = design.volumes["ventricle"][k]
+        b_mm = _distance_for(design.volumes["brain"][k] + vent_ml, brain_curve * voxel_ml, SOLVE_MM["brain"])
+        v_mm = _distance_for(vent_ml, vent_curve * voxel_ml, SOLVE_MM["ventricle"])
+        # anatomy in the head's own frame: the truth is measured here, free of the pose; the brain
+        # shrinks from its surface, ventricles expand (pushing tissue away), then hippocampi shrink
+        expanded = atlas.ventricle_flow.follow(atlas.brain_flow.follow(anatomy, -b_mm), v_mm)
+        hip_curve = _volume_curve(atlas.hippocampus_flow, atlas.hippocampus, atlas.grid, expanded[:, support],
+                                  -SOLVE_MM["hippocampus"])
+        h_mm = _distance_for(design.volumes["hippocampus"][k], hip_curve * voxel_ml, SOLVE_MM["hippocampus"])
         shrunk = atlas.hippocampus_flow.follow(expanded[:, support], -h_mm)
         vent = sample(atlas.ventricles, atlas.grid, shrunk)
         hip = sample(atlas.hippocampus, atlas.grid, shrunk)
@@ -313,9 +346,16 @@ def render_subject(
             x = np.stack([ndi.map_coordinates(c, p, order=1, mode="nearest") for c in expanded])
             loss = ndi.map_coordinates(lost, p, order=1, mode="constant", cval=0.0)
             t1 = (1.0 - loss) * sample(atlas.t1, atlas.grid, x) + loss * atlas.csf
-            signal = level * visit_gain * t1 * np.exp(bias(y)[0])
-            # ... with a bias field and Rician noise, then skull-stripped
-            sd = params.noise_sd * level
+            # ... through its own contrast, bias field and blur ...
+            signal = np.zeros(grid.shape)
+            signal[support] = level * visit_gain * np.clip(t1, 0.0, None) ** scanner.contrast * np.exp(
+                scanner.bias_factor * bias(y)[0]
+            )
+            if scanner.blur_mm > 0:
+                signal = ndi.gaussian_filter(signal, scanner.blur_mm / 2.355 / grid.spacing)
+            signal = signal[support]
+            # ... with Rician noise, then skull-stripped
+            sd = params.noise_sd * scanner.noise_factor * level
             real = signal + sd * visit_rng.standard_normal(signal.shape)
             imag = sd * visit_rng.standard_normal(signal.shape)
             keep = sample(atlas.brain, atlas.grid, x) > SKULL_STRIP_FRACTION
@@ -330,10 +370,33 @@ def render_subject(
                 image=img,
                 ventricle_ml=float(vent.sum() * voxel_ml),
                 hippocampus_ml=float(hip.sum() * voxel_ml),
-                brain_ml=float(brain.sum() * voxel_ml),
+                brain_ml=float((brain.sum() - vent.sum()) * voxel_ml),
             )
         )
     return out
+
+
+#: displacements (mm) at which a structure's volume is measured to find the one that gives its true
+#: volume: the brain's and hippocampi's shrinkage, the ventricles' expansion
+SOLVE_MM = {
+    "brain": np.linspace(-4.0, 8.0, 7),
+    "ventricle": np.linspace(-4.0, 28.0, 33),
+    "hippocampus": np.linspace(-3.0, 4.0, 15),
+}
+
+
+def _volume_curve(flow: Flow, mask: np.ndarray, mask_grid: Grid, points: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """Summed mask fraction over ``points`` after following ``flow`` by each distance."""
+    moving = flow.moves(points)
+    fixed = sample(mask, mask_grid, points[:, ~moving]).sum()
+    pts = points[:, moving]
+    return np.array([fixed + sample(mask, mask_grid, flow.follow(pts, float(d))).sum() for d in distances])
+
+
+def _distance_for(target_ml: float, curve_ml: np.ndarray, distances: np.ndarray) -> float:
+    """The displacement at which the (monotone) volume curve reaches ``target_ml`` (linear interpolation)."""
+    order = np.argsort(curve_ml)
+    return float(np.interp(target_ml, curve_ml[order], distances[order]))
 
 
 def nifti_gz_bytes(image: np.ndarray, affine: np.ndarray) -> bytes:
@@ -359,15 +422,11 @@ def image_relpath(subject: str, session: str) -> str:
     return f"images/{subject}/{session}/anat/{subject}_{session}_T1w.nii.gz"
 
 
-def _simulate_subject(
-    design: SubjectDesign, atlas: BrainAtlas, grid: Grid, params: Mri3dParams, out: Path
-) -> list[dict[str, object]]:
-    scans = render_subject(design, atlas, grid, params)
+def design_truth_rows(design: SubjectDesign) -> list[dict[str, object]]:
+    """The truth of every scan of one subject that needs no image (true volumes, stage, scanner)."""
     rows = []
-    for k, scan in enumerate(scans):
-        session = design.sessions[k]
-        rel = image_relpath(design.subject, session)
-        _write_atomic(out / rel, nifti_gz_bytes(scan.image, grid.affine))
+    conversion = design.conversion_age
+    for k, session in enumerate(design.sessions):
         rows.append(
             {
                 "scan_id": f"{design.subject}_{session}",
@@ -375,17 +434,36 @@ def _simulate_subject(
                 "session": session,
                 "age": round(float(design.ages[k]), 3),
                 "diagnosis": design.diagnoses[k],
-                "ventricle_ml": round(scan.ventricle_ml, 4),
-                "hippocampus_ml": round(scan.hippocampus_ml, 4),
-                "brain_ml": round(scan.brain_ml, 2),
-                "atrophy": round(float(design.atrophy[k]), 4),
-                "atrophy_rate": round(float(design.atrophy_rate[k]), 4),
-                "subject_atrophy_rate": round(design.rate_multiplier, 4),
+                "ventricle_ml": round(float(design.volumes["ventricle"][k]), 4),
+                "hippocampus_ml": round(float(design.volumes["hippocampus"][k]), 4),
+                "brain_ml": round(float(design.volumes["brain"][k]), 2),
+                "disease_stage": round(float(design.stage[k]), 5),
+                "disease_rate": round(float(design.stage_rate[k]), 5),
+                "subject_pace": round(design.rate_multiplier, 4),
                 "baseline_diagnosis": design.diagnoses[0],
+                "converts_to_ad": bool(np.isfinite(conversion)),
+                "conversion_age": round(conversion, 3) if np.isfinite(conversion) else np.nan,
+                "scanner": design.scanners[k],
                 "head_scale": round(design.head_scale, 4),
                 "sex": design.sex,
-                "path": rel,
             }
+        )
+    return rows
+
+
+def _simulate_subject(
+    design: SubjectDesign, atlas: BrainAtlas, grid: Grid, params: Mri3dParams, out: Path
+) -> list[dict[str, object]]:
+    scans = render_subject(design, atlas, grid, params)
+    rows = design_truth_rows(design)
+    for k, (scan, row) in enumerate(zip(scans, rows)):
+        rel = image_relpath(design.subject, design.sessions[k])
+        _write_atomic(out / rel, nifti_gz_bytes(scan.image, grid.affine))
+        row.update(
+            rendered_ventricle_ml=round(scan.ventricle_ml, 4),
+            rendered_hippocampus_ml=round(scan.hippocampus_ml, 4),
+            rendered_brain_ml=round(scan.brain_ml, 2),
+            path=rel,
         )
     return rows
 

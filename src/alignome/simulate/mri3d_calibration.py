@@ -1,0 +1,131 @@
+"""Is the simulated 3D MRI cohort realistic? Checks computed from its truth table alone.
+
+:func:`mri3d_calibration` takes a truth table (``truth.csv`` of
+:func:`~alignome.simulate.mri3d.simulate_mri3d`, or one drawn without images by
+:func:`truth_without_images`) and reports
+
+* the **oracle's AD-vs-CN AUC**: 5-fold cross-validated logistic regression on each
+  subject's baseline log true volumes (hippocampus, lateral ventricles, brain) with
+  age and log head scale as covariates, as volumetry adjusts for age and head size;
+* baseline AD/CN and MCI/CN ratios of mean volumes and the hippocampal CV among CN;
+* the **annual change** (%/yr) of each structure per diagnosis: the mean over
+  intervals whose two visits share that diagnosis of ``100 · ((V₁/V₀)^(1/Δt) − 1)``;
+* the share of baseline-MCI subjects seen converting to AD.
+
+Run it as ``alignome simulate mri3d-calibration`` (or ``python -m
+alignome.simulate.mri3d_calibration``). The ranges it is tested against, and
+their sources, are in :data:`PUBLISHED_RANGES` and the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alignome.diagnoses import DIAGNOSES
+
+VOLUMES = {"hippocampus": "hippocampus_ml", "ventricle": "ventricle_ml", "brain": "brain_ml"}
+
+#: Published ranges the calibrated simulator must fall in (README, "The simulated brain").
+PUBLISHED_RANGES: dict[str, tuple[float, float]] = {
+    "oracle AD-vs-CN AUC": (0.85, 0.95),
+    "hippocampus AD/CN": (0.74, 0.82),
+    "ventricle AD/CN": (1.35, 1.60),
+    "hippocampus CV among CN": (0.08, 0.12),
+    "hippocampus %/yr CN": (-2.30, -0.52),
+    "hippocampus %/yr MCI": (-3.5, -2.2),
+    "hippocampus %/yr AD": (-5.40, -3.92),
+    "brain %/yr CN": (-0.7, -0.2),
+    "brain %/yr AD": (-2.0, -1.0),
+    "ventricle %/yr CN": (1.0, 5.0),
+    "ventricle %/yr AD": (5.0, 12.0),
+}
+
+
+def truth_without_images(subjects: int = 1000, visits: tuple[int, int] = (2, 4), seed: int = 0) -> pd.DataFrame:
+    """The truth table :func:`~alignome.simulate.mri3d.simulate_mri3d` would write, without rendering images."""
+    from alignome.simulate.mri3d import design_cohort, design_truth_rows
+
+    designs = design_cohort(subjects, visits, seed)
+    return pd.DataFrame([row for d in designs for row in design_truth_rows(d)])
+
+
+def oracle_auc(truth: pd.DataFrame, seed: int = 0, folds: int = 5) -> float:
+    """Cross-validated AD-vs-CN AUC of logistic regression on baseline true volumes, age and head scale."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    base = truth.sort_values(["subject", "age"], kind="stable").drop_duplicates("subject")
+    base = base[base["diagnosis"].isin(["CN", "AD"])]
+    x = np.column_stack([np.log(base[list(VOLUMES.values())].to_numpy(float)), base["age"],
+                         np.log(base["head_scale"].to_numpy(float))])
+    y = (base["diagnosis"] == "AD").to_numpy(int)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    prob = cross_val_predict(model, x, y, cv=cv, method="predict_proba")[:, 1]
+    return float(roc_auc_score(y, prob))
+
+
+def annual_change(truth: pd.DataFrame) -> pd.DataFrame:
+    """Mean annualised % change per structure (columns) and diagnosis (rows), over same-diagnosis intervals."""
+    t = truth.sort_values(["subject", "age"], kind="stable")
+    prev = t.groupby("subject").shift(1)
+    keep = prev["diagnosis"].eq(t["diagnosis"])
+    years = (t["age"] - prev["age"])[keep]
+    table = {}
+    for name, col in VOLUMES.items():
+        ratio = (t[col] / prev[col])[keep]
+        table[name] = (100.0 * (ratio ** (1.0 / years) - 1.0)).groupby(t.loc[keep, "diagnosis"]).mean()
+    return pd.DataFrame(table).reindex(list(DIAGNOSES))
+
+
+def mri3d_calibration(truth: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
+    """Every calibration figure of a truth table, keyed as in :data:`PUBLISHED_RANGES` (plus extras)."""
+    base = truth.sort_values(["subject", "age"], kind="stable").drop_duplicates("subject")
+    means = base.groupby("diagnosis")[list(VOLUMES.values())].mean()
+    cn = base[base["diagnosis"] == "CN"]["hippocampus_ml"]
+    out: dict[str, Any] = {"oracle AD-vs-CN AUC": oracle_auc(truth, seed)}
+    for name, col in VOLUMES.items():
+        out[f"{name} AD/CN"] = float(means.loc["AD", col] / means.loc["CN", col])
+        out[f"{name} MCI/CN"] = float(means.loc["MCI", col] / means.loc["CN", col])
+    out["hippocampus CV among CN"] = float(cn.std() / cn.mean())
+    change = annual_change(truth)
+    for dx in DIAGNOSES:
+        for name in VOLUMES:
+            out[f"{name} %/yr {dx}"] = float(change.loc[dx, name])
+    mci = base[base["diagnosis"] == "MCI"]
+    out["MCI->AD converters"] = float(mci["converts_to_ad"].mean()) if len(mci) else float("nan")
+    out["subjects"] = int(base["subject"].nunique())
+    out["annual change"] = change
+    return out
+
+
+def format_calibration(report: dict[str, Any]) -> str:
+    """The report as text: the annual-change table, then every figure with its published range."""
+    lines = [f"subjects: {report['subjects']}", "", "annual change, %/yr (same-diagnosis intervals):",
+             report["annual change"].round(2).to_string(), "", "figure | simulated | published range"]
+    for key, value in report.items():
+        if key in ("annual change", "subjects"):
+            continue
+        lo_hi = PUBLISHED_RANGES.get(key)
+        rng = f"{lo_hi[0]:g} to {lo_hi[1]:g}" if lo_hi else "-"
+        lines.append(f"{key} | {value:.3f} | {rng}")
+    return "\n".join(lines)
+
+
+def outside_ranges(report: dict[str, Any]) -> list[str]:
+    """The figures that fall outside :data:`PUBLISHED_RANGES`."""
+    return [k for k, (lo, hi) in PUBLISHED_RANGES.items() if not lo <= report[k] <= hi]
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use
+    import sys
+
+    table = pd.read_csv(Path(sys.argv[1])) if len(sys.argv) > 1 else truth_without_images()
+    print(format_calibration(mri3d_calibration(table)))
