@@ -89,12 +89,10 @@ def simulate_mri3d_calibration_cmd(
 
     Example: alignome simulate mri3d-calibration --subjects 1000 --seed 0
     """
-    import pandas as pd
-
-    from alignome.simulate.mri3d_calibration import format_calibration, mri3d_calibration, truth_without_images
+    from alignome.simulate.mri3d_calibration import format_calibration, mri3d_calibration, read_truth, truth_without_images
 
     with command_errors():
-        table = pd.read_csv(truth) if truth is not None else truth_without_images(subjects, seed=seed)
+        table = read_truth(truth) if truth is not None else truth_without_images(subjects, seed=seed)
         typer.echo(format_calibration(mri3d_calibration(table, seed=seed)))
 
 

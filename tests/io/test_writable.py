@@ -93,6 +93,7 @@ def _commands(typer_app, prefix: str = "") -> set[str]:
 
 def test_every_command_that_writes_is_checked():
     reads_a_run_directory = {"report"}  # writes into a run directory that a run wrote
-    missing = _commands(app) - reads_a_run_directory - {c.split(" ", 1)[0] if c.startswith("run ") else c
+    prints_only = {"simulate mri3d-calibration"}
+    missing = _commands(app) - reads_a_run_directory - prints_only - {c.split(" ", 1)[0] if c.startswith("run ") else c
                                                        for c in WRITING_COMMANDS}
     assert not missing, f"add these commands to WRITING_COMMANDS: {sorted(missing)}"

@@ -103,6 +103,7 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
             },
             Path(out_dir) / f"rank{rank}.pt",
         )
+        dist.barrier()  # neither rank tears gloo down while the other still talks to it (an abort otherwise)
     finally:
         dist.destroy_process_group()
 

@@ -45,6 +45,31 @@ PUBLISHED_RANGES: dict[str, tuple[float, float]] = {
 }
 
 
+#: Columns a truth table needs for the calibration report.
+TRUTH_COLUMNS = ("subject", "age", "diagnosis", "head_scale", "converts_to_ad")
+
+
+def read_truth(path: Path) -> pd.DataFrame:
+    """A ``truth.csv`` written by ``simulate mri3d``, checked for the columns the report needs."""
+    from alignome.errors import DataError
+
+    if not Path(path).is_file():
+        raise DataError("file not found", file=path, fix="give the truth.csv that `alignome simulate mri3d` wrote")
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise DataError(f"not a readable CSV table ({err})", file=path,
+                        fix="give the truth.csv that `alignome simulate mri3d` wrote") from None
+    needed = [*TRUTH_COLUMNS, *VOLUMES.values()]
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise DataError(f"lacks column(s) {', '.join(missing)}", file=path, field=missing[0],
+                        fix="give a truth.csv from this version's `alignome simulate mri3d` (older ones lack these)")
+    if table.empty:
+        raise DataError("has a header and no rows", file=path, fix="give a truth.csv with its rows")
+    return table
+
+
 def truth_without_images(subjects: int = 1000, visits: tuple[int, int] = (2, 4), seed: int = 0) -> pd.DataFrame:
     """The truth table :func:`~alignome.simulate.mri3d.simulate_mri3d` would write, without rendering images."""
     from alignome.simulate.mri3d import design_cohort, design_truth_rows
@@ -54,7 +79,10 @@ def truth_without_images(subjects: int = 1000, visits: tuple[int, int] = (2, 4),
 
 
 def oracle_auc(truth: pd.DataFrame, seed: int = 0, folds: int = 5) -> float:
-    """Cross-validated AD-vs-CN AUC of logistic regression on baseline true volumes, age and head scale."""
+    """Cross-validated AD-vs-CN AUC of logistic regression on baseline true volumes, age and head scale.
+
+    NaN when the cohort has fewer than ``folds`` subjects of CN or of AD at baseline (no CV possible).
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -66,6 +94,8 @@ def oracle_auc(truth: pd.DataFrame, seed: int = 0, folds: int = 5) -> float:
     x = np.column_stack([np.log(base[list(VOLUMES.values())].to_numpy(float)), base["age"],
                          np.log(base["head_scale"].to_numpy(float))])
     y = (base["diagnosis"] == "AD").to_numpy(int)
+    if min(int(y.sum()), int(len(y) - y.sum())) < folds:
+        return float("nan")
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     prob = cross_val_predict(model, x, y, cv=cv, method="predict_proba")[:, 1]
