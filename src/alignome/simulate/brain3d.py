@@ -28,6 +28,7 @@ masks are accurate even at 4 mm.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +83,9 @@ class Flow:
     grid: Grid
     field: np.ndarray  # (3, *grid.shape)
 
-    def follow(self, mm: np.ndarray, distance_mm: float, steps: int | None = None) -> np.ndarray:
+    def follow(
+        self, mm: np.ndarray, distance_mm: float, steps: int | None = None, step_mm: float | None = None
+    ) -> np.ndarray:
         """Integrate ``distance_mm · field`` for unit time from every point (Euler steps).
 
         Sampling a template at the result shows the structure grown by about
@@ -97,7 +100,11 @@ class Flow:
         distance_mm
             Largest displacement of the structure's boundary, mm.
         steps
-            Euler steps; by default one per 2 mm, at least 4 (short steps keep large maps unfolded).
+            Euler steps of equal length; by default one per 2 mm, at least 4 (short steps keep
+            large maps unfolded).
+        step_mm
+            Instead of ``steps``: steps of exactly ``step_mm`` and a shorter last one, the map
+            that :meth:`follow_each` measures at many distances at once.
 
         Returns
         -------
@@ -107,19 +114,57 @@ class Flow:
         x = np.array(mm, dtype=np.float64, copy=True)
         if distance_mm == 0.0:
             return x
-        lo = self.grid.origin.reshape((3,) + (1,) * (x.ndim - 1))
-        hi = lo + self.grid.spacing * (np.array(self.grid.shape).reshape(lo.shape) - 1)
-        inside = np.all((x >= lo) & (x <= hi), axis=0)  # the field is ~0 elsewhere
+        inside = self._inside(x)
+        if step_mm is not None:
+            x[:, inside] = next(self.follow_each(x[:, inside], [distance_mm], step_mm))[1]
+            return x
         pts = x[:, inside]
         steps = steps or max(4, int(np.ceil(abs(distance_mm) / 2.0)))
-        dt = distance_mm / steps
         for _ in range(steps):
-            idx = self.grid.to_index(pts)
-            pts += dt * np.stack(
-                [ndi.map_coordinates(f, idx, order=1, mode="constant", cval=0.0) for f in self.field]
-            )
+            self._step(pts, distance_mm / steps)
         x[:, inside] = pts
         return x
+
+    def follow_each(
+        self, mm: np.ndarray, distances: np.ndarray, step_mm: float
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """``(i, follow(mm, distances[i], step_mm=step_mm))`` for every distance, in the order walked.
+
+        The steps of ``step_mm`` are shared: walking out to the farthest distance costs one
+        step per ``step_mm`` plus one shorter step per distance off that lattice, instead
+        of a whole integration per distance.
+        """
+        distances = np.asarray(distances, dtype=np.float64)
+        x = np.array(mm, dtype=np.float64, copy=True)
+        inside = self._inside(x)
+        for sign in (1.0, -1.0):
+            chosen = np.flatnonzero(distances >= 0) if sign > 0 else np.flatnonzero(distances < 0)
+            pts = x[:, inside]
+            done = 0
+            for i in chosen[np.argsort(np.abs(distances[chosen]), kind="stable")]:
+                full = int(np.floor(abs(distances[i]) / step_mm + 1e-9))
+                for _ in range(full - done):
+                    self._step(pts, sign * step_mm)
+                done = full
+                rest = abs(distances[i]) - full * step_mm
+                out = x.copy()
+                out[:, inside] = pts
+                if rest > 1e-9:
+                    moved = out[:, inside]
+                    self._step(moved, sign * rest)
+                    out[:, inside] = moved
+                yield int(i), out
+
+    def _inside(self, x: np.ndarray) -> np.ndarray:
+        """Points inside the flow's box (the field is ~0 elsewhere, so the others never move)."""
+        lo = self.grid.origin.reshape((3,) + (1,) * (x.ndim - 1))
+        hi = lo + self.grid.spacing * (np.array(self.grid.shape).reshape(lo.shape) - 1)
+        return np.all((x >= lo) & (x <= hi), axis=0)
+
+    def _step(self, pts: np.ndarray, dt: float) -> None:
+        """One Euler step of length ``dt`` (mm), in place, for ``(3, n)`` points."""
+        idx = self.grid.to_index(pts)
+        pts += dt * np.stack([ndi.map_coordinates(f, idx, order=1, mode="constant", cval=0.0) for f in self.field])
 
     def moves(self, mm: np.ndarray, tolerance: float = 1e-4) -> np.ndarray:
         """Boolean mask of the ``(3, n)`` points the flow moves (field norm above ``tolerance``)."""

@@ -310,9 +310,10 @@ def render_subject(
     y = y_full[:, support]
     del y_full
     # how each structure's volume answers its flow, measured once on this head
-    brain_curve = _volume_curve(atlas.brain_flow, atlas.brain, atlas.grid, anatomy[:, support], -SOLVE_MM["brain"])
+    brain_curve = _volume_curve(atlas.brain_flow, atlas.brain, atlas.grid, anatomy[:, support], -SOLVE_MM["brain"],
+                                FLOW_STEP_MM["brain"])
     vent_curve = _volume_curve(atlas.ventricle_flow, atlas.ventricles, atlas.grid, anatomy[:, support],
-                               SOLVE_MM["ventricle"])
+                               SOLVE_MM["ventricle"], FLOW_STEP_MM["ventricle"])
     level = params.intensity_scale * design.gain
     out: list[RenderedScan] = []
     for k in range(len(design.ages)):
@@ -328,11 +329,12 @@ def render_subject(
         v_mm = _distance_for(vent_ml, vent_curve * voxel_ml, SOLVE_MM["ventricle"])
         # anatomy in the head's own frame: the truth is measured here, free of the pose; the brain
         # shrinks from its surface, ventricles expand (pushing tissue away), then hippocampi shrink
-        expanded = atlas.ventricle_flow.follow(atlas.brain_flow.follow(anatomy, -b_mm), v_mm)
+        shrunk_brain = atlas.brain_flow.follow(anatomy, -b_mm, step_mm=FLOW_STEP_MM["brain"])
+        expanded = atlas.ventricle_flow.follow(shrunk_brain, v_mm, step_mm=FLOW_STEP_MM["ventricle"])
         hip_curve = _volume_curve(atlas.hippocampus_flow, atlas.hippocampus, atlas.grid, expanded[:, support],
-                                  -SOLVE_MM["hippocampus"])
+                                  -SOLVE_MM["hippocampus"], FLOW_STEP_MM["hippocampus"])
         h_mm = _distance_for(design.volumes["hippocampus"][k], hip_curve * voxel_ml, SOLVE_MM["hippocampus"])
-        shrunk = atlas.hippocampus_flow.follow(expanded[:, support], -h_mm)
+        shrunk = atlas.hippocampus_flow.follow(expanded[:, support], -h_mm, step_mm=FLOW_STEP_MM["hippocampus"])
         vent = sample(atlas.ventricles, atlas.grid, shrunk)
         hip = sample(atlas.hippocampus, atlas.grid, shrunk)
         brain = sample(atlas.brain, atlas.grid, shrunk)
@@ -383,14 +385,21 @@ SOLVE_MM = {
     "ventricle": np.linspace(-4.0, 28.0, 33),
     "hippocampus": np.linspace(-3.0, 4.0, 15),
 }
+#: Euler step (mm) of each flow, in the curves and the render alike, so that a curve measures the
+#: very maps the render applies; distances between these steps cost one extra (shorter) step each
+FLOW_STEP_MM = {"brain": 2.0, "ventricle": 2.0, "hippocampus": 1.0}
 
 
-def _volume_curve(flow: Flow, mask: np.ndarray, mask_grid: Grid, points: np.ndarray, distances: np.ndarray) -> np.ndarray:
-    """Summed mask fraction over ``points`` after following ``flow`` by each distance."""
+def _volume_curve(
+    flow: Flow, mask: np.ndarray, mask_grid: Grid, points: np.ndarray, distances: np.ndarray, step_mm: float
+) -> np.ndarray:
+    """Summed mask fraction over ``points`` after following ``flow`` (steps of ``step_mm``) by each distance."""
     moving = flow.moves(points)
     fixed = sample(mask, mask_grid, points[:, ~moving]).sum()
-    pts = points[:, moving]
-    return np.array([fixed + sample(mask, mask_grid, flow.follow(pts, float(d))).sum() for d in distances])
+    curve = np.empty(len(distances))
+    for i, moved in flow.follow_each(points[:, moving], distances, step_mm):
+        curve[i] = fixed + sample(mask, mask_grid, moved).sum()
+    return curve
 
 
 def _distance_for(target_ml: float, curve_ml: np.ndarray, distances: np.ndarray) -> float:
