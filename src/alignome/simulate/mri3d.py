@@ -307,6 +307,9 @@ def render_subject(
     y_full = grid.points()
     anatomy = to_template(y_full.reshape(3, -1)).reshape(y_full.shape)
     support = sample(atlas.reach, atlas.grid, anatomy) > 0.5
+    # the brain flow is zero deep inside the brain and far outside it: follow only the points it moves
+    # (the curves leave the others in place too)
+    brain_moves = atlas.brain_flow.moves(anatomy)
     y = y_full[:, support]
     del y_full
     # how each structure's volume answers its flow, measured once on this head
@@ -329,7 +332,9 @@ def render_subject(
         v_mm = _distance_for(vent_ml, vent_curve * voxel_ml, SOLVE_MM["ventricle"])
         # anatomy in the head's own frame: the truth is measured here, free of the pose; the brain
         # shrinks from its surface, ventricles expand (pushing tissue away), then hippocampi shrink
-        shrunk_brain = atlas.brain_flow.follow(anatomy, -b_mm, step_mm=FLOW_STEP_MM["brain"])
+        shrunk_brain = anatomy.copy()
+        shrunk_brain[:, brain_moves] = atlas.brain_flow.follow(anatomy[:, brain_moves], -b_mm,
+                                                               step_mm=FLOW_STEP_MM["brain"])
         expanded = atlas.ventricle_flow.follow(shrunk_brain, v_mm, step_mm=FLOW_STEP_MM["ventricle"])
         hip_curve = _volume_curve(atlas.hippocampus_flow, atlas.hippocampus, atlas.grid, expanded[:, support],
                                   -SOLVE_MM["hippocampus"], FLOW_STEP_MM["hippocampus"])
