@@ -131,25 +131,31 @@ def test_samplesize_without_n_is_a_clear_error():
     assert err.value.field == "n"
 
 
-def test_meta_reads_what_gwas_single_mode_writes(tmp_path):
-    """Our own outputs chain into our own tools: `gwas --mode single` → `variants meta`, format detected."""
+def _gwas_of_two_traits(tmp_path, mode: str, out: str, seed: int):
+    """Run `alignome gwas --mode MODE` on two random traits of the small fileset; returns the CLI invoker."""
     from typer.testing import CliRunner
 
     from alignome.cli import app
     from tests.helpers.gwas_data import N, write_small_fileset
 
     _, iids = write_small_fileset(tmp_path)
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     pd.DataFrame({"IID": iids, "A": rng.normal(size=N), "B": rng.normal(size=N)}).to_csv(
         tmp_path / "p.tsv", sep="\t", index=False)
     run = CliRunner().invoke
-    result = run(app, ["gwas", "--bfile", str(tmp_path / "g"), "--pheno", str(tmp_path / "p.tsv"), "--mode", "single",
-                       "--no-plots", "--no-loci", "--out", str(tmp_path / "g1")])
+    result = run(app, ["gwas", "--bfile", str(tmp_path / "g"), "--pheno", str(tmp_path / "p.tsv"), "--mode", mode,
+                       "--no-plots", "--no-loci", "--out", str(tmp_path / out)])
     assert result.exit_code == 0, result.output
+    return lambda args: run(app, args)
+
+
+def test_meta_reads_what_gwas_single_mode_writes(tmp_path):
+    """Our own outputs chain into our own tools: `gwas --mode single` → `variants meta`, format detected."""
+    invoke = _gwas_of_two_traits(tmp_path, "single", "g1", seed=2)
     tables = [str(tmp_path / f"g1.{t}.glm.linear") for t in ("A", "B")]
     assert read_sumstats_file(tables[0]).attrs["format"] == "plink2-glm"
     for fmt, out in (("auto", "auto"), ("plink2-glm", "named")):
-        result = run(app, ["variants", "meta", "--sumstats", tables[0], "--sumstats", tables[1], "--format", fmt,
+        result = invoke(["variants", "meta", "--sumstats", tables[0], "--sumstats", tables[1], "--format", fmt,
                            "--out", str(tmp_path / out)])
         assert result.exit_code == 0, result.output
         assert "meta-analysed 240 variants from 2 files" in result.output
@@ -162,20 +168,8 @@ def test_meta_reads_what_gwas_single_mode_writes(tmp_path):
 
 
 def test_meta_on_a_multi_trait_table_says_it_has_no_effects_and_what_to_give(tmp_path):
-    from typer.testing import CliRunner
-
-    from alignome.cli import app
-    from tests.helpers.gwas_data import N, write_small_fileset
-
-    _, iids = write_small_fileset(tmp_path)
-    rng = np.random.default_rng(3)
-    pd.DataFrame({"IID": iids, "A": rng.normal(size=N), "B": rng.normal(size=N)}).to_csv(
-        tmp_path / "p.tsv", sep="\t", index=False)
-    run = CliRunner().invoke
-    result = run(app, ["gwas", "--bfile", str(tmp_path / "g"), "--pheno", str(tmp_path / "p.tsv"), "--mode", "multi",
-                       "--no-plots", "--no-loci", "--out", str(tmp_path / "joint")])
-    assert result.exit_code == 0, result.output
+    invoke = _gwas_of_two_traits(tmp_path, "multi", "joint", seed=3)
     table = tmp_path / "joint.multi.tsv"
-    result = run(app, ["variants", "meta", "--sumstats", str(table), "--sumstats", str(table), "--out", str(tmp_path / "m")])
+    result = invoke(["variants", "meta", "--sumstats", str(table), "--sumstats", str(table), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2
     assert "multi-trait GWAS table" in result.output and "--mode single" in result.output and table.name in result.output
