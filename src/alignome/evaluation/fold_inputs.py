@@ -6,6 +6,7 @@ scaling) sees the fold's training subjects only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,3 +148,26 @@ def prepare_fold(cohort: Cohort, pairs: pd.DataFrame, final: pd.DataFrame, fold:
         cohort, tf, embed_scans["subject"].astype(str).to_numpy(), embed_scans["age"].to_numpy(), embed_scans["scan_row"].to_numpy()
     )
     return FoldInputs(tf, pre, final, fin, demo, raw, raw_names, embed_scans, emb)
+
+
+@dataclass(frozen=True)
+class TaskRows:
+    """One task's rows of a prepared ``final`` table: training and test masks, each row's class index (−1: not in the task)."""
+
+    train: np.ndarray
+    test: np.ndarray
+    y: np.ndarray
+    n_classes: int
+
+    @property
+    def every_class_on_both_sides(self) -> bool:
+        """Whether the training and the test rows each hold every class of the task."""
+        return all(len(np.unique(self.y[side])) == self.n_classes for side in (self.train, self.test))
+
+
+def task_rows(final: pd.DataFrame, classes: Sequence[str]) -> TaskRows:
+    """The rows of ``final`` (with the ``split`` column :func:`prepare_fold` writes) whose diagnosis is in ``classes``."""
+    y = final["diagnosis"].map({c: i for i, c in enumerate(classes)}).fillna(-1).to_numpy(dtype=int)
+    in_task = y >= 0
+    split = final["split"].to_numpy()
+    return TaskRows(in_task & (split == "train"), in_task & (split == "test"), y, len(classes))

@@ -19,7 +19,7 @@ from alignome.cohort.model import Cohort
 from alignome.cohort.splits import SubjectFold
 from alignome.diagnoses import TASK_CLASSES
 from alignome.evaluation.baselines import BaselinePrediction, oracle, random_forest
-from alignome.evaluation.fold_inputs import FoldInputs, prepare_fold
+from alignome.evaluation.fold_inputs import FoldInputs, prepare_fold, task_rows
 from alignome.evaluation.linear_baseline import logistic_regression
 from alignome.evaluation.tasks import auc_metric_name, mmse_rmse, scale_mmse, task_auc
 from alignome.recipes.ad_gated_fusion.methods import MAIN_METHOD, NEURAL_METHODS
@@ -201,18 +201,14 @@ def _classifier_inputs(data: FoldInputs, encoded: tuple[np.ndarray, np.ndarray])
 
 def _inner_task(split: InnerSplit, variant: str, classes: tuple[str, ...]) -> InnerTask | None:
     """One inner split's classifier data for a task; None where a side lacks one of the task's classes."""
-    final = split.data.final
-    rows = final["diagnosis"].isin(classes).to_numpy()
-    train = rows & (final["split"] == "train").to_numpy()
-    val = rows & (final["split"] == "test").to_numpy()
-    y = final["diagnosis"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-    if len(np.unique(y[train])) < len(classes) or len(np.unique(y[val])) < len(classes):
+    rows = task_rows(split.data.final, classes)
+    if not rows.every_class_on_both_sides:
         return None
     inputs = _classifier_inputs(split.data, split.encoded[variant])
-    mmse = scale_mmse(final["mmse"].to_numpy(dtype=float))
+    mmse = scale_mmse(split.data.final["mmse"].to_numpy(dtype=float))
     return InnerTask(
-        {k: v[train] for k, v in inputs.items()}, y[train].astype(int), mmse[train],
-        {k: v[val] for k, v in inputs.items()}, y[val].astype(int),
+        {k: v[rows.train] for k, v in inputs.items()}, rows.y[rows.train], mmse[rows.train],
+        {k: v[rows.test] for k, v in inputs.items()}, rows.y[rows.test],
     )
 
 
@@ -223,11 +219,9 @@ def evaluate_task(enc: FoldEncodings, task: str, recipe: Recipe) -> FoldResult:
     proto, data = recipe.protocol, enc.data
     res = FoldResult(enc.fold, task)
     classes = TASK_CLASSES[task]
-    rows_mask = data.final["diagnosis"].isin(classes).to_numpy()
-    train = rows_mask & (data.final["split"] == "train").to_numpy()
-    test = rows_mask & (data.final["split"] == "test").to_numpy()
-    y_all = data.final["diagnosis"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-    y_tr, y_te = y_all[train].astype(int), y_all[test].astype(int)
+    rows = task_rows(data.final, classes)
+    train, test = rows.train, rows.test
+    y_tr, y_te = rows.y[train], rows.y[test]
     mmse_tr = scale_mmse(data.final["mmse"].to_numpy(dtype=float)[train])
     test_rows = data.final[test]
 

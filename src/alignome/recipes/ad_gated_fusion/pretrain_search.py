@@ -28,7 +28,7 @@ from alignome.cohort.splits import SubjectFold, outer_folds
 from alignome.diagnoses import TASK_CLASSES
 from alignome.errors import DataError
 from alignome.evaluation.feasibility import stratifiable
-from alignome.evaluation.fold_inputs import FoldInputs, prepare_fold
+from alignome.evaluation.fold_inputs import FoldInputs, prepare_fold, task_rows
 from alignome.evaluation.tasks import task_auc
 from alignome.recipes.ad_gated_fusion.methods import PRETRAIN_VARIANTS
 from alignome.training.pretrain import ContrastivePretrainer, PretrainSettings
@@ -136,19 +136,14 @@ def probe_features(data: FoldInputs, encoded: Encoded) -> np.ndarray:
 def probe_score(data: FoldInputs, encoded: Encoded, tasks: Sequence[str], seed: int) -> float:
     """Mean over tasks of the inner-validation AUC of a logistic-regression probe (NaN: no task scorable)."""
     x = probe_features(data, encoded)
-    diagnosis = data.final["diagnosis"]
-    is_train = (data.final["split"] == "train").to_numpy()
     scores = []
     for task in tasks:
-        classes = TASK_CLASSES[task]
-        y = diagnosis.map({c: i for i, c in enumerate(classes)}).to_numpy()
-        rows = diagnosis.isin(classes).to_numpy()
-        tr, va = rows & is_train, rows & ~is_train
-        if len(np.unique(y[tr])) < len(classes) or len(np.unique(y[va])) < len(classes):
+        rows = task_rows(data.final, TASK_CLASSES[task])
+        if not rows.every_class_on_both_sides:
             continue
         probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
-        probe.fit(x[tr], y[tr].astype(int))
-        scores.append(task_auc(y[va].astype(int), probe.predict_proba(x[va])))
+        probe.fit(x[rows.train], rows.y[rows.train])
+        scores.append(task_auc(rows.y[rows.test], probe.predict_proba(x[rows.test])))
     return float(np.mean(scores)) if scores else float("nan")
 
 
