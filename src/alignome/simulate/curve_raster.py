@@ -13,7 +13,7 @@ import numpy as np
 from scipy import ndimage
 
 VOLUME_MAX_L = 7.0
-FLOW_MAX_L_S = 12.0
+FLOW_MAX_L_S = 14.0
 
 
 def _pixel_path(volume: np.ndarray, flow: np.ndarray, size: int, volume_max: float, flow_max: float) -> tuple[np.ndarray, np.ndarray]:
