@@ -21,7 +21,9 @@ def data(tmp_path):
                         allele_2=np.array(["G", "T", "T"]))
     write_plink(tmp_path / "geno", geno, ["a", "b", "c", "d"], np.ones(4, dtype=np.int32))
     Image.fromarray(np.full((20, 30), 128, dtype=np.uint8)).save(tmp_path / "a.png")
-    Image.fromarray(np.zeros((40, 40, 3), dtype=np.uint8) + np.array([255, 0, 0], dtype=np.uint8)).save(tmp_path / "b.jpg")
+    red = np.zeros((40, 40, 3), dtype=np.uint8)
+    red[..., 0] = 255
+    Image.fromarray(red).save(tmp_path / "b.jpg")
     np.save(tmp_path / "c.npy", np.full((8, 8), 0.25, dtype=np.float32))
     Image.fromarray(np.zeros((12, 12), dtype=np.uint8)).save(tmp_path / "x.png")
     pd.DataFrame({"subject": ["a", "b", "c", "x"], "path": ["a.png", "b.jpg", "c.npy", "x.png"],
@@ -49,7 +51,8 @@ def test_images_genotypes_and_covariates_of_subjects_with_both(data):
 
 def test_grayscale_only_gives_one_channel(data):
     pd.DataFrame({"subject": ["a", "c"], "path": ["a.png", "c.npy"]}).to_csv(data / "gray.csv", index=False)
-    assert load_image_manifest(data / "gray.csv", data / "geno", data / "panel.tsv", size=8).images.shape == (2, 1, 8, 8)
+    got = load_image_manifest(data / "gray.csv", data / "geno", data / "panel.tsv", size=8)
+    assert got.images.shape == (2, 1, 8, 8)
 
 
 def test_an_unreadable_image_names_the_manifest_row_and_the_image(data):
@@ -67,7 +70,8 @@ def test_no_genotyped_subject_and_repeated_subjects_are_errors(data):
     pd.DataFrame({"subject": ["x"], "path": ["x.png"]}).to_csv(data / "none.csv", index=False)
     with pytest.raises(DataError, match="none of the 1 manifest subjects"):
         load_image_manifest(data / "none.csv", data / "geno", data / "panel.tsv")
-    pd.DataFrame({"subject": ["a", "b", "a"], "path": ["a.png", "b.jpg", "a.png"]}).to_csv(data / "twice.csv", index=False)
+    twice = pd.DataFrame({"subject": ["a", "b", "a"], "path": ["a.png", "b.jpg", "a.png"]})
+    twice.to_csv(data / "twice.csv", index=False)
     with pytest.raises(DataError, match=r"subject 'a' has 2 rows \(lines \[2, 4\]\)"):
         load_image_manifest(data / "twice.csv", data / "geno", data / "panel.tsv")
 

@@ -147,10 +147,10 @@ def _panel_genotypes(panel: pd.DataFrame, variants: pd.DataFrame, source: str,
     bim = variants.copy()
     for name in ("a1", "a2"):
         bim[name] = bim[name].astype(str).str.upper()
+    alleles = [a.upper() if isinstance(a, str) else None for a in panel["effect_allele"]]
     frame = pd.DataFrame({"variant": panel["variant"].astype(str).to_numpy(),
-                          "effect_allele": panel["effect_allele"].astype(object).where(panel["effect_allele"].notna(), None)
-                          .map(lambda a: a.upper() if isinstance(a, str) else a).to_numpy(dtype=object),
-                          "other_allele": None, "beta": pd.to_numeric(panel[EFFECT_COLUMN], errors="coerce").to_numpy()})
+                          "effect_allele": np.array(alleles, dtype=object), "other_allele": None,
+                          "beta": pd.to_numeric(panel[EFFECT_COLUMN], errors="coerce").to_numpy()})
     result = harmonise(frame, bim, drop_ambiguous=False)
     for outcome, reason in (("not_in_bim", "panel variant(s) missing from the .bim"),
                             ("mismatch", "panel variant(s) whose effect allele is neither .bim allele")):
@@ -190,7 +190,8 @@ def load_image_manifest(manifest: str | Path, bfile: str | Path, panel: pd.DataF
         Unreadable images, repeated subjects, bad covariates, or nothing left to use.
     """
     if channels not in (None, 1, 3):
-        raise ConfigError(f"channels = {channels}", field="channels", fix="use 1 (grayscale), 3 (RGB) or leave it unset")
+        raise ConfigError(f"channels = {channels}", field="channels",
+                          fix="use 1 (grayscale), 3 (RGB) or leave it unset")
     manifest = Path(manifest)
     panel_file = None if isinstance(panel, pd.DataFrame) else Path(panel)
     panel_frame = panel if isinstance(panel, pd.DataFrame) else read_panel(panel_file)

@@ -73,7 +73,8 @@ def read_image_file(path: str | Path) -> np.ndarray:
         except (OSError, ValueError, EOFError) as error:
             raise DataError(f"unreadable image ({error})", file=path, fix=IMAGE_FIX) from None
         if values.dtype.kind not in "biuf":
-            raise DataError(f"an image array of type {values.dtype}", file=path, fix="save numbers (uint8, float32, ...)")
+            raise DataError(f"an image array of type {values.dtype}", file=path,
+                            fix="save numbers (uint8, float32, ...)")
     else:
         values = _read_pillow(path)
     if values.size == 0:

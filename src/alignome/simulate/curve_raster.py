@@ -16,7 +16,8 @@ VOLUME_MAX_L = 7.0
 FLOW_MAX_L_S = 14.0
 
 
-def _pixel_path(volume: np.ndarray, flow: np.ndarray, size: int, volume_max: float, flow_max: float) -> tuple[np.ndarray, np.ndarray]:
+def _pixel_path(volume: np.ndarray, flow: np.ndarray, size: int, volume_max: float,
+                flow_max: float) -> tuple[np.ndarray, np.ndarray]:
     """Rows and columns of one curve resampled every half pixel of its length (clipped to the frame)."""
     col = np.clip(volume / volume_max, 0.0, 1.0) * (size - 1)
     row = (1.0 - np.clip(flow / flow_max, 0.0, 1.0)) * (size - 1)
@@ -38,11 +39,13 @@ def rasterise_curves(volume_l: np.ndarray, flow_l_s: np.ndarray, size: int = 256
     sigma = 0.6 * size / 256 if line_sigma is None else line_sigma
     images = np.empty((n, size, size), dtype=np.uint8)
     for i in range(n):
-        rows, cols = _pixel_path(np.asarray(volume_l[i], float), np.asarray(flow_l_s[i], float), size, volume_max, flow_max)
+        rows, cols = _pixel_path(np.asarray(volume_l[i], float), np.asarray(flow_l_s[i], float), size,
+                                 volume_max, flow_max)
         r0, c0 = np.floor(rows).astype(np.int64), np.floor(cols).astype(np.int64)
         fr, fc = rows - r0, cols - c0
         canvas = np.zeros((size + 1) * (size + 1))
-        for dr, dc, weight in ((0, 0, (1 - fr) * (1 - fc)), (0, 1, (1 - fr) * fc), (1, 0, fr * (1 - fc)), (1, 1, fr * fc)):
+        corners = ((0, 0, (1 - fr) * (1 - fc)), (0, 1, (1 - fr) * fc), (1, 0, fr * (1 - fc)), (1, 1, fr * fc))
+        for dr, dc, weight in corners:
             canvas += np.bincount((r0 + dr) * (size + 1) + c0 + dc, weights=weight, minlength=canvas.size)
         ink = np.minimum(canvas.reshape(size + 1, size + 1)[:size, :size] * 2.0, 1.0)  # 2 samples per pixel
         ink = ndimage.gaussian_filter(ink, sigma) if sigma > 0 else ink

@@ -92,8 +92,9 @@ def expiration_curves(params: ExpirationParameters, chunk: int = 512) -> Expirat
     for start in range(0, n, chunk):
         part = slice(start, min(start + chunk, n))
         col = lambda values: np.asarray(values, dtype=np.float64)[part, None]  # noqa: E731
-        w, fast, slow, rise = col(params.fast_share), col(params.tau_fast_s), col(params.tau_slow_s), col(params.tau_rise_s)
-        shape = (1.0 - np.exp(-time / rise)) * (w / fast * np.exp(-time / fast) + (1.0 - w) / slow * np.exp(-time / slow))
+        w, fast, slow = col(params.fast_share), col(params.tau_fast_s), col(params.tau_slow_s)
+        emptying = w / fast * np.exp(-time / fast) + (1.0 - w) / slow * np.exp(-time / slow)
+        shape = (1.0 - np.exp(-time / col(params.tau_rise_s))) * emptying
         # trapezoidal volume, then one scale so the expiration ends at the subject's FVC
         cumulative = np.concatenate([np.zeros((shape.shape[0], 1)),
                                      np.cumsum((shape[:, 1:] + shape[:, :-1]) * STEP_S / 2.0, axis=1)], axis=1)

@@ -46,6 +46,7 @@ from alignome.simulate.curve_raster import rasterise_curves
 from alignome.simulate.flow_volume import ExpirationParameters, expiration_curves
 from alignome.simulate.genotypes import GenotypeData, simulate_genotypes, write_plink
 from alignome.simulate.heritable_trait import heritable_trait
+from alignome.simulate.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -213,20 +214,17 @@ def _subset(geno: GenotypeData, rows: np.ndarray) -> GenotypeData:
                         allele_2=geno.allele_2)
 
 
-def _external_sumstats(out_dir: Path, geno: GenotypeData, groups: list[np.ndarray], disease: np.ndarray) -> list[pd.DataFrame]:
-    """GWAS of the disease in each external study, written and read back as PLINK 2 ``.glm.linear``."""
+def _external_sumstats(prefix: Path, geno: GenotypeData, rows: np.ndarray, disease: np.ndarray) -> pd.DataFrame:
+    """GWAS of the disease in one external study (``rows`` of ``geno``), written as PLINK files and a PLINK 2
+    ``.glm.linear`` and read back as summary statistics."""
     from alignome.genetics.sumstats_io import read_sumstats_file
     from alignome.gwas.run import run_gwas
 
-    studies = []
-    for k, rows in enumerate(groups, start=1):
-        ids = [f"ext{k}_{i:06d}" for i in range(rows.size)]
-        prefix = out_dir / f"external{k}"
-        write_plink(prefix, _subset(geno, rows), ids, np.zeros(rows.size, dtype=np.int32))
-        pheno = pd.DataFrame({"disease": disease[rows].astype(float)}, index=pd.Index(ids, name="IID"))
-        run_gwas(prefix, pheno, mode="single", out=out_dir / f"external{k}_gwas")
-        studies.append(read_sumstats_file(out_dir / f"external{k}_gwas.disease.glm.linear", fmt="plink2-glm"))
-    return studies
+    ids = [f"{prefix.name}_{i:06d}" for i in range(rows.size)]
+    write_plink(prefix, _subset(geno, rows), ids, np.zeros(rows.size, dtype=np.int32))
+    pheno = pd.DataFrame({"disease": disease[rows].astype(float)}, index=pd.Index(ids, name="IID"))
+    run_gwas(prefix, pheno, mode="single", out=Path(f"{prefix}_gwas"))
+    return read_sumstats_file(Path(f"{prefix}_gwas.disease.glm.linear"), fmt="plink2-glm")
 
 
 def _panel_dosage(geno: GenotypeData, rows: np.ndarray, panel: pd.DataFrame) -> np.ndarray:
@@ -237,14 +235,33 @@ def _panel_dosage(geno: GenotypeData, rows: np.ndarray, panel: pd.DataFrame) -> 
     return np.where(flip[None, :], 2 - counts, counts).astype(np.int8)
 
 
-def simulate_spirometry_cohort(out_dir: str | Path, seed: int, dials: SpirometryDials | None = None) -> SpirometryCohort:
+def _external_panel(out_dir: Path, bfile: Path, geno: GenotypeData, groups: list[np.ndarray], disease: np.ndarray,
+                    dials: SpirometryDials, advance) -> tuple[pd.DataFrame, Path, pd.DataFrame]:
+    """GWAS of each external study, their meta-analysis and the clumped panel: ``(panel, panel file, meta table)``."""
+    from alignome.genetics.meta import meta_analyse, write_metal
+    from alignome.genetics.panel import select_panel, write_panel
+
+    studies = []
+    for k, rows in enumerate(groups, start=1):
+        studies.append(_external_sumstats(out_dir / f"external{k}", geno, rows, disease))
+        advance(1)
+    meta_result = meta_analyse(studies)
+    meta_path = write_metal(meta_result, out_dir / "meta")
+    panel = select_panel(meta_result.table, bfile=bfile, p1=dials.panel_p, r2=dials.panel_r2, kb=dials.panel_kb,
+                         source=str(meta_path)).panel
+    if panel.empty:
+        raise DataError(f"no external variant reached p < {dials.panel_p}: the panel is empty", file=meta_path,
+                        field="p", fix="raise n_external, h_trait or trait_to_disease (larger or stronger studies)")
+    return panel, write_panel(panel, out_dir / "panel.tsv"), meta_result.table
+
+
+def simulate_spirometry_cohort(out_dir: str | Path, seed: int,
+                               dials: SpirometryDials | None = None) -> SpirometryCohort:
     """Simulate the cohort, the external studies and the panel; files go to ``out_dir``.
 
     Writes ``cohort.bed/.bim/.fam``, ``external{k}.*`` with ``external{k}_gwas.*``, ``meta.meta.tbl`` and
     ``panel.tsv``. Same seed and dials, same numbers.
     """
-    from alignome.genetics.meta import meta_analyse, write_metal
-    from alignome.genetics.panel import select_panel, write_panel
     from alignome.genetics.score import polygenic_score
 
     dials = dials or SpirometryDials()
@@ -254,47 +271,42 @@ def simulate_spirometry_cohort(out_dir: str | Path, seed: int, dials: Spirometry
     geno_seed, arch_seed, trait_seed, disease_seed, curve_seed = np.random.SeedSequence(seed).spawn(5)
     segments = CAUSAL_SEGMENTS + NULL_SEGMENTS
     n_total = dials.n_subjects + sum(dials.n_external)
-    geno = simulate_genotypes(n_total, int(geno_seed.generate_state(1)[0]), n_snps=dials.n_snps, segments=segments,
-                              segment_length_bp=dials.segment_length_bp)
-    loci = _loci_table(segments, dials.segment_length_bp, len(CAUSAL_SEGMENTS))
-    variant_locus = locus_of(geno.chromosome, geno.bp_position, loci)
-    eligible = np.flatnonzero(variant_locus.isin(loci.loc[loci["causal"], "locus"]).to_numpy())
-    if eligible.size < dials.n_causal:
-        raise ConfigError(f"{dials.n_causal} causal variants asked for but the causal segments hold {eligible.size} "
-                          "SNPs", field="n_causal", fix="lower n_causal or raise n_snps")
-    rng = np.random.default_rng(arch_seed)
-    causal_index = np.sort(rng.choice(eligible, size=dials.n_causal, replace=False))
-    beta = rng.normal(size=dials.n_causal)
-    trait, trait_genetic = heritable_trait(geno.dosage[:, causal_index].astype(float) @ beta, dials.h_trait,
-                                           np.random.default_rng(trait_seed))
-    rng = np.random.default_rng(disease_seed)
-    rho = dials.trait_to_disease
-    liability = np.sqrt(rho) * trait + np.sqrt(1.0 - rho) * rng.normal(size=n_total)
-    disease = liability > stats.norm.ppf(1.0 - dials.prevalence)
-    order = rng.permutation(n_total)  # who is in the cohort and who in each external study
-    cohort_rows = np.sort(order[:dials.n_subjects])
-    bounds = np.cumsum((dials.n_subjects,) + tuple(dials.n_external))
-    groups = [np.sort(order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    with progress("simulating spirometry", len(dials.n_external) + 4) as advance:
+        geno = simulate_genotypes(n_total, int(geno_seed.generate_state(1)[0]), n_snps=dials.n_snps,
+                                  segments=segments, segment_length_bp=dials.segment_length_bp)
+        advance(1)
+        loci = _loci_table(segments, dials.segment_length_bp, len(CAUSAL_SEGMENTS))
+        variant_locus = locus_of(geno.chromosome, geno.bp_position, loci)
+        eligible = np.flatnonzero(variant_locus.isin(loci.loc[loci["causal"], "locus"]).to_numpy())
+        if eligible.size < dials.n_causal:
+            raise ConfigError(f"{dials.n_causal} causal variants asked for but the causal segments hold "
+                              f"{eligible.size} SNPs", field="n_causal", fix="lower n_causal or raise n_snps")
+        rng = np.random.default_rng(arch_seed)
+        causal_index = np.sort(rng.choice(eligible, size=dials.n_causal, replace=False))
+        beta = rng.normal(size=dials.n_causal)
+        trait, trait_genetic = heritable_trait(geno.dosage[:, causal_index].astype(float) @ beta, dials.h_trait,
+                                               np.random.default_rng(trait_seed))
+        rng = np.random.default_rng(disease_seed)
+        rho = dials.trait_to_disease
+        liability = np.sqrt(rho) * trait + np.sqrt(1.0 - rho) * rng.normal(size=n_total)
+        disease = liability > stats.norm.ppf(1.0 - dials.prevalence)
+        order = rng.permutation(n_total)  # who is in the cohort and who in each external study
+        cohort_rows = np.sort(order[:dials.n_subjects])
+        bounds = np.cumsum((dials.n_subjects,) + tuple(dials.n_external))
+        groups = [np.sort(order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
-    subject_ids = np.array([f"sp{i:06d}" for i in range(dials.n_subjects)])
-    bfile = out_dir / "cohort"
-    write_plink(bfile, _subset(geno, cohort_rows), list(subject_ids), np.zeros(dials.n_subjects, dtype=np.int32))
-    meta_result = meta_analyse(_external_sumstats(out_dir, geno, groups, disease))
-    meta, meta_path = meta_result.table, write_metal(meta_result, out_dir / "meta")
-    chosen = select_panel(meta, bfile=bfile, p1=dials.panel_p, r2=dials.panel_r2, kb=dials.panel_kb,
-                          source=str(meta_path))
-    panel = chosen.panel
-    if panel.empty:
-        raise DataError(f"no external variant reached p < {dials.panel_p}: the panel is empty",
-                        file=meta_path, field="p",
-                        fix="raise n_external, h_trait or trait_to_disease (stronger or larger external studies)")
-    panel_path = write_panel(panel, out_dir / "panel.tsv")
-    profile, _ = polygenic_score(bfile, pd.DataFrame({"variant": panel["variant"], "allele": panel["effect_allele"],
-                                                      "weight": panel["beta"]}), sum_=True)
-    prs = profile.set_index("IID").loc[subject_ids, "SCORESUM"].to_numpy(dtype=float)
-
-    curves = expiration_curves(expiration_parameters(trait[cohort_rows], np.random.default_rng(curve_seed)))
-    images = rasterise_curves(curves.volume_l, curves.flow_l_s, size=dials.image_size)
+        subject_ids = np.array([f"sp{i:06d}" for i in range(dials.n_subjects)])
+        bfile = out_dir / "cohort"
+        write_plink(bfile, _subset(geno, cohort_rows), list(subject_ids), np.zeros(dials.n_subjects, dtype=np.int32))
+        panel, panel_path, meta = _external_panel(out_dir, bfile, geno, groups, disease, dials, advance)
+        weights = pd.DataFrame({"variant": panel["variant"], "allele": panel["effect_allele"], "weight": panel["beta"]})
+        profile, _ = polygenic_score(bfile, weights, sum_=True)
+        prs = profile.set_index("IID").loc[subject_ids, "SCORESUM"].to_numpy(dtype=float)
+        advance(1)
+        curves = expiration_curves(expiration_parameters(trait[cohort_rows], np.random.default_rng(curve_seed)))
+        advance(1)
+        images = rasterise_curves(curves.volume_l, curves.flow_l_s, size=dials.image_size)
+        advance(1)
     causal = pd.DataFrame({"variant": geno.variant_id[causal_index], "chrom": geno.chromosome[causal_index],
                            "pos": geno.bp_position[causal_index], "beta": beta,
                            "locus": variant_locus.to_numpy()[causal_index]})
