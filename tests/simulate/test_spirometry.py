@@ -57,3 +57,17 @@ def test_images_show_the_curves_and_the_same_seed_gives_the_same_cohort(cohort, 
     np.testing.assert_array_equal(a.images, b.images)
     np.testing.assert_array_equal(a.disease, b.disease)
     assert a.panel["variant"].tolist() == b.panel["variant"].tolist()
+
+
+def test_no_cohort_subject_is_in_an_external_study(cohort):
+    from bed_reader import open_bed
+
+    def rows(prefix):
+        with open_bed(f"{prefix}.bed", count_A1=True) as bed:
+            return {row.tobytes() for row in bed.read(dtype="int8")}
+
+    cohort_rows = rows(cohort.bfile)
+    assert len(cohort_rows) == cohort.n  # 1,200 SNPs tell every individual apart
+    for k in range(1, len(STRONG.n_external) + 1):
+        external = rows(cohort.bfile.parent / f"external{k}")
+        assert len(external) == STRONG.n_external[k - 1] and not external & cohort_rows
