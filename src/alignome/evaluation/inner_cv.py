@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 #: Inverse penalties searched (strong to weak): embeddings have far more dimensions than subjects.
 C_GRID = tuple(float(c) for c in np.logspace(-4, 2, 7))
@@ -16,6 +17,11 @@ C_GRID = tuple(float(c) for c in np.logspace(-4, 2, 7))
 MAX_INNER_FOLDS = 5
 #: Penalty used when the training subjects are too few for any inner split.
 FALLBACK_C = 1.0
+
+
+def one_blas_thread() -> threadpool_limits:
+    """Hold BLAS to one thread: a probe's matrices are small, and on busy cores BLAS threads slow each fit ~30×."""
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 @dataclass
@@ -56,11 +62,13 @@ def fit_logistic_probe(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: i
                      ("logreg", LogisticRegression(max_iter=5000, class_weight="balanced", random_state=seed))])
     k = inner_folds(y, groups)
     if k < 2:
-        pipe.set_params(logreg__C=FALLBACK_C).fit(x, y)
+        with one_blas_thread():
+            pipe.set_params(logreg__C=FALLBACK_C).fit(x, y)
         return FittedProbe(pipe, FALLBACK_C, f"C {FALLBACK_C:g} without inner CV (a class has one training subject)")
     scoring = "roc_auc" if len(np.unique(y)) == 2 else "roc_auc_ovr"
     search = GridSearchCV(pipe, {"logreg__C": list(C_GRID)}, scoring=scoring, n_jobs=1,
                           cv=StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed))
-    search.fit(x, y, groups=groups)
+    with one_blas_thread():
+        search.fit(x, y, groups=groups)
     c = float(search.best_params_["logreg__C"])
     return FittedProbe(search.best_estimator_, c, f"C {c:g} chosen by {k}-fold subject-grouped inner CV on training subjects")

@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from alignome.errors import DataError
 from alignome.evaluation.feasibility import holdout_problem
-from alignome.evaluation.inner_cv import fit_logistic_probe
+from alignome.evaluation.inner_cv import fit_logistic_probe, one_blas_thread
 from alignome.evaluation.visit_metrics import _check_inputs
 from alignome.report.ordering import order_diagnoses
 
@@ -182,7 +182,8 @@ def age_probe(emb_train, scans_train, emb_test, scans_test, seed: int) -> ProbeO
         search = GridSearchCV(pipe, {"ridge__alpha": list(AGE_ALPHAS)},
                               cv=GroupKFold(n_splits=min(5, n_groups)),
                               scoring="neg_mean_squared_error", n_jobs=1)
-        search.fit(emb_train[mtr], atr[mtr], groups=groups)
+        with one_blas_thread():
+            search.fit(emb_train[mtr], atr[mtr], groups=groups)
         model, alpha = search.best_estimator_, float(search.best_params_["ridge__alpha"])
         note = f"ridge alpha {alpha:g} chosen by {min(5, n_groups)}-fold GroupKFold on training subjects"
     else:
