@@ -92,18 +92,18 @@ def _all_probes(features: np.ndarray, scans: pd.DataFrame, rows: dict[str, np.nd
 
 
 def oracle_probe_rows(truth: pd.DataFrame, scans: pd.DataFrame, rows: dict[str, np.ndarray], seed: int,
-                      resamples: SubjectResamples) -> list[tuple]:
+                      resamples: SubjectResamples, notes: list[str]) -> list[tuple]:
     """Every probe on the true regional volumes of a simulated cohort, with intervals.
 
     The ceiling an image encoder can approach: the same probes, fitted on the training
-    subjects, given the volumes the simulation changed with age and disease.
-    Returns no rows when ``truth`` holds none of :data:`TRUTH_FEATURES`.
+    subjects, given the volumes the simulation changed with age and disease; a skipped
+    probe's reason joins ``notes``. Returns no rows when ``truth`` holds none of :data:`TRUTH_FEATURES`.
     """
     columns = [c for c in TRUTH_FEATURES if c in truth.columns]
     if not columns:
         return []
     outcomes = _all_probes(truth[columns].to_numpy(dtype=float), scans, rows, seed)
-    return _probe_rows(ORACLE, outcomes, scans.iloc[rows["test"]].reset_index(drop=True), resamples, [])
+    return _probe_rows(ORACLE, outcomes, scans.iloc[rows["test"]].reset_index(drop=True), resamples, notes)
 
 
 def evaluate_encoders(
@@ -159,7 +159,7 @@ def evaluate_encoders(
         z = pd.DataFrame(emb, columns=[f"z_{i:03d}" for i in range(emb.shape[1])])
         tables.append(pd.concat([table.reset_index(drop=True), z], axis=1))
     if truth is not None:  # simulated cohort: the probes on the true volumes are the ceiling
-        results += oracle_probe_rows(truth, scans, rows, seed, resamples)
+        results += oracle_probe_rows(truth, scans, rows, seed, resamples, notes)
     for task, reason in unavailable.items():
         notes.append(f"{task} unavailable — {reason}")
     return Evaluation(

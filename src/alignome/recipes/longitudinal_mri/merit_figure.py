@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ from alignome.report.figures import _method_colours, house_style, new_figure, sa
 
 #: Panels per figure row.
 COLUMNS = 4
+#: Characters per line of a panel's title.
+TITLE_WIDTH = 34
 
 
 def merit_figure(cells: pd.DataFrame, panels: list[tuple[str, str, str]], methods: list[str], path: Path,
@@ -29,7 +32,7 @@ def merit_figure(cells: pd.DataFrame, panels: list[tuple[str, str, str]], method
     ncols = min(COLUMNS, len(panels))
     nrows = -(-len(panels) // ncols)
     with house_style():
-        fig = new_figure((3.4 * ncols + 1.2, (0.32 * len(methods) + 1.1) * nrows + 0.5))
+        fig = new_figure((3.4 * ncols + 1.2, (0.32 * len(methods) + 1.4) * nrows + 0.5))
         axes = fig.subplots(nrows, ncols, squeeze=False)
         for ax in axes.ravel()[len(panels):]:
             ax.set_visible(False)
@@ -47,7 +50,7 @@ def merit_figure(cells: pd.DataFrame, panels: list[tuple[str, str, str]], method
             ax.set_yticklabels(list(ypos.keys()) if ax in axes[:, 0] else [])
             ax.set_ylim(-0.6, len(methods) - 0.4)
             ax.grid(axis="y", alpha=0.0)
-            ax.set_title(label, fontsize=9)
+            ax.set_title(textwrap.fill(label, TITLE_WIDTH), fontsize=9)
             ax.locator_params(axis="x", nbins=4)
         fig.suptitle(title, fontsize=11)
         fig.tight_layout()
