@@ -197,6 +197,7 @@ def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_pat
     assert (scans_per_subject.reindex(splits.index[splits != "test"]) >= 2).all()
 
 
+@pytest.mark.slow
 def test_each_seed_of_a_seeds_run_is_the_run_of_that_seed(mri_run, tmp_path):
     """``protocol.seeds: [0]``: its seed-0 run has the single run's settings key (it resumes the single run's
     checkpoints, so nothing about it differs) and the same results."""
