@@ -72,4 +72,4 @@ def conversion_probe(emb_train: np.ndarray, scans_train: pd.DataFrame, emb_test:
     note = (f"{int(yte.sum())} converters, {int(len(yte) - yte.sum())} stable MCI among test subjects; "
             f"{fitted.note}")
     rows = [probe_row(TASK, "auc", roc_auc_score(yte, proba[:, 1]), len(train), len(test), note)]
-    return ProbeOutcome(TASK, rows, positions, yte, proba)
+    return ProbeOutcome(TASK, rows, positions, yte, proba, fitted.chosen)

@@ -26,11 +26,17 @@ def one_blas_thread() -> threadpool_limits:
 
 @dataclass
 class FittedProbe:
-    """A fitted scaler + logistic regression and how its C was chosen."""
+    """A fitted scaler + logistic regression and how its C was chosen (``inner_folds`` 0: without CV)."""
 
     model: Pipeline
     c: float
     note: str
+    inner_folds: int = 0
+
+    @property
+    def chosen(self) -> dict[str, float]:
+        """The chosen penalty as written to the run directory."""
+        return {"C": self.c, "inner_folds": self.inner_folds}
 
 
 def inner_folds(y: np.ndarray, groups: np.ndarray) -> int:
@@ -71,4 +77,5 @@ def fit_logistic_probe(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: i
     with one_blas_thread():
         search.fit(x, y, groups=groups)
     c = float(search.best_params_["logreg__C"])
-    return FittedProbe(search.best_estimator_, c, f"C {c:g} chosen by {k}-fold subject-grouped inner CV on training subjects")
+    return FittedProbe(search.best_estimator_, c, f"C {c:g} chosen by {k}-fold subject-grouped inner CV on training subjects",
+                       k)

@@ -53,6 +53,8 @@ class ProbeOutcome:
         Their true class index (classification) or value (regression).
     scores
         Class probabilities (n, k) or predicted values (n,).
+    chosen
+        The penalty chosen on training subjects (``C`` or ``alpha``) and the inner folds it was chosen by.
     """
 
     task: str
@@ -60,6 +62,7 @@ class ProbeOutcome:
     positions: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     y: np.ndarray = field(default_factory=lambda: np.empty(0))
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))
+    chosen: dict[str, float] = field(default_factory=dict)
 
     @property
     def skipped(self) -> bool:
@@ -160,7 +163,7 @@ def diagnosis_probe(emb_train, scans_train, emb_test, scans_test, seed: int,
     else:
         auc, auc_note = macro_ovr_auc(yte, proba)
         rows.append(probe_row(task, "auc_macro_ovr", auc, n_train, n_test, auc_note or "macro one-vs-rest"))
-    return ProbeOutcome(task, rows, np.flatnonzero(mte), yte, proba)
+    return ProbeOutcome(task, rows, np.flatnonzero(mte), yte, proba, fitted.chosen)
 
 
 def age_probe(emb_train, scans_train, emb_test, scans_test, seed: int) -> ProbeOutcome:
@@ -186,9 +189,11 @@ def age_probe(emb_train, scans_train, emb_test, scans_test, seed: int) -> ProbeO
             search.fit(emb_train[mtr], atr[mtr], groups=groups)
         model, alpha = search.best_estimator_, float(search.best_params_["ridge__alpha"])
         note = f"ridge alpha {alpha:g} chosen by {min(5, n_groups)}-fold GroupKFold on training subjects"
+        chosen = {"alpha": alpha, "inner_folds": min(5, n_groups)}
     else:
         model = pipe.fit(emb_train[mtr], atr[mtr])
         note = "one training subject: ridge alpha 1 without inner CV"
+        chosen = {"alpha": 1.0, "inner_folds": 0}
     pred = model.predict(emb_test[mte])
     baseline = mean_absolute_error(ate[mte], np.full(n_test, atr[mtr].mean()))
     r2 = r2_score(ate[mte], pred) if n_test >= 2 and np.ptp(ate[mte]) > 0 else np.nan
@@ -197,7 +202,7 @@ def age_probe(emb_train, scans_train, emb_test, scans_test, seed: int) -> ProbeO
                   f"{note}; MAE of predicting the training mean: {baseline:.3g}"),
         probe_row(task, "r2", r2, n_train, n_test, note if np.isfinite(r2) else "R² undefined on this test set"),
     ]
-    return ProbeOutcome(task, rows, np.flatnonzero(mte), ate[mte], pred)
+    return ProbeOutcome(task, rows, np.flatnonzero(mte), ate[mte], pred, chosen)
 
 
 def check_probe_inputs(emb_train, scans_train, emb_test, scans_test) -> tuple[np.ndarray, np.ndarray]:

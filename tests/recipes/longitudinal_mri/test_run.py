@@ -89,6 +89,10 @@ def test_metrics_record_speed_cache_and_which_loss_ran(mri_run):
     assert metrics["cache"]["built"] == metrics["cohort"]["scans"] and metrics["cache"]["hits"] == 0
     assert metrics["speed"]["train_volumes_per_s"] > 0 and 0 <= metrics["speed"]["data_wait_share"] < 1
     assert 1 <= metrics["encoder"]["best_epoch"] <= metrics["encoder"]["epochs"]
+    # every probe's penalty, chosen on training subjects, is written down
+    penalties = metrics["probe_penalties"]["clinimcl"]
+    assert {"diagnosis", "age"} <= set(penalties) and penalties["age"]["inner_folds"] >= 2
+    assert penalties["diagnosis"]["C"] > 0
 
 
 def test_rerun_resumes_from_cache_and_checkpoints_with_identical_results(mri_run, tmp_path):

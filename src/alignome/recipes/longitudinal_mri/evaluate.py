@@ -42,7 +42,8 @@ TRUTH_FEATURES = ("ventricle_ml", "hippocampus_ml", "brain_ml")
 class Evaluation:
     """Long results table (method, task, metric, fold, value, ci_low, ci_high), embeddings, speed, notes.
 
-    ``unavailable`` maps a task that no method could report to the reason.
+    ``unavailable`` maps a task that no method could report to the reason; ``penalties`` holds
+    each probe's penalty chosen on training subjects, ``{method: {task: {C or alpha, inner_folds}}}``.
     """
 
     results: pd.DataFrame
@@ -50,6 +51,7 @@ class Evaluation:
     inference_volumes_per_s: float
     notes: list[str]
     unavailable: dict[str, str] = field(default_factory=dict)
+    penalties: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
 
 def last_diagnosis(scans: pd.DataFrame) -> pd.Series:
@@ -72,12 +74,13 @@ def _rows(method: str, task: str, values: dict, draws: dict[str, np.ndarray],
 
 
 def _probe_rows(method: str, outcomes: list[ProbeOutcome], scans_test: pd.DataFrame,
-                resamples: SubjectResamples, notes: list[str]) -> list[tuple]:
+                resamples: SubjectResamples, notes: list[str], penalties: dict) -> list[tuple]:
     out = []
     for outcome in outcomes:
         if outcome.skipped:
             notes.append(f"{method}: {outcome.task} probe skipped — {outcome.rows[0]['note']}")
             continue
+        penalties.setdefault(method, {})[outcome.task] = outcome.chosen
         values = {r["metric"]: r["value"] for r in outcome.rows}
         out += _rows(method, f"{outcome.task} probe", values, probe_draws(outcome, scans_test, resamples), resamples)
     return out
@@ -92,18 +95,19 @@ def _all_probes(features: np.ndarray, scans: pd.DataFrame, rows: dict[str, np.nd
 
 
 def oracle_probe_rows(truth: pd.DataFrame, scans: pd.DataFrame, rows: dict[str, np.ndarray], seed: int,
-                      resamples: SubjectResamples, notes: list[str]) -> list[tuple]:
+                      resamples: SubjectResamples, notes: list[str], penalties: dict) -> list[tuple]:
     """Every probe on the true regional volumes of a simulated cohort, with intervals.
 
     The ceiling an image encoder can approach: the same probes, fitted on the training
     subjects, given the volumes the simulation changed with age and disease; a skipped
-    probe's reason joins ``notes``. Returns no rows when ``truth`` holds none of :data:`TRUTH_FEATURES`.
+    probe's reason joins ``notes``, a chosen penalty ``penalties``. Returns no rows when ``truth`` holds none of :data:`TRUTH_FEATURES`.
     """
     columns = [c for c in TRUTH_FEATURES if c in truth.columns]
     if not columns:
         return []
     outcomes = _all_probes(truth[columns].to_numpy(dtype=float), scans, rows, seed)
-    return _probe_rows(ORACLE, outcomes, scans.iloc[rows["test"]].reset_index(drop=True), resamples, notes)
+    return _probe_rows(ORACLE, outcomes, scans.iloc[rows["test"]].reset_index(drop=True), resamples, notes,
+                       penalties)
 
 
 def evaluate_encoders(
@@ -128,6 +132,7 @@ def evaluate_encoders(
     results: list[tuple] = []
     notes: list[str] = []
     unavailable: dict[str, str] = {}
+    penalties: dict[str, dict[str, dict[str, float]]] = {}
     tables = []
     split = np.full(len(scans), "", dtype=object)
     for part, idx in rows.items():
@@ -152,14 +157,14 @@ def evaluate_encoders(
         if tracking.unavailable is not None:
             unavailable[ATROPHY_TASK] = tracking.unavailable
         results += _rows(method, ATROPHY_TASK, tracking.figures, atrophy_draws(tracking, resamples), resamples)
-        results += _probe_rows(method, _all_probes(emb, scans, rows, seed), scans_test, resamples, notes)
+        results += _probe_rows(method, _all_probes(emb, scans, rows, seed), scans_test, resamples, notes, penalties)
         table = scans.loc[:, [c for c in SCAN_COLUMNS if c in scans.columns]].copy()
         table.insert(0, "method", method)
         table["split"] = split
         z = pd.DataFrame(emb, columns=[f"z_{i:03d}" for i in range(emb.shape[1])])
         tables.append(pd.concat([table.reset_index(drop=True), z], axis=1))
     if truth is not None:  # simulated cohort: the probes on the true volumes are the ceiling
-        results += oracle_probe_rows(truth, scans, rows, seed, resamples, notes)
+        results += oracle_probe_rows(truth, scans, rows, seed, resamples, notes, penalties)
     for task, reason in unavailable.items():
         notes.append(f"{task} unavailable — {reason}")
     return Evaluation(
@@ -168,4 +173,5 @@ def evaluate_encoders(
         inference_volumes_per_s=embedded / seconds if seconds > 0 else float("nan"),
         notes=notes,
         unavailable=unavailable,
+        penalties=penalties,
     )

@@ -162,6 +162,7 @@ def run_single_seed(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path
         "encoder": trained.description,
         "speed": {**trained.speed, "inference_volumes_per_s": evaluation.inference_volumes_per_s},
         "unavailable": evaluation.unavailable,
+        "probe_penalties": evaluation.penalties,
         "notes": evaluation.notes,
         "timings_s": timings,
     }
