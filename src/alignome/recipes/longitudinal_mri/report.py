@@ -17,6 +17,7 @@ from alignome.recipes.longitudinal_mri.seeds import seed_spread
 from alignome.report.build import fresh_figure_dir, write_report
 from alignome.report.figures import house_style, new_figure, save_figure
 from alignome.report.html import FigureEntry
+from alignome.report.intervals import DEFAULT_BOOTSTRAPS
 from alignome.report.rundir import RunFiles
 
 #: Result rows in display order: (task, metric, label, higher is better or None).
@@ -130,7 +131,8 @@ def comparison_markdown(results: pd.DataFrame, unavailable: dict[str, str] | Non
         "training subjects, which embeds with its pooled encoder features; `:features` rows embed ClinImCL "
         "and the untrained network the same way, for a like-for-like comparison. Probes are fitted on training "
         "subjects (penalty chosen by inner cross-validation grouped by subject, on training subjects only) and "
-        "scored on test subjects; intervals resample test subjects (1,000 times, within their last diagnosis). "
+        f"scored on test subjects; intervals resample test subjects ({DEFAULT_BOOTSTRAPS:,} times, within their last "
+        "diagnosis). "
         "Atrophy tracking: per test subject, the cosine distance between first- and last-visit embeddings against "
         "the true |log volume ratio| over the same interval, Spearman across subjects. Conversion: baseline scan of "
         "subjects first seen as MCI with a follow-up, converter when a later visit is AD. On a simulated cohort "
