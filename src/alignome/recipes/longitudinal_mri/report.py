@@ -108,7 +108,8 @@ def comparison_markdown(results: pd.DataFrame, unavailable: dict[str, str] | Non
     seeds = "seed" in results.columns and results["seed"].nunique() > 1
     lookup = cells.set_index(["task", "metric", "method"])
     methods = _methods(results)
-    what = "mean ± SD (range) over seeds" if seeds else "value [95 % bootstrap interval]"
+    what = ("mean ± SD (range) over seeds" if seeds else
+            "value [95 % bootstrap interval]" if cells["low"].notna().any() else "value")
     lines = [f"| metric (test subjects; {what}) | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
     for task, metric, label, higher in _rows_present(cells):
         values = {m: (lookup.loc[(task, metric, m)] if (task, metric, m) in lookup.index else None) for m in methods}
