@@ -18,17 +18,21 @@ from alignome.recipes.longitudinal_mri.seeds import run_seeds, seed_spread
 from tests.helpers.paths import RECIPES
 
 
-def _recipe(**protocol) -> LongitudinalMRIRecipe:
+def _recipe(simulate: dict | None = None, **protocol) -> LongitudinalMRIRecipe:
     body = yaml.safe_load((RECIPES / "longitudinal-mri.yaml").read_text())
     body.pop("presets")
     body["protocol"].update(protocol)
+    body["data"]["simulate"].update(simulate or {})
     return LongitudinalMRIRecipe.model_validate(body)
 
 
 def _fake_run(calls: list):
     def run_one(recipe: LongitudinalMRIRecipe, preset, out: Path) -> Path:
         calls.append((recipe, out))
-        out.mkdir(parents=True)
+        out.mkdir(parents=True, exist_ok=True)
+        if not (out / "data").exists():  # stands for the simulation
+            (out / "data").mkdir()
+            (out / "data" / "simulate.json").write_text(json.dumps({"by": recipe.seed}))
         rng = np.random.default_rng(recipe.seed)
         rows = [(m, "re-identification", "top1", "test", rng.random(), 0.1, 0.9) for m in ("clinimcl", "untrained")]
         pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS)).to_csv(out / "results.csv", index=False)
@@ -58,6 +62,15 @@ def test_each_seed_runs_the_recipe_of_that_seed_alone_and_the_spread_is_over_see
     first = pd.read_csv(out / "seed-4" / "results.csv")
     assert results[results["seed"] == 4]["value"].tolist() == first["value"].tolist()
     assert "± " in (out / "summary.md").read_text() and (out / "report.html").is_file()
+
+
+def test_a_cohort_pinned_by_its_simulation_seed_is_simulated_once_and_shared(tmp_path):
+    calls: list = []
+    out = run_seeds(_recipe(simulate={"seed": 11}, seeds=[0, 1]), None, tmp_path / "run", _fake_run(calls))
+    for seed in (0, 1):
+        assert json.loads((out / f"seed-{seed}" / "data" / "simulate.json").read_text()) == {"by": 0}
+    unpinned = run_seeds(_recipe(seeds=[0, 1]), None, tmp_path / "free", _fake_run([]))
+    assert json.loads((unpinned / "seed-1" / "data" / "simulate.json").read_text()) == {"by": 1}
 
 
 def test_the_table_of_a_seeds_run_shows_mean_sd_and_range():

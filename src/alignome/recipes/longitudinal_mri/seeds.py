@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,28 @@ def single_seed_recipe(recipe: LongitudinalMRIRecipe, seed: int) -> Longitudinal
     return recipe.model_copy(update={"seed": seed, "protocol": protocol})
 
 
+def share_pinned_cohort(recipe: LongitudinalMRIRecipe, first: Path, target: Path) -> bool:
+    """Give ``target`` the simulated cohort of ``first`` (hard links) when ``data.simulate.seed`` pins it.
+
+    Every seed then simulates the same cohort, so the stamp in ``first/data`` vouches for it in
+    ``target`` too and the run reuses it instead of simulating again. Returns whether it shared.
+    """
+    simulate = recipe.data.simulate or {}
+    source, data = first / "data", target / "data"
+    if "seed" not in simulate or not source.is_dir() or data.exists():
+        return False
+    target.mkdir(parents=True, exist_ok=True)
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:  # another file system: copy
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, data, copy_function=link)
+    return True
+
+
 def seed_spread(results: pd.DataFrame) -> pd.DataFrame:
     """Mean, sample SD (NaN for one seed), minimum and maximum of each (method, task, metric) over the seeds."""
     values = results.assign(value=pd.to_numeric(results["value"], errors="coerce"))
@@ -49,7 +73,8 @@ def run_seeds(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path,
               run_one: Callable[[LongitudinalMRIRecipe, str | None, Path], Path]) -> Path:
     """Run ``run_one`` once per seed of ``recipe.protocol.seeds`` into ``out/seed-<s>``, then summarise in ``out``.
 
-    Each seed's directory is exactly the run of the recipe with that ``seed``. ``out`` gets
+    Each seed's directory is exactly the run of the recipe with that ``seed`` (a cohort pinned by
+    ``data.simulate.seed`` is simulated once and shared, :func:`share_pinned_cohort`). ``out`` gets
     ``results.csv`` (every seed's rows, with a ``seed`` column), ``seed_spread.csv`` (mean, SD,
     range per method, task and metric), ``metrics.json`` (the same under ``spread``) and a report.
     """
@@ -58,6 +83,8 @@ def run_seeds(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path,
     tables = []
     for seed in seeds:
         log.info("seed %d of %s → %s", seed, seeds, seed_dir(out, seed))
+        if share_pinned_cohort(recipe, seed_dir(out, seeds[0]), seed_dir(out, seed)):
+            log.info("the simulated cohort is pinned by data.simulate.seed: seed %d reuses seed %d's", seed, seeds[0])
         run_one(single_seed_recipe(recipe, seed), preset, seed_dir(out, seed))
         if not is_main_process():  # a launched copy of the command only trains; the main process summarises
             continue
