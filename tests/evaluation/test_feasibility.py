@@ -9,7 +9,13 @@ from sklearn.model_selection import StratifiedKFold
 
 from alignome.cohort.splits import SubjectFold
 from alignome.errors import DataError
-from alignome.evaluation.feasibility import fold_problem, min_subjects_per_class, plan_tasks, stratifiable
+from alignome.evaluation.feasibility import (
+    fold_problem,
+    holdout_problem,
+    min_subjects_per_class,
+    plan_tasks,
+    stratifiable,
+)
 
 
 def _worst_case(count: int, outer: int, seed: int) -> tuple[int, int]:
@@ -68,3 +74,12 @@ def test_a_fold_without_a_class_in_its_test_side_is_named():
     thin = SubjectFold(1, ("a", "c", "d", "u"), ("b", "e", "f"))
     assert fold_problem(thin, dx, "CN/AD", 2) == "fold 1's training subjects hold 1 CN, fewer than inner_folds=2"
     assert fold_problem(thin, dx, "CN/AD", 1) is None
+
+
+def test_a_held_out_probe_needs_two_training_subjects_and_one_test_subject_per_class():
+    classes = ("CN", "AD")
+    assert holdout_problem({"CN": 2, "AD": 2}, {"CN": 1, "AD": 1}, classes) is None
+    assert holdout_problem({"CN": 5, "AD": 1}, {"CN": 3, "AD": 3}, classes) == (
+        "training subjects hold 1 AD; the probe needs at least 2 per class")
+    assert holdout_problem({"CN": 5, "AD": 5}, {"CN": 3}, classes) == "test subjects hold no AD"
+    assert holdout_problem({"CN": 5, "AD": 3}, {"CN": 1, "AD": 1}, classes, min_train=4) is not None

@@ -85,3 +85,20 @@ def fold_problem(fold: SubjectFold, final_diagnosis: pd.Series, task: str, inner
             return (f"fold {fold.index}'s training subjects hold {int(train.get(c, 0))} {c}, "
                     f"fewer than inner_folds={inner_folds}")
     return None
+
+
+def holdout_problem(train_counts: Mapping[str, int], test_counts: Mapping[str, int], classes: Iterable[str],
+                    min_train: int = 2) -> str | None:
+    """Why a probe fitted on training subjects and scored on test subjects cannot run, or None when it can.
+
+    Each class needs ``min_train`` training subjects (two: the inner CV that picks the
+    penalty needs one on each side of a split) and one test subject (else its AUC is undefined).
+    ``train_counts`` and ``test_counts`` count subjects per class.
+    """
+    for c in classes:
+        if train_counts.get(c, 0) < min_train:
+            return (f"training subjects hold {int(train_counts.get(c, 0))} {c}; "
+                    f"the probe needs at least {min_train} per class")
+        if test_counts.get(c, 0) < 1:
+            return f"test subjects hold no {c}"
+    return None

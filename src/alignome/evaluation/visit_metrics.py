@@ -1,45 +1,26 @@
-"""Longitudinal evaluation of scan embeddings: temporal consistency,
-subject re-identification across visits and linear probes.
+"""Longitudinal evaluation of scan embeddings: temporal consistency and
+subject re-identification across visits (probes: :mod:`alignome.evaluation.visit_probes`).
 
 Every function takes an embedding matrix ``emb`` (N, d) whose row ``i`` is the
 scan in row ``i`` of the scan table ``scans`` (columns ``subject``, ``visit``,
 ``age``, ``diagnosis`` ...). Distances are cosine distances, ``1 - cos``, in
-[0, 2]. Nothing here trains an encoder; probes are fitted on training subjects
-only and refuse a test set that shares a subject with the training set.
+[0, 2]. Nothing here trains an encoder.
 """
 
 from __future__ import annotations
 
-import warnings
 from math import comb
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.metrics import (
-    balanced_accuracy_score,
-    mean_absolute_error,
-    r2_score,
-    roc_auc_score,
-)
-from sklearn.model_selection import GridSearchCV, GroupKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from alignome.errors import DataError
-from alignome.report.ordering import order_diagnoses
 
-#: Ridge penalties searched by the age probe's inner, subject-grouped CV.
-AGE_ALPHAS = tuple(float(a) for a in np.logspace(-2, 4, 13))
 #: Similarities closer than this count as ties in re-identification.
 _TIE_DECIMALS = 10
 #: Query rows handled at once in re-identification (bounds memory to ~chunk × N).
 _CHUNK = 1024
-
-
-class SubjectLeakageError(DataError, ValueError):
-    """Training and test scans share a subject."""
 
 
 # ---------------------------------------------------------------- helpers
@@ -270,8 +251,9 @@ def reidentification(emb: np.ndarray, scans: pd.DataFrame, ks: tuple[int, ...] =
         ``top{k}`` for each k (fraction of queries), ``chance_top{k}`` (the same
         under a random ranking: mean over queries of 1 − C(G−m, k)/C(G, k), with
         G gallery scans of which m are the subject's), ``mean_rank`` of the first
-        same-subject scan, ``queries`` (number of queries), ``gallery`` (N − 1).
-        Rates are NaN when no subject has two scans.
+        same-subject scan, ``queries`` (number of queries), ``gallery`` (N − 1),
+        ``per_query``: DataFrame (position, subject, ``hit_top{k}`` …, rank), one row per
+        query, whose means are the rates. Rates are NaN when no subject has two scans.
     """
     emb = _check_inputs(emb, scans)
     ks = tuple(int(k) for k in ks)
@@ -288,6 +270,7 @@ def reidentification(emb: np.ndarray, scans: pd.DataFrame, ks: tuple[int, ...] =
             out[f"top{k}"] = float("nan")
             out[f"chance_top{k}"] = float("nan")
         out["mean_rank"] = float("nan")
+        out["per_query"] = pd.DataFrame(columns=["position", "subject", *(f"hit_top{k}" for k in ks), "rank"])
         return out
 
     hits = {k: np.empty(queries.size) for k in ks}
@@ -316,157 +299,6 @@ def reidentification(emb: np.ndarray, scans: pd.DataFrame, ks: tuple[int, ...] =
         chance = [1.0 - comb(gallery - int(mi), kk) / comb(gallery, kk) for mi in m]
         out[f"chance_top{k}"] = float(np.mean(chance))
     out["mean_rank"] = float(ranks.mean())
+    out["per_query"] = pd.DataFrame({"position": queries, "subject": scans["subject"].astype(str).to_numpy()[queries],
+                                     **{f"hit_top{k}": hits[k] for k in ks}, "rank": ranks})
     return out
-
-
-# ---------------------------------------------------------------- linear probes
-
-
-def _check_disjoint(scans_train: pd.DataFrame, scans_test: pd.DataFrame) -> None:
-    train = set(scans_train["subject"].astype(str))
-    test = set(scans_test["subject"].astype(str))
-    overlap = sorted(train & test)
-    if overlap:
-        shown = ", ".join(overlap[:10]) + (f" … ({len(overlap)} in all)" if len(overlap) > 10 else "")
-        raise SubjectLeakageError(
-            f"training and test scans share {len(overlap)} subject(s): {shown}",
-            field="subject",
-            fix="split by subject (alignome.cohort.splits) so no subject's visits straddle train and test")
-
-
-def _row(task: str, metric: str, value: float, n_train: int, n_test: int, note: str = "") -> dict[str, Any]:
-    return {"task": task, "metric": metric, "value": float(value), "n_train": int(n_train),
-            "n_test": int(n_test), "note": note}
-
-
-def _macro_ovr_auc(y: np.ndarray, proba: np.ndarray) -> tuple[float, str]:
-    """Mean one-vs-rest AUC over the classes that have positives and negatives in ``y``."""
-    aucs, skipped = [], []
-    for c in range(proba.shape[1]):
-        pos = y == c
-        if pos.all() or not pos.any():
-            skipped.append(c)
-            continue
-        aucs.append(roc_auc_score(pos, proba[:, c]))
-    return (float(np.mean(aucs)) if aucs else float("nan")), (
-        f"{len(skipped)} class(es) absent from test, left out of the macro mean" if skipped and aucs else "")
-
-
-def _diagnosis_probe(emb_train, scans_train, emb_test, scans_test, seed: int) -> list[dict[str, Any]]:
-    task = "diagnosis"
-    if "diagnosis" not in scans_train.columns or "diagnosis" not in scans_test.columns:
-        return [_row(task, "skipped", np.nan, 0, 0, "no 'diagnosis' column in the scan table")]
-    dtr = scans_train["diagnosis"]
-    dte = scans_test["diagnosis"]
-    mtr = dtr.notna().to_numpy() & (dtr.astype(str).str.strip() != "").to_numpy()
-    mte = dte.notna().to_numpy() & (dte.astype(str).str.strip() != "").to_numpy()
-    ytr_s, yte_s = dtr[mtr].astype(str).to_numpy(), dte[mte].astype(str).to_numpy()
-    n_train, n_test = int(mtr.sum()), int(mte.sum())
-    classes = order_diagnoses(ytr_s)
-    if len(classes) < 2:
-        return [_row(task, "skipped", np.nan, n_train, n_test,
-                     f"training scans hold {len(classes)} diagnosis class(es); a probe needs 2")]
-    missing = sorted(set(yte_s) - set(classes))
-    if missing:
-        return [_row(task, "skipped", np.nan, n_train, n_test,
-                     f"class(es) {', '.join(missing)} appear in test but not in training")]
-    if n_test == 0:
-        return [_row(task, "skipped", np.nan, n_train, n_test, "no test scan has a diagnosis")]
-    index = {c: i for i, c in enumerate(classes)}
-    ytr = np.array([index[c] for c in ytr_s])
-    yte = np.array([index[c] for c in yte_s])
-    model = Pipeline([
-        ("scale", StandardScaler()),
-        ("logreg", LogisticRegression(max_iter=5000, class_weight="balanced", random_state=seed)),
-    ])
-    model.fit(emb_train[mtr], ytr)
-    proba = model.predict_proba(emb_test[mte])
-    pred = proba.argmax(axis=1)
-    note = f"classes {'/'.join(classes)} (chance {1 / len(classes):.3f})"
-    if len(np.unique(yte)) == 1:
-        note += "; test scans hold one class, so this is that class's recall"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # sklearn's note on a single test class
-        bacc = balanced_accuracy_score(yte, pred)
-    rows = [_row(task, "balanced_accuracy", bacc, n_train, n_test, note)]
-    if len(classes) == 2:
-        ok = len(np.unique(yte)) == 2
-        rows.append(_row(task, "auc", roc_auc_score(yte, proba[:, 1]) if ok else np.nan, n_train, n_test,
-                         "" if ok else "test scans hold one class; AUC undefined"))
-    else:
-        auc, note = _macro_ovr_auc(yte, proba)
-        rows.append(_row(task, "auc_macro_ovr", auc, n_train, n_test, note or "macro one-vs-rest"))
-    return rows
-
-
-def _age_probe(emb_train, scans_train, emb_test, scans_test, seed: int) -> list[dict[str, Any]]:
-    task = "age"
-    if "age" not in scans_train.columns or "age" not in scans_test.columns:
-        return [_row(task, "skipped", np.nan, 0, 0, "no 'age' column in the scan table")]
-    atr = pd.to_numeric(scans_train["age"], errors="coerce").to_numpy(dtype=np.float64)
-    ate = pd.to_numeric(scans_test["age"], errors="coerce").to_numpy(dtype=np.float64)
-    mtr, mte = np.isfinite(atr), np.isfinite(ate)
-    n_train, n_test = int(mtr.sum()), int(mte.sum())
-    if n_train < 3 or n_test == 0:
-        return [_row(task, "skipped", np.nan, n_train, n_test,
-                     "too few scans with a known age (need >= 3 in training and >= 1 in test)")]
-    groups = scans_train["subject"].astype(str).to_numpy()[mtr]
-    n_groups = len(np.unique(groups))
-    pipe = Pipeline([("scale", StandardScaler()), ("ridge", Ridge())])
-    if n_groups >= 2:
-        search = GridSearchCV(pipe, {"ridge__alpha": list(AGE_ALPHAS)},
-                              cv=GroupKFold(n_splits=min(5, n_groups)),
-                              scoring="neg_mean_squared_error", n_jobs=1)
-        search.fit(emb_train[mtr], atr[mtr], groups=groups)
-        model, alpha = search.best_estimator_, float(search.best_params_["ridge__alpha"])
-        note = f"ridge alpha {alpha:g} chosen by {min(5, n_groups)}-fold GroupKFold on training subjects"
-    else:
-        model = pipe.fit(emb_train[mtr], atr[mtr])
-        note = "one training subject: ridge alpha 1 without inner CV"
-    pred = model.predict(emb_test[mte])
-    baseline = mean_absolute_error(ate[mte], np.full(n_test, atr[mtr].mean()))
-    r2 = r2_score(ate[mte], pred) if n_test >= 2 and np.ptp(ate[mte]) > 0 else np.nan
-    return [
-        _row(task, "mae", mean_absolute_error(ate[mte], pred), n_train, n_test,
-             f"{note}; MAE of predicting the training mean: {baseline:.3g}"),
-        _row(task, "r2", r2, n_train, n_test, note if np.isfinite(r2) else "R² undefined on this test set"),
-    ]
-
-
-def linear_probes(emb_train: np.ndarray, scans_train: pd.DataFrame, emb_test: np.ndarray,
-                  scans_test: pd.DataFrame, seed: int = 0) -> list[dict[str, Any]]:
-    """Linear probes for diagnosis and age on frozen embeddings, subject-wise.
-
-    Parameters
-    ----------
-    emb_train, scans_train
-        Training embeddings (N_train, d) and their scan table.
-    emb_test, scans_test
-        Test embeddings (N_test, d) and their scan table.
-    seed
-        Seed of the logistic regression.
-
-    Returns
-    -------
-    list of dict
-        Rows ``{task, metric, value, n_train, n_test, note}``. Diagnosis
-        (StandardScaler + class-balanced LogisticRegression, fitted on training
-        scans with a diagnosis): ``balanced_accuracy`` and ``auc`` (2 classes) or
-        ``auc_macro_ovr`` (macro one-vs-rest, 3 classes). Age (StandardScaler +
-        Ridge, alpha chosen by GroupKFold by subject on training scans only):
-        ``mae`` (years) and ``r2``. A probe that cannot run gives one row with
-        metric ``skipped`` and the reason in ``note``.
-
-    Raises
-    ------
-    SubjectLeakageError
-        (a ``ValueError`` and ``DataError``) when a subject is in both sets.
-    """
-    emb_train = _check_inputs(emb_train, scans_train, "emb_train")
-    emb_test = _check_inputs(emb_test, scans_test, "emb_test")
-    if emb_train.shape[1] != emb_test.shape[1]:
-        raise DataError(f"training embeddings have {emb_train.shape[1]} dimensions, test {emb_test.shape[1]}",
-                        field="emb_test", fix="embed both sets with the same encoder")
-    _check_disjoint(scans_train, scans_test)
-    return (_diagnosis_probe(emb_train, scans_train, emb_test, scans_test, seed)
-            + _age_probe(emb_train, scans_train, emb_test, scans_test, seed))

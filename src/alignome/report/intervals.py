@@ -58,9 +58,18 @@ class AucBootstrap:
         return None if a is None or b is None else self._percentiles(a - b)
 
     def _percentiles(self, draws: np.ndarray) -> tuple[float, float]:
-        tail = (1.0 - self.level) / 2.0
-        low, high = np.quantile(draws, [tail, 1.0 - tail])
-        return float(low), float(high)
+        return percentile_interval(draws, self.level)
+
+
+def percentile_interval(draws: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
+    """Percentile interval of bootstrap draws at coverage ``level``; draws that are NaN (undefined) are left out."""
+    tail = (1.0 - level) / 2.0
+    draws = np.asarray(draws, dtype=np.float64)
+    draws = draws[np.isfinite(draws)]
+    if draws.size == 0:
+        return float("nan"), float("nan")
+    low, high = np.quantile(draws, [tail, 1.0 - tail])
+    return float(low), float(high)
 
 
 def fold_interval(values: np.ndarray, bounds: tuple[float, float], level: float = LEVEL) -> tuple[float, float] | None:

@@ -40,7 +40,7 @@ def test_run_directory_holds_every_output(mri_run):
                  "embeddings.parquet", "training_curves.csv", "splits.csv", "run.log"):
         assert (out / name).is_file(), name
     figures = {p.name for p in (out / "figures").glob("*.png")}
-    assert {"training_curves.png", "distances.png", "trajectories_clinimcl.png"} <= figures
+    assert {"training_curves.png", "distances.png", "trajectories_clinimcl.png", "merit.png"} <= figures
     html = (out / "report.html").read_text()
     assert "Speed" in html and "clinimcl" in html and "data:image/png;base64," in html
 
@@ -53,13 +53,20 @@ def test_every_encoder_is_evaluated_on_test_subjects_only(mri_run):
     }
     assert set(results["fold"]) == {"test"}
     # the oracle (probes on the simulation's true volumes) has probes only: it has no images to embed
-    assert set(results.loc[results["method"] == "oracle", "task"]) == {"diagnosis probe", "age probe"}
+    probes = {"diagnosis probe", "AD vs CN probe", "age probe", "MCI-to-AD conversion probe"}
+    assert {"diagnosis probe", "age probe"} <= set(results.loc[results["method"] == "oracle", "task"]) <= probes
     encoders = results[results["method"] != "oracle"]
     for method, grp in encoders.groupby("method"):
         got = set(zip(grp["task"], grp["metric"]))
         assert {("re-identification", "top1"), ("temporal consistency", "ratio"), ("age probe", "mae")} <= got, method
     top1 = results[results["metric"] == "top1"]["value"]
     assert top1.between(0, 1).all()
+    # every figure of a test set larger than one subject has its bootstrap interval
+    shown = results[~results["metric"].str.startswith("chance")].dropna(subset=["value"])
+    assert shown[["ci_low", "ci_high"]].notna().all().all()
+    assert (shown["ci_low"] <= shown["ci_high"]).all()
+    assert set(encoders.loc[encoders["task"] == "atrophy tracking", "metric"]) == {"spearman_hippocampus",
+                                                                                    "spearman_whole_brain"}
 
     splits = pd.read_csv(out / "splits.csv")
     assert not splits["subject"].duplicated().any()  # a subject lies in exactly one split
@@ -82,6 +89,10 @@ def test_metrics_record_speed_cache_and_which_loss_ran(mri_run):
     assert metrics["cache"]["built"] == metrics["cohort"]["scans"] and metrics["cache"]["hits"] == 0
     assert metrics["speed"]["train_volumes_per_s"] > 0 and 0 <= metrics["speed"]["data_wait_share"] < 1
     assert 1 <= metrics["encoder"]["best_epoch"] <= metrics["encoder"]["epochs"]
+    # every probe's penalty, chosen on training subjects, is written down
+    penalties = metrics["probe_penalties"]["clinimcl"]
+    assert {"diagnosis", "age"} <= set(penalties) and penalties["age"]["inner_folds"] >= 2
+    assert penalties["diagnosis"]["C"] > 0
 
 
 def test_rerun_resumes_from_cache_and_checkpoints_with_identical_results(mri_run, tmp_path):
@@ -161,12 +172,19 @@ def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_pat
     nib.save(nib.Nifti1Image(img.get_fdata().astype(np.float32), np.diag([400.0, 400.0, 400.0, 1.0])),
              paths[12])  # an absurd affine: resampling it would allocate terabytes
 
+    # as a real cohort: no truth table, so what needs the true volumes is unavailable, with the reason
+    (data / "cohort.yaml").write_text("manifest: manifest.csv\n")
+
     result = runner.invoke(
         app, ["run", str(RECIPE), "--preset", "quick", "--data", str(data), "--out", str(tmp_path / "run")],
         env={"ALIGNOME_CACHE_DIR": str(cache)},
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert "no true volumes" in metrics["unavailable"]["atrophy tracking"]
+    assert "atrophy tracking — no true volumes" in (tmp_path / "run" / "summary.md").read_text()
+    results = pd.read_csv(tmp_path / "run" / "results.csv")
+    assert "oracle" not in set(results["method"]) and "atrophy tracking" not in set(results["task"])
     assert metrics["cohort"]["scans"] == len(manifest) - 5
     drops = " ".join(metrics["cohort"]["drops"])
     for reason in ("truncated", "not a 3D volume", "NaN", "file not found", "implausible voxel size"):
@@ -181,6 +199,33 @@ def test_bad_files_are_skipped_with_reasons_and_the_run_goes_on(mri_run, tmp_pat
     single = scans_per_subject.index[scans_per_subject == 1]
     assert (splits.reindex(single) == "test").all()
     assert (scans_per_subject.reindex(splits.index[splits != "test"]) >= 2).all()
+
+
+@pytest.mark.slow
+def test_each_seed_of_a_seeds_run_is_the_run_of_that_seed(mri_run, tmp_path):
+    """``protocol.seeds: [0]``: its seed-0 run has the single run's settings key (it resumes the single run's
+    checkpoints, so nothing about it differs) and the same results."""
+    import yaml
+
+    out, cache = mri_run
+    recipe = yaml.safe_load(RECIPE.read_text())
+    recipe["protocol"]["seeds"] = [0]
+    path = tmp_path / "longitudinal-mri.yaml"
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    seeds_out = tmp_path / "seeds"
+    shutil.copytree(out, seeds_out / "seed-0")
+    log_before = (seeds_out / "seed-0" / "run.log").read_text()
+    result = runner.invoke(app, ["run", str(path), "--preset", "quick", "--out", str(seeds_out)],
+                           env={"ALIGNOME_CACHE_DIR": str(cache)})
+    assert result.exit_code == 0, result.output
+    log = (seeds_out / "seed-0" / "run.log").read_text()[len(log_before):]
+    assert "resuming ClinImCL training from" in log and "resuming supervised reference training from" in log
+    single = pd.read_csv(out / "results.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(seeds_out / "seed-0" / "results.csv"), single)
+    pd.testing.assert_frame_equal(pd.read_csv(seeds_out / "results.csv").drop(columns="seed"), single)
+    metrics = json.loads((seeds_out / "metrics.json").read_text())
+    top1 = single.query("method == 'clinimcl' and metric == 'top1'")["value"].item()
+    assert metrics["seeds"] == [0] and metrics["spread"]["clinimcl"]["re-identification"]["top1"]["mean"] == top1
 
 
 @pytest.mark.slow

@@ -11,10 +11,13 @@ import pandas as pd
 
 from alignome.analysis.trajectories import distance_figure, trajectory_figure
 from alignome.evaluation.visit_metrics import distance_distributions
+from alignome.recipes.longitudinal_mri.merit_figure import merit_figure
 from alignome.recipes.longitudinal_mri.methods import CONTRASTIVE, ORACLE
+from alignome.recipes.longitudinal_mri.seeds import seed_spread
 from alignome.report.build import fresh_figure_dir, write_report
 from alignome.report.figures import house_style, new_figure, save_figure
 from alignome.report.html import FigureEntry
+from alignome.report.intervals import DEFAULT_BOOTSTRAPS
 from alignome.report.rundir import RunFiles
 
 #: Result rows in display order: (task, metric, label, higher is better or None).
@@ -27,9 +30,14 @@ ROWS = (
     ("temporal consistency", "consecutive_distance", "Consecutive-visit cosine distance ↓", False),
     ("temporal consistency", "between_subject_distance", "Between-subject cosine distance", None),
     ("temporal consistency", "ratio", "Consecutive / between-subject distance ↓", False),
+    ("atrophy tracking", "spearman_hippocampus", "Embedding change vs true hippocampal change, Spearman ↑", True),
+    ("atrophy tracking", "spearman_whole_brain", "Embedding change vs true whole-brain change, Spearman ↑", True),
     ("diagnosis probe", "auc", "Diagnosis probe AUC ↑", True),
     ("diagnosis probe", "auc_macro_ovr", "Diagnosis probe AUC (macro one-vs-rest) ↑", True),
     ("diagnosis probe", "balanced_accuracy", "Diagnosis probe balanced accuracy ↑", True),
+    ("AD vs CN probe", "auc", "AD-vs-CN probe AUC ↑", True),
+    ("AD vs CN probe", "balanced_accuracy", "AD-vs-CN probe balanced accuracy ↑", True),
+    ("MCI-to-AD conversion probe", "auc", "MCI-to-AD conversion from baseline, AUC ↑", True),
     ("age probe", "mae", "Age probe MAE (years) ↓", False),
     ("age probe", "r2", "Age probe R² ↑", True),
 )
@@ -40,7 +48,7 @@ TRAJECTORY_METHODS = (CONTRASTIVE, "supervised", "untrained")
 #: The run's optional tables the report draws from, with the columns each needs.
 TABLES = {"curves": ("training_curves.csv", ("method", "fold", "epoch", "train_loss"))}
 #: Figures this report writes under ``figures/`` (stale ones are removed first).
-FIGURE_FILES = ("training_curves.png", "distances.png") + tuple(f"trajectories_{m}.png" for m in TRAJECTORY_METHODS)
+FIGURE_FILES = ("training_curves.png", "distances.png", "merit.png") + tuple(f"trajectories_{m}.png" for m in TRAJECTORY_METHODS)
 
 
 def _methods(results: pd.DataFrame) -> list[str]:
@@ -48,44 +56,92 @@ def _methods(results: pd.DataFrame) -> list[str]:
     return [m for m in METHOD_ORDER if m in seen] + [m for m in seen if m not in METHOD_ORDER]
 
 
-def comparison_markdown(results: pd.DataFrame) -> str:
+def table_cells(results: pd.DataFrame) -> pd.DataFrame:
+    """One cell per (method, task, metric): value and interval, as the table and the figure show them.
+
+    A run of several seeds (a ``seed`` column with more than one seed): ``value`` is the mean
+    over seeds, ``sd`` their sample SD, ``low``/``high`` their minimum and maximum. One run:
+    the test-subject figure and its bootstrap interval (``ci_low``, ``ci_high``; NaN without).
+    """
+    columns = ["method", "task", "metric", "value", "sd", "low", "high"]
+    if results.empty:
+        return pd.DataFrame(columns=columns)
+    if "seed" in results.columns and results["seed"].nunique() > 1:
+        spread = seed_spread(results)
+        return spread.rename(columns={"mean": "value", "min": "low", "max": "high"}).loc[:, columns]
+    frame = results.assign(value=pd.to_numeric(results["value"], errors="coerce"))
+    for bound in ("ci_low", "ci_high"):
+        frame[bound] = pd.to_numeric(frame[bound], errors="coerce") if bound in frame else math.nan
+    cells = frame.groupby(["method", "task", "metric"], sort=False)[["value", "ci_low", "ci_high"]].mean()
+    return cells.reset_index().rename(columns={"ci_low": "low", "ci_high": "high"}).assign(sd=math.nan)[columns]
+
+
+def _rows_present(cells: pd.DataFrame) -> list[tuple[str, str, str, bool | None]]:
+    """:data:`ROWS` that have a cell, then the other (task, metric) pairs under their raw names."""
+    present = list(dict.fromkeys(zip(cells["task"], cells["metric"])))
+    known = {(t, m) for t, m, _, _ in ROWS}
+    return [r for r in ROWS if (r[0], r[1]) in set(present)] + [(t, m, f"{t}: {m}", None)
+                                                                   for t, m in present if (t, m) not in known]
+
+
+def _cell_text(value: float, sd: float, low: float, high: float, seeds: bool) -> str:
+    if not np.isfinite(value):
+        return "–"
+    if seeds:
+        spread = f" ± {sd:.3f}" if np.isfinite(sd) else ""
+        return f"{value:.3f}{spread} ({low:.3f} to {high:.3f})"
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]" if np.isfinite(low) and np.isfinite(high) else f"{value:.3f}"
+
+
+def comparison_markdown(results: pd.DataFrame, unavailable: dict[str, str] | None = None) -> str:
     """Markdown table: one row per metric, one column per encoder, best in bold.
 
     Rows follow :data:`ROWS`; metrics not listed there are appended with their raw
-    names. Values are test-subject figures; best is judged among the encoders on
-    the value rounded to 3 decimals.
+    names. Cells are test-subject figures with their 95 % bootstrap interval over test
+    subjects, or, for a run of several seeds, mean ± SD (range) over the seeds. Best is
+    judged among the encoders on the value rounded to 3 decimals. ``unavailable`` (task →
+    reason) is listed under the table.
     """
     if results.empty:
         return "_No results were recorded._"
-    frame = results.assign(value=pd.to_numeric(results["value"], errors="coerce"))
-    cells = frame.groupby(["task", "metric", "method"])["value"].mean()
-    methods = _methods(frame)
-    known = {(t, m) for t, m, _, _ in ROWS}
-    rows = [r for r in ROWS if (r[0], r[1]) in {(t, m) for t, m, _ in cells.index}]
-    rows += [(t, m, f"{t}: {m}", None) for t, m in dict.fromkeys((t, m) for t, m, _ in cells.index) if (t, m) not in known]
-    lines = ["| metric (test subjects) | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
-    for task, metric, label, higher in rows:
-        values = {m: cells.get((task, metric, m), math.nan) for m in methods}
-        finite = {m: round(v, 3) for m, v in values.items() if np.isfinite(v)}
-        best = None
-        finite.pop(ORACLE, None)  # the oracle sees ground truth: a ceiling, not a contender
-        if higher is not None and len(finite) > 1:
-            best = (max if higher else min)(finite.values())
+    cells = table_cells(results)
+    seeds = "seed" in results.columns and results["seed"].nunique() > 1
+    lookup = cells.set_index(["task", "metric", "method"])
+    methods = _methods(results)
+    what = ("mean ± SD (range) over seeds" if seeds else
+            "value [95 % bootstrap interval]" if cells["low"].notna().any() else "value")
+    lines = [f"| metric (test subjects; {what}) | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
+    for task, metric, label, higher in _rows_present(cells):
+        values = {m: (lookup.loc[(task, metric, m)] if (task, metric, m) in lookup.index else None) for m in methods}
+        finite = {m: round(float(v["value"]), 3) for m, v in values.items()
+                  if v is not None and np.isfinite(v["value"]) and m != ORACLE}  # the oracle is a ceiling
+        best = (max if higher else min)(finite.values()) if higher is not None and len(finite) > 1 else None
         shown = []
         for m in methods:
             v = values[m]
-            text = "–" if not np.isfinite(v) else f"{v:.3f}"
-            bold = best is not None and m != ORACLE and np.isfinite(v) and round(v, 3) == best
+            if v is None:
+                shown.append("–")
+                continue
+            text = _cell_text(float(v["value"]), float(v["sd"]), float(v["low"]), float(v["high"]), seeds)
+            bold = best is not None and m in finite and finite[m] == best
             shown.append(f"**{text}**" if bold else text)
         lines.append(f"| {label} | " + " | ".join(shown) + " |")
     note = (
         "\n\nThe encoder of paper 004 is `clinimcl` (its 128-d projection); `untrained` is the same network "
         "at its seeded initialisation and `supervised` the same encoder trained on diagnosis and age of the "
         "training subjects, which embeds with its pooled encoder features; `:features` rows embed ClinImCL "
-        "and the untrained network the same way, for a like-for-like comparison. Probes are fitted on training subjects and scored on test subjects. On a simulated "
-        "cohort `oracle` is the same probes given the true ventricle, hippocampus and brain volumes: "
+        "and the untrained network the same way, for a like-for-like comparison. Probes are fitted on training "
+        "subjects (penalty chosen by inner cross-validation grouped by subject, on training subjects only) and "
+        f"scored on test subjects; intervals resample test subjects ({DEFAULT_BOOTSTRAPS:,} times, within their last "
+        "diagnosis). "
+        "Atrophy tracking: per test subject, the cosine distance between first- and last-visit embeddings against "
+        "the true |log volume ratio| over the same interval, Spearman across subjects. Conversion: baseline scan of "
+        "subjects first seen as MCI with a follow-up, converter when a later visit is AD. On a simulated cohort "
+        "`oracle` is the same probes given the true ventricle, hippocampus and brain volumes: "
         "the ceiling for what the images hold."
     )
+    if unavailable:
+        note += "\n\nUnavailable: " + "; ".join(f"{task} — {reason}" for task, reason in unavailable.items()) + "."
     return "\n".join(lines) + note
 
 
@@ -130,8 +186,22 @@ def _embedding_matrix(embeddings: pd.DataFrame, method: str, split: str) -> tupl
     return sub[used].to_numpy(dtype=float), sub.drop(columns=cols)
 
 
+def _merit_entry(results: pd.DataFrame, fig_dir: Path) -> list[FigureEntry]:
+    cells = table_cells(results)
+    if cells.empty:
+        return []
+    seeds = "seed" in results.columns and results["seed"].nunique() > 1
+    panels = [(t, m, label) for t, m, label, higher in _rows_present(cells) if higher is not None]
+    bars = "range over seeds (dot: mean)" if seeds else "95 % bootstrap interval over test subjects"
+    path = merit_figure(cells, panels, _methods(results), fig_dir / "merit.png", f"Figures of merit: {bars}")
+    if path is None:
+        return []
+    return [FigureEntry(path, "Figures of merit", f"Every figure of the table per encoder, with its {bars} as the "
+                        "bar (↑ higher is better, ↓ lower is better).")]
+
+
 def _figures(run: RunFiles, fig_dir: Path, seed: int) -> list[FigureEntry]:
-    figures: list[FigureEntry] = []
+    figures: list[FigureEntry] = _merit_entry(run.results, fig_dir)
     if run.tables.get("curves") is not None:
         path = contrastive_curves_figure(run.tables["curves"], fig_dir / "training_curves.png")
         if path is not None:
@@ -199,7 +269,7 @@ def build_longitudinal_report(run: RunFiles) -> Path:
     """Write ``summary.md``, figures and ``report.html`` of a ``longitudinal-mri`` run."""
     run_dir = run.run_dir
     metrics = run.metrics or {}
-    table_md = comparison_markdown(run.results)
+    table_md = comparison_markdown(run.results, metrics.get("unavailable"))
     speed_md = speed_markdown(metrics)
     header = f"# alignome run summary — recipe {metrics.get('recipe', run_dir.name)}"
     summary_md = f"{header}\n\n{table_md}\n\n## Speed\n\n{speed_md}\n"

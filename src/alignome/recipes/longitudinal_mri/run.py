@@ -17,8 +17,9 @@ from alignome.imaging.cache import VolumeCache
 from alignome.io.writable import check_writable
 from alignome.recipes.loading import load_data_section
 from alignome.recipes.longitudinal_mri.checkpoint_key import checkpoint_dir
-from alignome.recipes.longitudinal_mri.evaluate import evaluate_encoders, oracle_probe_rows
+from alignome.recipes.longitudinal_mri.evaluate import evaluate_encoders, last_diagnosis
 from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe, MRIDataConfig
+from alignome.recipes.longitudinal_mri.seeds import run_seeds
 from alignome.recipes.longitudinal_mri.train import train_encoders
 from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
 from alignome.simulate.mri3d import simulate_mri3d
@@ -69,22 +70,24 @@ def split_rows(scans: pd.DataFrame, split: SubjectSplit) -> dict[str, np.ndarray
     }
 
 
-def last_diagnosis(scans: pd.DataFrame) -> pd.Series:
-    """Each subject's last known diagnosis (NaN when none), the stratum of the split."""
-    known = scans.dropna(subset=["diagnosis"]).sort_values(["subject", "visit"])
-    last = known.groupby("subject")["diagnosis"].last()
-    return last.reindex(sorted(scans["subject"].unique()))
-
-
 def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path) -> Path:
-    """Run the ``longitudinal-mri`` recipe and write its run directory.
+    """Run the ``longitudinal-mri`` recipe into ``out``: once, or once per seed of ``protocol.seeds``
+    (:func:`alignome.recipes.longitudinal_mri.seeds.run_seeds`)."""
+    if recipe.protocol.seeds is not None:
+        return run_seeds(recipe, preset, out, run_single_seed)
+    return run_single_seed(recipe, preset, out)
+
+
+def run_single_seed(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path) -> Path:
+    """Run the ``longitudinal-mri`` recipe with its ``seed`` and write its run directory.
 
     Steps: read and validate the NIfTI cohort; preprocess every volume once into the
     content-keyed cache (both cores); split subjects into train/validation/test;
     pretrain the 3D encoder with longitudinal InfoNCE (checkpoint chosen by the
     validation metric, resumable); embed every scan with it and with the reference
-    encoders; evaluate on test subjects (temporal consistency, re-identification,
-    linear probes fitted on training subjects); write tables, embeddings and the report.
+    encoders; evaluate on test subjects (temporal consistency, re-identification, atrophy
+    tracking, probes fitted on training subjects, each with a bootstrap interval over test
+    subjects); write tables, embeddings and the report.
     """
     check_writable(cache_dir(recipe.data), "volume cache",
                    fix="set ALIGNOME_CACHE_DIR (or data.cache_dir in the recipe) to a folder you can write to")
@@ -128,10 +131,7 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
         return out
     timings.update(trained.timings_s)
     t0 = time.perf_counter()
-    evaluation = evaluate_encoders(trained.models, volumes, scans, rows, recipe.seed)
-    if cohort.truth is not None:  # simulated cohort: the probes on the true volumes are the ceiling
-        oracle = pd.DataFrame(oracle_probe_rows(cohort.truth, scans, rows, recipe.seed), columns=evaluation.results.columns)
-        evaluation.results = pd.concat([evaluation.results, oracle], ignore_index=True)
+    evaluation = evaluate_encoders(trained.models, volumes, scans, rows, recipe.seed, truth=cohort.truth)
     timings["embed_and_evaluate"] = time.perf_counter() - t0
     for note in evaluation.notes:
         log.warning("%s", note)
@@ -161,6 +161,9 @@ def run_longitudinal(recipe: LongitudinalMRIRecipe, preset: str | None, out: Pat
                   "seconds": stats.seconds},
         "encoder": trained.description,
         "speed": {**trained.speed, "inference_volumes_per_s": evaluation.inference_volumes_per_s},
+        "unavailable": evaluation.unavailable,
+        "probe_penalties": evaluation.penalties,
+        "notes": evaluation.notes,
         "timings_s": timings,
     }
     return finish_run(out, metrics, log)

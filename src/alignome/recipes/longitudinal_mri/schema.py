@@ -81,13 +81,19 @@ class LongitudinalMethod(StrictModel):
 
 
 class LongitudinalProtocol(StrictModel):
-    """Subject-wise train/validation/test split and the reference encoders."""
+    """Subject-wise train/validation/test split, the reference encoders, and repeats over seeds.
+
+    ``seeds`` (e.g. ``[0, 1, 2]``) repeats the whole run once per seed, in place of the
+    recipe's ``seed`` (a simulated cohort too, unless ``data.simulate.seed`` pins it), and
+    reports each figure's mean and spread over the seeds.
+    """
 
     val_fraction: float = 0.2
     test_fraction: float = 0.25
     references: list[str] = Field(default_factory=lambda: list(REFERENCES))
     supervised_epochs: int | None = None
     jobs: int = 2
+    seeds: list[int] | None = None
 
     @model_validator(mode="after")
     def _sane(self) -> "LongitudinalProtocol":
@@ -96,6 +102,8 @@ class LongitudinalProtocol(StrictModel):
             raise ValueError(f"unknown reference(s) {bad}; choose from {list(REFERENCES)}")
         if not (0 < self.val_fraction < 1 and 0 < self.test_fraction < 1 and self.val_fraction + self.test_fraction < 1):
             raise ValueError("val_fraction and test_fraction must be in (0, 1) and sum to less than 1")
+        if self.seeds is not None and (not self.seeds or len(set(self.seeds)) != len(self.seeds)):
+            raise ValueError(f"seeds must list distinct seeds, e.g. [0, 1, 2], got {self.seeds}")
         return self
 
 
