@@ -1,0 +1,61 @@
+"""Skull stripping without trained weights: the MNI152 brain mask carried onto the scan by registration.
+
+nilearn ships the template already skull-stripped (no with-skull template offline), so the head,
+its neck cut off first as FSL's ``robustfov`` does (everything more than 170 mm below the top of
+the head), is aligned affinely with the metric restricted to the template's brain grown by a few mm (where a
+head shows brain, CSF and bone and no bright scalp); the template's brain mask, carried back onto the
+scan, cuts the skull, scalp and neck away; then the stripped brain is registered to the template
+brain again (affine or SyN, starting from the first transform), which is far more exact than
+head-to-brain, and that second transform gives both the output and the final mask.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from alignome.imaging.registration import Registration, Transform, head_region, register
+
+
+def strip_and_register(scan: Any, template: Any, brain_mask: Any, kind: Registration) -> tuple[Any, Transform, Transform]:
+    """Skull-strip ``scan`` and register its brain to ``template``.
+
+    Returns
+    -------
+    tuple
+        The skull-stripped scan (zero outside the brain, scan grid), the first (head-to-template,
+        affine) transform and the final (brain-to-brain, ``kind``) one.
+    """
+    head = register(without_neck(scan), template, "affine", mask=head_region(brain_mask))
+    stripped = mask_scan(scan, head, brain_mask)
+    brain = register(stripped, template, kind, initial=head)
+    return mask_scan(scan, brain, brain_mask), head, brain
+
+
+def mask_scan(scan: Any, transform: Transform, brain_mask: Any) -> Any:
+    """``scan`` times the template brain mask carried onto its grid by ``transform`` (half-voxel threshold)."""
+    carried = transform.to_scan(scan, brain_mask)
+    return scan * (carried > 0.5)
+
+
+#: How far below the top of the head the brain can reach (FSL robustfov's 170 mm).
+HEAD_DEPTH_MM = 170.0
+#: The head: voxels above this share of the 99th intensity percentile.
+HEAD_THRESHOLD = 0.1
+
+
+def without_neck(scan: Any) -> Any:
+    """``scan`` with everything more than :data:`HEAD_DEPTH_MM` below the top of the head set to zero.
+
+    "Below" is the scanner's superior axis (world z), along which a head lies in any scanner; the top
+    is the highest voxel brighter than :data:`HEAD_THRESHOLD` of the 99th percentile. The neck would
+    otherwise pull the centre of mass that registration starts from far below the brain's.
+    """
+    data = scan.numpy()
+    head = data > HEAD_THRESHOLD * np.percentile(data, 99)
+    index = np.indices(data.shape).reshape(3, -1).astype(np.float64)
+    world_z = (np.asarray(scan.direction) @ (np.asarray(scan.spacing)[:, None] * index))[2] + scan.origin[2]
+    world_z = world_z.reshape(data.shape)
+    top = world_z[head].max()
+    return scan.new_image_like(np.where(world_z >= top - HEAD_DEPTH_MM, data, 0.0).astype(np.float32))
