@@ -2,7 +2,7 @@
 
 nilearn ships the template already skull-stripped (no with-skull template offline), so the head,
 its neck cut off first as FSL's ``robustfov`` does (everything more than 170 mm below the top of
-the head), is aligned affinely with the metric restricted to the template's brain grown by a few mm (where a
+the head) and its scalp eroded away (:func:`rough_brain`), is aligned affinely with the metric restricted to the template's brain grown by a few mm (where a
 head shows brain, CSF and bone and no bright scalp); the template's brain mask, carried back onto the
 scan, cuts the skull, scalp and neck away; then the stripped brain is registered to the template
 brain again (affine or SyN, starting from the first transform), which is far more exact than
@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from alignome.imaging.ants_runtime import import_ants
 from alignome.imaging.registration import Registration, Transform, head_region, register
 
 
@@ -27,7 +28,7 @@ def strip_and_register(scan: Any, template: Any, brain_mask: Any, kind: Registra
         The skull-stripped scan (zero outside the brain, scan grid), the first (head-to-template,
         affine) transform and the final (brain-to-brain, ``kind``) one.
     """
-    head = register(without_neck(scan), template, "affine", mask=head_region(brain_mask))
+    head = register(rough_brain(without_neck(scan)), template, "affine", mask=head_region(brain_mask))
     stripped = mask_scan(scan, head, brain_mask)
     brain = register(stripped, template, kind, initial=head)
     return mask_scan(scan, brain, brain_mask), head, brain
@@ -59,3 +60,22 @@ def without_neck(scan: Any) -> Any:
     world_z = world_z.reshape(data.shape)
     top = world_z[head].max()
     return scan.new_image_like(np.where(world_z >= top - HEAD_DEPTH_MM, data, 0.0).astype(np.float32))
+
+
+#: Erosion (mm) that parts the brain from the scalp across the dark skull before the largest blob is kept.
+SCALP_EROSION_MM = 6.0
+
+
+def rough_brain(scan: Any) -> Any:
+    """``scan`` inside a rough brain mask, for the first registration: a BET-like morphological cut.
+
+    Voxels above the mean (brain and scalp, not the dark skull and CSF), eroded by
+    :data:`SCALP_EROSION_MM` so the scalp comes apart from the brain, the largest blob kept and
+    grown back by as much. Without it the bright scalp, which the skull-stripped template lacks,
+    can draw the head into the template's brain.
+    """
+    ants = import_ants()
+    radius = max(1, int(round(SCALP_EROSION_MM / min(float(s) for s in scan.spacing))))
+    mask = ants.get_mask(scan, cleanup=0)
+    mask = ants.iMath(ants.iMath(mask, "ME", radius), "GetLargestComponent")
+    return scan * ants.iMath(mask, "MD", radius)
