@@ -61,7 +61,7 @@ def head(tmp_path_factory) -> dict[str, object]:
         "clean": nib.load(clean),
         "out": raw_t1_chain(raw, ALL, "affine", MM),
         "no_n4": raw_t1_chain(raw, ALL[1:], "affine", MM),
-        "clean_out": raw_t1_chain(clean, ALL[1:], "affine", MM),  # the clean scan through the same registration
+        "clean_out": raw_t1_chain(clean, ALL, "affine", MM),  # the clean scan through the same steps
     }
 
 
@@ -70,16 +70,16 @@ def test_skull_stripped_brain_matches_the_true_brain_mask(head):
     truth = np.asarray(clean.dataobj) > 0
     stripped = on_grid(head["out"], clean) > 0
     unprocessed = on_grid(nib.load(head["raw"]), clean) > 0.1 * np.asarray(clean.dataobj).max()
-    assert dice(stripped, truth) > 0.88
-    assert dice(unprocessed, truth) < 0.8  # scalp, neck and misregistration
+    assert dice(stripped, truth) > 0.88  # measured 0.94 (seeds 1, 2: 0.92, 0.94)
+    assert dice(unprocessed, truth) < 0.8  # scalp, neck and misregistration: measured 0.60
 
 
 def test_chain_of_the_raw_head_matches_the_clean_scan_in_template_space(head):
     out, reference = head["out"].get_fdata(), head["clean_out"].get_fdata()
     brain = reference > 0
     raw_on_template = on_grid(nib.load(head["raw"]), head["clean_out"])
-    assert corr(out, reference, brain) > 0.8
-    assert corr(raw_on_template, reference, brain) < 0.6
+    assert corr(out, reference, brain) > 0.85  # measured 0.95 (seed 2: 0.93)
+    assert corr(raw_on_template, reference, brain) < 0.5  # measured 0.23 without the steps
 
 
 def test_n4_flattens_the_slow_intensity_variation_within_white_matter(head):
@@ -88,7 +88,7 @@ def test_n4_flattens_the_slow_intensity_variation_within_white_matter(head):
     assert white.sum() > 200
     with_n4 = low_frequency_cv(head["out"].get_fdata(), white)
     without = low_frequency_cv(head["no_n4"].get_fdata(), white)
-    assert with_n4 < 0.8 * without
+    assert with_n4 < 0.8 * without  # measured 0.033 against 0.153
 
 
 # ----------------------------------------------------------------------------- settings, cache key, errors
