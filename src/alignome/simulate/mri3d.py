@@ -14,7 +14,9 @@
   stage and its yearly growth), ``subject_pace``, ``baseline_diagnosis``,
   ``converts_to_ad`` and ``conversion_age`` (first AD visit after a non-AD one),
   ``scanner``, ``head_scale`` and ``sex``;
-* ``cohort.yaml`` — ``manifest: manifest.csv`` and ``truth: truth.csv``.
+* ``cohort.yaml`` — ``manifest: manifest.csv`` and ``truth: truth.csv``;
+* with ``raw=True``, raw-looking heads as the scans (:mod:`alignome.simulate.raw_head`) and the
+  clean scans above under ``clean/``, with ``clean_path`` and the misregistration in ``truth.csv``.
 
 Anatomy (see :mod:`alignome.simulate.brain3d`): the MNI152 template that nilearn
 ships, its lateral ventricles (dark voxels near the centre, connected components)

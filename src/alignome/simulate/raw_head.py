@@ -74,11 +74,13 @@ def head_shell(brain: np.ndarray, grid: Grid) -> tuple[np.ndarray, Grid]:
     big = Grid(shape=mask.shape, spacing=grid.spacing, origin=origin)
     d = ndi.distance_transform_edt(~mask, sampling=grid.spacing)
     t1 = np.select([mask, d < CSF_MM, d < BONE_MM, d < SCALP_MM], [0.0, T1_CSF, T1_BONE, T1_FAT], 0.0)
-    x, y, z = big.points()
-    r = np.sqrt(((x - NECK_CENTRE_MM[0]) / NECK_SEMI_AXES_MM[0]) ** 2 + ((y - NECK_CENTRE_MM[1]) / NECK_SEMI_AXES_MM[1]) ** 2)
-    lowest_brain = origin[2] + grid.spacing * np.flatnonzero(mask.any(axis=(0, 1)))[0]
-    neck = (r < 1.0) & (z < lowest_brain + 20.0) & (d >= SCALP_MM)
-    fat = r > 1.0 - NECK_FAT_MM / min(NECK_SEMI_AXES_MM)
+    x, y, z = (origin[a] + grid.spacing * np.arange(n) for a, n in enumerate(mask.shape))
+    # the neck's cross-section is the same at every height: its radius on the (x, y) plane only
+    r = np.hypot((x[:, None] - NECK_CENTRE_MM[0]) / NECK_SEMI_AXES_MM[0],
+                 (y[None, :] - NECK_CENTRE_MM[1]) / NECK_SEMI_AXES_MM[1])[:, :, None]
+    lowest_brain = z[np.flatnonzero(mask.any(axis=(0, 1)))[0]]
+    neck = (r < 1.0) & (z[None, None, :] < lowest_brain + 20.0) & (d >= SCALP_MM)
+    fat = np.broadcast_to(r > 1.0 - NECK_FAT_MM / min(NECK_SEMI_AXES_MM), mask.shape)
     t1[neck] = np.where(fat[neck], T1_FAT, T1_MUSCLE)
     t1 = ndi.gaussian_filter(t1, 0.5)
     t1[mask] = 0.0
