@@ -14,7 +14,7 @@ from alignome.simulate.mri3d import simulate_mri3d
 from tests.helpers.paths import RECIPES
 
 
-@pytest.mark.slow  # about 2 min on 2 shared cores: 16 raw heads through N4, two registrations each, then training
+@pytest.mark.slow  # 61 s on 2 shared cores: 16 raw heads through N4 and two registrations each, then training
 def test_a_manifest_of_raw_heads_runs_through_the_recipe_with_the_steps_on(tmp_path):
     cohort = simulate_mri3d(tmp_path / "raw", subjects=8, visits=(2, 2), voxel_mm=4.0, seed=2, raw=True, jobs=2)
     out = tmp_path / "run"
@@ -28,5 +28,6 @@ def test_a_manifest_of_raw_heads_runs_through_the_recipe_with_the_steps_on(tmp_p
     assert "raw T1 heads" in metrics["preprocess"]["input"]
     assert metrics["cache"]["built"] == 16 and metrics["cohort"]["scans"] == 16
     assert "raw-T1 steps: n4, register, skull_strip" in (out / "run.log").read_text()
+    assert "| raw-T1 steps | n4, register, skull_strip |" in (out / "summary.md").read_text()
     results = pd.read_csv(out / "results.csv")
     assert {"clinimcl", "untrained"} <= set(results["method"])
