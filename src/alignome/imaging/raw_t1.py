@@ -18,7 +18,7 @@ from alignome.imaging.ants_runtime import import_ants
 from alignome.imaging.mni_template import mni_brain_mask, mni_template
 from alignome.imaging.n4 import n4_correct
 from alignome.imaging.registration import Registration, Transform, head_region, register
-from alignome.imaging.skull_strip import rough_brain, strip_and_register, without_neck
+from alignome.imaging.skull_strip import align_head, strip_and_register
 
 RAW_STEPS = ("n4", "register", "skull_strip")
 
@@ -53,7 +53,7 @@ def raw_t1_chain(path: str | Path, steps: tuple[str, ...], registration: Registr
             scan, head, final = strip_and_register(scan, template, brain, registration)
             transforms += [head, final]
         else:
-            final = register(rough_brain(without_neck(scan)), template, "affine", mask=head_region(brain))
+            final = align_head(scan, template, brain)
             transforms.append(final)
             if registration == "syn":
                 final = register(scan, template, "syn", mask=head_region(brain), initial=final)

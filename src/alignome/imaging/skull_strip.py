@@ -2,11 +2,11 @@
 
 nilearn ships the template already skull-stripped (no with-skull template offline), so the head,
 its neck cut off first as FSL's ``robustfov`` does (everything more than 170 mm below the top of
-the head) and its scalp eroded away (:func:`rough_brain`), is aligned affinely with the metric restricted to the template's brain grown by a few mm (where a
-head shows brain, CSF and bone and no bright scalp); the template's brain mask, carried back onto the
-scan, cuts the skull, scalp and neck away; then the stripped brain is registered to the template
-brain again (affine or SyN, starting from the first transform), which is far more exact than
-head-to-brain, and that second transform gives both the output and the final mask.
+the head) and its scalp eroded away (:func:`rough_brain`), is aligned affinely with the metric
+restricted to the template's brain grown by a few mm (:func:`align_head`); the template's brain
+mask, carried back onto the scan, cuts the skull, scalp and neck away; then the stripped brain is
+registered to the template brain again (affine or SyN, starting from the first transform), which
+is far more exact than head-to-brain, and that second transform gives the output and the final mask.
 """
 
 from __future__ import annotations
@@ -28,10 +28,16 @@ def strip_and_register(scan: Any, template: Any, brain_mask: Any, kind: Registra
         The skull-stripped scan (zero outside the brain, scan grid), the first (head-to-template,
         affine) transform and the final (brain-to-brain, ``kind``) one.
     """
-    head = register(rough_brain(without_neck(scan)), template, "affine", mask=head_region(brain_mask))
+    head = align_head(scan, template, brain_mask)
     stripped = mask_scan(scan, head, brain_mask)
     brain = register(stripped, template, kind, initial=head)
     return mask_scan(scan, brain, brain_mask), head, brain
+
+
+def align_head(scan: Any, template: Any, brain_mask: Any) -> Transform:
+    """Affine registration of a whole head to the skull-stripped template: neck cut, scalp eroded away,
+    metric inside the template brain grown by a few mm (:func:`alignome.imaging.registration.head_region`)."""
+    return register(rough_brain(without_neck(scan)), template, "affine", mask=head_region(brain_mask))
 
 
 def mask_scan(scan: Any, transform: Transform, brain_mask: Any) -> Any:
