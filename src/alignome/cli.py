@@ -63,6 +63,8 @@ def simulate_mri3d_cmd(
     voxel_mm: float = typer.Option(4.0, "--voxel-mm", help="Isotropic voxel size in mm: 4 (CI), 2 or 1."),
     seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same bytes."),
     jobs: int = typer.Option(2, "--jobs", help="Worker processes."),
+    raw: bool = typer.Option(False, "--raw", help="Write raw-looking heads (skull, neck, misregistration, bias, "
+                             "scanner grid); the clean MNI-space scans go to clean/."),
 ) -> None:
     """Simulate a longitudinal 3D T1 MRI cohort (NIfTI + manifest + truth) with known atrophy.
 
@@ -73,7 +75,7 @@ def simulate_mri3d_cmd(
     with command_errors():
         path = simulate_mri3d(
             check_writable(out), subjects=subjects, visits=(visits_min, visits_max), voxel_mm=voxel_mm, seed=seed,
-            jobs=jobs,
+            jobs=jobs, raw=raw,
         )
     _report(f"simulated 3D MRI cohort written to {path} (data section: {Path(path) / 'cohort.yaml'})")
 

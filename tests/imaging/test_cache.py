@@ -37,7 +37,8 @@ def save(path: Path, data: np.ndarray, affine: np.ndarray | None = None) -> Path
 
 def test_settings_are_strict_and_frozen():
     assert PreprocessSettings().model_dump() == {
-        "orientation": "RAS", "spacing": (2.0, 2.0, 2.0), "intensity": "minmax", "crop_foreground": True, "size": 96}
+        "orientation": "RAS", "spacing": (2.0, 2.0, 2.0), "intensity": "minmax", "crop_foreground": True, "size": 96,
+        "steps": (), "registration": "affine"}
     with pytest.raises(ValidationError):
         PreprocessSettings(sizes=96)
     with pytest.raises(ValidationError):

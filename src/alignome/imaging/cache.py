@@ -5,9 +5,10 @@ temporary file and renamed into place, so a reader never sees half a file), besi
 ``<key>.sha256``, the SHA-256 of its bytes: an entry whose bytes no longer match (a
 file overwritten in place, a disk error) or that has no checksum is rebuilt, and
 counted as rebuilt, never as a hit.
-The key is the SHA-256 of a cache format version, the settings as JSON and the
-SHA-256 of the file's bytes: editing a file or changing a setting gives a new
-key (and a rebuild), renaming or moving a file does not. Training and evaluation
+The key is the SHA-256 of a cache format version, the settings as JSON, the versions of
+the libraries that compute the output (:func:`output_libraries`) and the SHA-256 of the
+file's bytes: editing a file, changing a setting or upgrading one of those libraries gives
+a new key (and a rebuild), renaming or moving a file does not. Training and evaluation
 read the entries back memory-mapped, a batch at a time (:meth:`VolumeCache.volumes`).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -24,13 +26,23 @@ from typing import Iterable
 import numpy as np
 
 from alignome.checkpoint import atomic_write_bytes
-from alignome.errors import DataError
+from alignome.errors import AlignomeError, DataError
+from alignome.imaging.ants_runtime import ANTS_PACKAGE, import_ants, library_version
 from alignome.imaging.cached_volumes import CachedVolumes
 from alignome.imaging.preprocess import preprocess_volume
 from alignome.imaging.settings import PreprocessSettings
 
 CACHE_FORMAT = "alignome-volume-cache/1"  # bump whenever preprocess_volume changes its output
 _CHUNK = 1 << 20
+#: Libraries whose version can change a preprocessed volume: reading, resampling, the foreground mask.
+LIBRARIES = ("nibabel", "monai", "torch", "scipy", "numpy")
+
+
+def output_libraries(settings: PreprocessSettings) -> dict[str, str | None]:
+    """Versions of the libraries that compute a volume under ``settings`` (ANTsPy and nilearn's
+    template too when raw-T1 steps run)."""
+    names = LIBRARIES + ((ANTS_PACKAGE, "nilearn") if settings.steps else ())
+    return {name: library_version(name) for name in names}
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,8 @@ def _build_one(source: str, target: str, settings: PreprocessSettings) -> str:
     """Preprocess ``source`` and store it at ``target`` (float16, atomic). Runs in a worker thread."""
     try:
         volume = preprocess_volume(source, settings)
+    except AlignomeError:  # already names its field and fix
+        raise
     except Exception as exc:  # report which file, whatever MONAI raised
         raise DataError(
             f"preprocessing failed: {type(exc).__name__}: {exc}",
@@ -90,10 +104,13 @@ class VolumeCache:
     """
 
     def __init__(self, cache_dir: str | Path, settings: PreprocessSettings) -> None:
+        if settings.steps:
+            import_ants()  # a missing ANTsPy is said once, before any scan is read
         self.cache_dir = Path(cache_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
-        self._prefix = f"{CACHE_FORMAT}\n{settings.model_dump_json()}\n".encode()
+        libraries = json.dumps(output_libraries(settings), sort_keys=True)
+        self._prefix = f"{CACHE_FORMAT}\n{settings.model_dump_json()}\n{libraries}\n".encode()
         self._digests: dict[str, tuple[int, int, str]] = {}
         self._intact: dict[Path, tuple[int, int]] = {}  # entries whose checksum matched, by mtime and size
 
@@ -126,7 +143,7 @@ class VolumeCache:
         return ok
 
     def key(self, path: str | Path) -> str:
-        """Cache key of ``path``: SHA-256 of format version + settings JSON + file content digest."""
+        """Cache key of ``path``: SHA-256 of format version + settings JSON + library versions + file content digest."""
         return hashlib.sha256(self._prefix + self._digest(path).encode()).hexdigest()
 
     def file(self, path: str | Path) -> Path:

@@ -2,6 +2,8 @@
 
 Steps, in order:
 
+0. the raw-T1 steps of ``settings.steps`` (N4, registration to MNI152, skull
+   stripping; :mod:`alignome.imaging.raw_t1`), when any are asked for;
 1. ``LoadImage`` (nibabel, channel first; a 4D file whose extra axes have
    length 1 is read as one volume);
 2. ``Orientation`` to ``settings.orientation`` (e.g. RAS), using the affine;
@@ -19,11 +21,13 @@ Steps, in order:
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from alignome.imaging.raw_t1 import raw_t1_chain
 from alignome.imaging.settings import PreprocessSettings
 
 
@@ -98,7 +102,14 @@ def preprocess_volume(path: str | Path, settings: PreprocessSettings) -> np.ndar
     )
 
     reader = NibabelReader(squeeze_non_spatial_dims=True)
-    image = LoadImage(reader=reader, image_only=True, ensure_channel_first=True, dtype=np.float32)(str(path))
+    load = LoadImage(reader=reader, image_only=True, ensure_channel_first=True, dtype=np.float32)
+    if settings.steps:
+        with tempfile.TemporaryDirectory(prefix="alignome-raw-") as folder:
+            staged = Path(folder) / "steps.nii.gz"
+            raw_t1_chain(path, settings.steps, settings.registration, settings.template_mm).to_filename(staged)
+            image = load(str(staged))
+    else:
+        image = load(str(path))
     if image.ndim != 4 or image.shape[0] != 1:
         raise ValueError(f"{path}: expected one 3D volume, got array of shape {tuple(image.shape)}")
     image = Orientation(axcodes=settings.orientation, labels=None)(image)

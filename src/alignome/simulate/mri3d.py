@@ -14,7 +14,9 @@
   stage and its yearly growth), ``subject_pace``, ``baseline_diagnosis``,
   ``converts_to_ad`` and ``conversion_age`` (first AD visit after a non-AD one),
   ``scanner``, ``head_scale`` and ``sex``;
-* ``cohort.yaml`` — ``manifest: manifest.csv`` and ``truth: truth.csv``.
+* ``cohort.yaml`` — ``manifest: manifest.csv`` and ``truth: truth.csv``;
+* with ``raw=True``, raw-looking heads as the scans (:mod:`alignome.simulate.raw_head`) and the
+  clean scans above under ``clean/``, with ``clean_path`` and the misregistration in ``truth.csv``.
 
 Anatomy (see :mod:`alignome.simulate.brain3d`): the MNI152 template that nilearn
 ships, its lateral ventricles (dark voxels near the centre, connected components)
@@ -76,6 +78,7 @@ from alignome.simulate.mri3d_volumes import (
     disease_course,
     structure_volumes,
 )
+from alignome.simulate.raw_head import raw_head, raw_truth
 from alignome.simulate.brain3d import (
     BrainAtlas,
     Flow,
@@ -263,6 +266,7 @@ class RenderedScan:
     ventricle_ml: float
     hippocampus_ml: float
     brain_ml: float
+    brain_mask: np.ndarray | None = None  # bool, output grid: the voxels the skull stripping kept
 
 
 def render_subject(
@@ -347,6 +351,7 @@ def render_subject(
         lost = np.zeros(grid.shape)
         lost[support] = np.clip(sample(atlas.hippocampus, atlas.grid, expanded[:, support]) - hip, 0.0, 1.0)
         values = np.zeros(y.shape[1], dtype=np.float64)
+        kept = np.zeros(grid.shape, dtype=bool)
         if noise:
             # the scanner sees the head slightly moved (registration residual) ...
             p = grid.to_index(rotation(angles) @ (y - centre) + centre + shift.reshape(3, 1))
@@ -367,9 +372,11 @@ def render_subject(
             imag = sd * visit_rng.standard_normal(signal.shape)
             keep = sample(atlas.brain, atlas.grid, x) > SKULL_STRIP_FRACTION
             values[keep] = np.sqrt(real[keep] ** 2 + imag[keep] ** 2)
+            kept[support] = keep
         else:
             loss = lost[support]
             values[:] = level * ((1.0 - loss) * sample(atlas.t1, atlas.grid, expanded[:, support]) + loss * atlas.csf)
+            kept[support] = values > 0
         img = np.zeros(grid.shape, dtype=np.float32)
         img[support] = values
         out.append(
@@ -378,6 +385,7 @@ def render_subject(
                 ventricle_ml=float(vent.sum() * voxel_ml),
                 hippocampus_ml=float(hip.sum() * voxel_ml),
                 brain_ml=float((brain.sum() - vent.sum()) * voxel_ml),
+                brain_mask=kept,
             )
         )
     return out
@@ -413,14 +421,14 @@ def _distance_for(target_ml: float, curve_ml: np.ndarray, distances: np.ndarray)
     return float(np.interp(target_ml, curve_ml[order], distances[order]))
 
 
-def nifti_gz_bytes(image: np.ndarray, affine: np.ndarray) -> bytes:
-    """Deterministic ``.nii.gz`` bytes (sform/qform code 4 = MNI152, units mm; gzip mtime 0)."""
+def nifti_gz_bytes(image: np.ndarray, affine: np.ndarray, space_code: int = 4) -> bytes:
+    """Deterministic ``.nii.gz`` bytes (sform/qform code 4 = MNI152 by default, 1 = scanner; units mm; gzip mtime 0)."""
     import nibabel as nib
 
     img = nib.Nifti1Image(np.asarray(image, dtype=np.float32), affine)
     img.header.set_xyzt_units("mm", "sec")
-    img.set_sform(affine, code=4)
-    img.set_qform(affine, code=4)
+    img.set_sform(affine, code=space_code)
+    img.set_qform(affine, code=space_code)
     return gzip.compress(img.to_bytes(), compresslevel=1, mtime=0)
 
 
@@ -431,9 +439,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def image_relpath(subject: str, session: str) -> str:
-    """BIDS-like path of a scan, relative to the cohort directory."""
-    return f"images/{subject}/{session}/anat/{subject}_{session}_T1w.nii.gz"
+def image_relpath(subject: str, session: str, folder: str = "images") -> str:
+    """BIDS-like path of a scan, relative to the cohort directory (raw cohorts keep the clean scans in ``clean/``)."""
+    return f"{folder}/{subject}/{session}/anat/{subject}_{session}_T1w.nii.gz"
 
 
 def design_truth_rows(design: SubjectDesign) -> list[dict[str, object]]:
@@ -466,13 +474,24 @@ def design_truth_rows(design: SubjectDesign) -> list[dict[str, object]]:
 
 
 def _simulate_subject(
-    design: SubjectDesign, atlas: BrainAtlas, grid: Grid, params: Mri3dParams, out: Path
+    design: SubjectDesign, atlas: BrainAtlas, grid: Grid, params: Mri3dParams, out: Path, raw: bool = False
 ) -> list[dict[str, object]]:
     scans = render_subject(design, atlas, grid, params)
     rows = design_truth_rows(design)
+    # a stream of its own, so raw heads leave every other draw (and the clean scans) as they are
+    raw_rng = np.random.default_rng(
+        np.random.SeedSequence(design.image_seed.entropy, spawn_key=(*design.image_seed.spawn_key, 0)))
     for k, (scan, row) in enumerate(zip(scans, rows)):
         rel = image_relpath(design.subject, design.sessions[k])
-        _write_atomic(out / rel, nifti_gz_bytes(scan.image, grid.affine))
+        if raw:
+            head = raw_head(scan.image, scan.brain_mask, grid, params.intensity_scale * design.gain,
+                            POSE_CENTRE_MM, raw_rng)
+            clean = image_relpath(design.subject, design.sessions[k], folder="clean")
+            _write_atomic(out / clean, nifti_gz_bytes(scan.image, grid.affine))
+            _write_atomic(out / rel, nifti_gz_bytes(head.image, head.affine, space_code=1))
+            row.update(clean_path=clean, **raw_truth(head))
+        else:
+            _write_atomic(out / rel, nifti_gz_bytes(scan.image, grid.affine))
         row.update(
             rendered_ventricle_ml=round(scan.ventricle_ml, 4),
             rendered_hippocampus_ml=round(scan.hippocampus_ml, 4),
@@ -536,6 +555,7 @@ def simulate_mri3d(
     voxel_mm: float = 4.0,
     seed: int = 0,
     jobs: int = 2,
+    raw: bool = False,
 ) -> Path:
     """Simulate a longitudinal 3D T1 MRI cohort with known atrophy and write it to ``out``.
 
@@ -558,6 +578,11 @@ def simulate_mri3d(
         Random seed; the same seed gives the same bytes, whatever ``jobs``.
     jobs
         Worker processes for the per-subject rendering (joblib).
+    raw
+        Write raw-looking heads (:mod:`alignome.simulate.raw_head`: scalp, skull, neck,
+        misregistration, bias field, a sagittal scanner grid) as the scans, and the clean
+        skull-stripped MNI-space scans under ``clean/`` (``clean_path`` and the transform in
+        ``truth.csv``); the clean scans are the very images a non-raw run writes.
 
     Returns
     -------
@@ -591,7 +616,7 @@ def simulate_mri3d(
         task = bar.add_task("simulate", total=len(designs))
         runner = Parallel(n_jobs=max(1, min(jobs, len(designs))), return_as="generator")
         per_subject = []
-        for rows in runner(delayed(_simulate_subject)(d, atlas, grid, params, out) for d in designs):
+        for rows in runner(delayed(_simulate_subject)(d, atlas, grid, params, out, bool(raw)) for d in designs):
             per_subject.append(rows)
             bar.advance(task)
     table = pd.DataFrame([row for rows in per_subject for row in rows])

@@ -167,6 +167,10 @@ def speed_markdown(metrics: dict[str, Any]) -> str:
         if len(epochs) > 1:
             add("later epochs, mean (s)", float(np.mean(epochs[1:])), "{:.1f}")
     add("inference volumes / s", speed.get("inference_volumes_per_s"), "{:.1f}")
+    preprocess = metrics.get("preprocess") or {}
+    add("expected input", preprocess.get("input"))
+    if preprocess:
+        add("raw-T1 steps", ", ".join(preprocess.get("steps") or []) or "none")
     if cache:
         add("preprocessing cache", f"{cache.get('built', 0)} built, {cache.get('hits', 0)} reused, "
             f"{cache.get('seconds', 0.0):.1f} s")

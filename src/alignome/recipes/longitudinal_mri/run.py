@@ -14,6 +14,7 @@ import pandas as pd
 from alignome.cohort.image_cohort import ImageCohort, read_bids_folder, read_image_manifest
 from alignome.cohort.splits import SubjectSplit, train_val_test_subjects
 from alignome.imaging.cache import VolumeCache
+from alignome.imaging.settings import expected_input
 from alignome.io.writable import check_writable
 from alignome.recipes.loading import load_data_section
 from alignome.recipes.longitudinal_mri.checkpoint_key import checkpoint_dir
@@ -109,6 +110,9 @@ def run_single_seed(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path
         )
     log.info("cohort: %d subjects, %d scans", scans["subject"].nunique(), len(scans))
 
+    preprocessing = expected_input(recipe.method.preprocess)
+    log.info("input: %s; raw-T1 steps: %s", preprocessing["input"],
+             ", ".join(preprocessing["steps"]) or "none")
     cache = VolumeCache(cache_dir(data), recipe.method.preprocess)
     t0 = time.perf_counter()
     stats = cache.build(list(scans["path"]), jobs=jobs, progress=True)
@@ -159,6 +163,7 @@ def run_single_seed(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path
         },
         "cache": {"dir": str(cache.cache_dir), "hits": stats.hits, "built": stats.built, "rebuilt": stats.rebuilt,
                   "seconds": stats.seconds},
+        "preprocess": preprocessing,
         "encoder": trained.description,
         "speed": {**trained.speed, "inference_volumes_per_s": evaluation.inference_volumes_per_s},
         "unavailable": evaluation.unavailable,
