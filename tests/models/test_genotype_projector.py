@@ -26,6 +26,13 @@ def test_effect_init_puts_the_panel_effects_in_row_zero_and_centres() -> None:
     np.testing.assert_allclose(proj(torch.as_tensor(counts)).norm(dim=1).detach().numpy(), 1.0, rtol=1e-6)
 
 
+def test_more_outputs_than_variants_keeps_row_zero_and_orthogonality_to_it() -> None:
+    beta = np.array([1.0, -2.0, 0.5])
+    w = GenotypeProjector(3, 6, init="effects", effects=beta).linear.weight.detach().double().numpy()
+    np.testing.assert_allclose(w[0], beta, rtol=1e-6)
+    np.testing.assert_allclose(w[1:] @ beta, 0.0, atol=1e-5)
+
+
 def test_random_init_ignores_effects_and_bad_inits_are_refused() -> None:
     beta = np.ones(10)
     a = GenotypeProjector(10, 4, init="random", effects=beta, seed=1).linear.weight

@@ -7,9 +7,9 @@ Initialisation from the panel's GWAS effects ``β`` (length S), ``init="effects"
 * row 0 of ``W`` is ``β`` itself, so output 0 starts as the polygenic score ``xᵀβ``
   (the paper: "weights connected to each input variant were initialized to the
   corresponding effect size");
-* rows 1..d−1 are random directions orthogonal to ``β`` (and to each other), each of norm
-  ``other_scale·‖β‖``: small, so the score dominates at the start, and orthogonal, so they
-  add no second copy of it;
+* rows 1..d−1 are random directions orthogonal to ``β`` (and to each other while d ≤ S), each
+  of norm ``other_scale·‖β‖``: small, so the score dominates at the start, and orthogonal to
+  ``β``, so they add no second copy of it;
 * the bias is ``−W·mean`` with ``mean`` the allele-count means of the *training* subjects,
   so every output starts centred (uncentred counts would put every ``z_g`` near the same
   point of the sphere, where the contrastive loss has almost no gradient).
@@ -79,19 +79,22 @@ class GenotypeProjector(nn.Module):
 
 
 def effect_init(effects: np.ndarray, dim: int, other_scale: float, gen: torch.Generator) -> Tensor:
-    """The d×S initial weight: row 0 = ``effects``, the others small, orthonormal to it and each other."""
+    """The d×S initial weight: row 0 = ``effects``, the others small and orthogonal to it (and to each other while d ≤ S)."""
     if effects.ndim != 1 or not np.all(np.isfinite(effects)):
         raise ValueError("effects must be a finite vector of one effect size per variant")
     s = effects.shape[0]
     norm = float(np.linalg.norm(effects))
     if norm == 0:
         raise ValueError("effects are all zero: they cannot initialise the projector (use init='random')")
-    if dim > s:
-        raise ValueError(f"dim {dim} exceeds the {s} panel variants: at most {s} orthogonal rows exist")
     weight = torch.zeros(dim, s, dtype=torch.float64)
     weight[0] = torch.as_tensor(effects)
     if dim > 1:
-        basis = torch.cat([weight[:1].T / norm, torch.randn(s, dim - 1, generator=gen, dtype=torch.float64)], dim=1)
-        q, _ = torch.linalg.qr(basis)  # column 0 spans β; the rest are orthonormal and ⟂ β
-        weight[1:] = (q[:, 1:] * (other_scale * norm)).T
+        unit = weight[0] / norm
+        rows = torch.randn(dim - 1, s, generator=gen, dtype=torch.float64)
+        if s > 1:  # one variant (a PRS as the only input) leaves no direction ⟂ β: the rows stay random
+            rows = rows - (rows @ unit)[:, None] * unit[None]  # ⟂ β
+        if dim <= s:  # room for mutually orthogonal rows as well
+            basis = torch.cat([unit[:, None], rows.T], dim=1)
+            rows = torch.linalg.qr(basis)[0][:, 1:].T
+        weight[1:] = rows / rows.norm(dim=1, keepdim=True) * (other_scale * norm)
     return weight.float()
