@@ -1,6 +1,6 @@
 """Train the image embedders of paper 003 with one backbone: GEMCONT, SimCLR, VAE, supervised.
 
-* ``gemcont`` — image encoder + projection (z_p) against the linear genotype projector
+* ``clip`` (GEMCONT) — image encoder + projection (z_p) against the linear genotype projector
   (z_g), symmetric CLIP loss (:func:`alignome.objectives.contrastive_loss`) with a learnable
   (or fixed) temperature, SCARF on genotypes, the image augmentation of the use case.
   Ablations by settings: ``projector_init="random"``, ``scarf_p=0``, ``learnable_temperature=False``.
@@ -39,14 +39,14 @@ from alignome.training.holdout import group_holdout
 from alignome.training.scarf import scarf_corrupt
 from alignome.training.schedule import warmup_cosine
 
-EmbedderKind = Literal["gemcont", "simclr", "vae", "supervised"]
+EmbedderKind = Literal["clip", "simclr", "vae", "supervised"]
 
 
 @dataclass(frozen=True)
 class EmbedderSettings:
     """How one embedder is built and trained (defaults: paper 003 where it says)."""
 
-    kind: EmbedderKind = "gemcont"
+    kind: EmbedderKind = "clip"
     widths: tuple[int, ...] = (16, 32, 64)
     pool_size: int = 2
     embedding_dim: int = 32
@@ -108,7 +108,7 @@ def as_batch(images: np.ndarray, rows: np.ndarray) -> Tensor:
     return x.unsqueeze(1) if x.ndim == 3 else x
 
 
-class _GemcontModel(nn.Module):
+class _ContrastivePair(nn.Module):
     def __init__(self, image: ImageEmbedder, genotype: GenotypeProjector, temperature: Temperature) -> None:
         super().__init__()
         self.image, self.genotype, self.temperature = image, genotype, temperature
@@ -144,7 +144,7 @@ def fit_embedder(
     train_rows
         The rows it may see; every other row stays unread.
     genotypes, effects
-        ``(n, S)`` allele counts and the panel's S effect sizes (``gemcont``).
+        ``(n, S)`` allele counts and the panel's S effect sizes (``clip``).
     target
         ``(n,)`` regression target (``supervised``).
     progress
@@ -167,20 +167,20 @@ def fit_embedder(
     else:
         model = build_image_embedder(s, in_channels)
     temp = Temperature(s.temperature, s.learnable_temperature)
-    if s.kind == "gemcont":
+    if s.kind == "clip":
         if genotypes is None:
-            raise ValueError("GEMCONT needs genotypes")
+            raise ValueError("the genotype-image CLIP embedder needs genotypes")
         g_all = torch.as_tensor(np.asarray(genotypes, dtype=np.float32))
         projector = GenotypeProjector(g_all.shape[1], s.embedding_dim, s.projector_init, effects,
                                       center=g_all[torch.as_tensor(train_rows)].mean(0).numpy(), seed=s.seed)
-        model = _GemcontModel(model, projector, temp)
+        model = _ContrastivePair(model, projector, temp)
     elif s.kind == "simclr":
-        model = _GemcontModel(model, nn.Identity(), temp)  # holds the temperature with the encoder
+        model = _ContrastivePair(model, nn.Identity(), temp)  # holds the temperature with the encoder
     elif s.kind == "supervised":
         model = nn.ModuleDict({"image": model, "head": nn.Linear(s.embedding_dim, 1)})
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_adamw(params, s.lr, s.weight_decay)
-    min_batch = 2 if s.kind in ("gemcont", "simclr") else 1
+    min_batch = 2 if s.kind in ("clip", "simclr") else 1
     steps_per_epoch = max(1, len(train_rows) // s.batch_size + (len(train_rows) % s.batch_size >= min_batch))
     sched = warmup_cosine(opt, s.warmup_epochs * steps_per_epoch, s.epochs * steps_per_epoch)
     gen_order = torch.Generator().manual_seed(s.seed + 1)
@@ -207,11 +207,11 @@ def fit_embedder(
                 if s.kind == "simclr":
                     views = (s.augment(x, gen_aug), s.augment(x, gen_aug))
                 else:
-                    x = s.augment(x, gen_aug) if s.kind in ("gemcont", "supervised") else x
-                if s.kind == "gemcont":
+                    x = s.augment(x, gen_aug) if s.kind in ("clip", "supervised") else x
+                if s.kind == "clip":
                     g = scarf_corrupt(g_all[torch.as_tensor(rows)], s.scarf_p, gen_noise).values
                 t1 = time.perf_counter()
-                if s.kind == "gemcont":
+                if s.kind == "clip":
                     loss = contrastive_loss(model.image(x)["z"], model.genotype(g), logit_scale=temp(), form=s.form)["loss"]
                 elif s.kind == "simclr":
                     loss = contrastive_loss(model.image(views[0])["z"], model.image(views[1])["z"], logit_scale=temp(),
@@ -231,7 +231,7 @@ def fit_embedder(
                 total += float(loss.detach()) * len(rows)
                 count += len(rows)
             row = {"epoch": epoch + 1, "train_loss": total / max(count, 1), "lr": sched.get_last_lr()[0]}
-            if s.kind in ("gemcont", "simclr"):
+            if s.kind in ("clip", "simclr"):
                 row["temperature"] = temp.value
             if s.kind == "supervised" and len(val_rows):
                 val = _supervised_val_loss(model, images, val_rows, y_all)
@@ -250,7 +250,7 @@ def fit_embedder(
         best_epoch = best[2]
     image_model = model["image"] if s.kind == "supervised" else (model if s.kind == "vae" else model.image)
     return FittedEmbedder(settings=s, model=image_model, curve=curve, seconds=data_s + compute_s, data_seconds=data_s,
-                          images_seen=seen, temperature=temp.value if s.kind in ("gemcont", "simclr") else None,
+                          images_seen=seen, temperature=temp.value if s.kind in ("clip", "simclr") else None,
                           best_epoch=best_epoch)
 
 

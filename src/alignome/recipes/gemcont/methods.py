@@ -8,13 +8,13 @@ from alignome.training.image_embedders import EmbedderSettings
 
 #: Method name → (embedder kind, settings changed from the recipe's).
 METHODS: dict[str, tuple[str, dict]] = {
-    "gemcont": ("gemcont", {}),
+    "gemcont": ("clip", {}),
     "simclr": ("simclr", {}),
     "vae": ("vae", {}),
     "supervised": ("supervised", {}),
-    "gemcont-random-init": ("gemcont", {"projector_init": "random"}),
-    "gemcont-no-scarf": ("gemcont", {"scarf_p": 0.0}),
-    "gemcont-fixed-tau": ("gemcont", {"learnable_temperature": False}),
+    "gemcont-random-init": ("clip", {"projector_init": "random"}),
+    "gemcont-no-scarf": ("clip", {"scarf_p": 0.0}),
+    "gemcont-fixed-tau": ("clip", {"learnable_temperature": False}),
 }
 #: The methods of paper 003's Fig. 2, in its order; ablations follow.
 FIGURE_METHODS = ("gemcont", "simclr", "vae", "supervised")
