@@ -56,3 +56,17 @@ def test_clump_panel_is_index_variants_of_plink_clumping(tmp_path):
     top = select_panel(ss, bfile=data["prefix"], top_k=5)
     assert "rsNOTINBIM" not in set(top.panel["variant"]) and len(top.panel) == 5
     assert np.all(np.diff(top.panel["p"]) >= 0)
+
+
+def test_effects_travel_from_sumstats_to_the_panel_file_and_back(tmp_path):
+    ss = pd.DataFrame({"variant": ["a", "b", "c"], "effect_allele": ["A", "C", "G"], "p": [1e-3, 1e-9, 0.5],
+                       "beta": [0.25, -0.125, 0.0]})
+    r = select_panel(ss, top_k=2)
+    assert r.panel["beta"].tolist() == [-0.125, 0.25]
+    back = read_panel(write_panel(r.panel, tmp_path / "panel.tsv"))
+    assert back["beta"].tolist() == [-0.125, 0.25] and list(back["effect_allele"]) == ["C", "A"]
+    no_effects = read_panel(write_panel(select_panel(ss.drop(columns="beta"), top_k=2).panel, tmp_path / "p2.tsv"))
+    assert no_effects["beta"].isna().all()
+    (tmp_path / "bad.tsv").write_text("variant\tbeta\na\tlarge\n")
+    with pytest.raises(DataError, match="not a number"):
+        read_panel(tmp_path / "bad.tsv")

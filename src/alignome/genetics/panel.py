@@ -8,7 +8,9 @@ Two rules, as the papers use them:
   PLINK 1.9 ``--clump`` semantics (``r2``, ``kb``; LD from the ``.bim`` fileset);
   the panel holds the index variants (paper 003: p < 1e-5, r² < 0.05, 5 Mb).
 
-A panel file is a TSV with the header ``variant chrom pos effect_allele p source``.
+A panel file is a TSV with the header ``variant chrom pos effect_allele p source``, plus a
+``beta`` column (the effect of ``effect_allele`` in the summary statistics) when they carry effects:
+the GEMCONT genotype projector is initialised from it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 from alignome.errors import ConfigError, DataError
 
 PANEL_COLUMNS = ["variant", "chrom", "pos", "effect_allele", "p", "source"]
+EFFECT_COLUMN = "beta"
 
 
 @dataclass
@@ -31,7 +34,8 @@ class PanelResult:
     Attributes
     ----------
     panel
-        :data:`PANEL_COLUMNS`, most significant first.
+        :data:`PANEL_COLUMNS` and :data:`EFFECT_COLUMN` (NA where the sumstats carry no effect), most
+        significant first.
     rule
         ``top_k`` or ``clump``.
     considered
@@ -111,19 +115,26 @@ def select_panel(
     panel["pos"] = pd.to_numeric(panel["pos"], errors="coerce").astype("Int64")
     panel["p"] = chosen["p"].to_numpy(dtype=float)
     panel["source"] = source
+    effects = chosen[EFFECT_COLUMN] if EFFECT_COLUMN in chosen.columns else pd.Series(np.nan, index=chosen.index)
+    panel[EFFECT_COLUMN] = pd.to_numeric(effects, errors="coerce").to_numpy(dtype=float)
     return PanelResult(panel=panel, rule=rule, considered=len(frame), not_genotyped=not_genotyped)
 
 
 def write_panel(panel: pd.DataFrame, path: str | Path) -> Path:
-    """Write a panel TSV (:data:`PANEL_COLUMNS`; NA for unknown fields)."""
+    """Write a panel TSV (:data:`PANEL_COLUMNS`, and :data:`EFFECT_COLUMN` when any effect is known; NA for
+    unknown fields)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    panel[PANEL_COLUMNS].to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.6g")
+    has_effects = EFFECT_COLUMN in panel.columns and pd.to_numeric(panel[EFFECT_COLUMN], errors="coerce").notna().any()
+    columns = PANEL_COLUMNS + [EFFECT_COLUMN] if has_effects else PANEL_COLUMNS
+    panel[columns].to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.6g")
     return path
 
 
 def read_panel(path: str | Path) -> pd.DataFrame:
     """Read a panel TSV written by :func:`write_panel` (or by hand: ``variant`` is the one needed column).
+
+    Returns :data:`PANEL_COLUMNS` and :data:`EFFECT_COLUMN` (float, NaN where the file has none).
 
     Raises
     ------
@@ -152,4 +163,11 @@ def read_panel(path: str | Path) -> pd.DataFrame:
             raise DataError(f"p-value '{frame['p'][bad].iloc[0]}' not in (0, 1]", file=path, field="p",
                             row=int(np.flatnonzero(bad)[0]) + 2, fix="give p-values in (0, 1] or NA")
     frame["pos"] = pd.to_numeric(frame["pos"], errors="coerce").astype("Int64")
-    return frame[PANEL_COLUMNS]
+    effects = frame[EFFECT_COLUMN] if EFFECT_COLUMN in frame.columns else pd.Series(pd.NA, index=frame.index)
+    numbers = pd.to_numeric(effects, errors="coerce")
+    bad = effects.notna() & numbers.isna()
+    if bad.any():
+        raise DataError(f"effect '{effects[bad].iloc[0]}' is not a number", file=path, field=EFFECT_COLUMN,
+                        row=int(np.flatnonzero(bad)[0]) + 2, fix="give each effect as a number, or NA")
+    frame[EFFECT_COLUMN] = numbers.astype(float)
+    return frame[PANEL_COLUMNS + [EFFECT_COLUMN]]

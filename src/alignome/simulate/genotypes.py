@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msprime
+import tskit
 import numpy as np
 
 # (chromosome, first base pair) of each simulated segment; loosely placed at
@@ -108,9 +109,12 @@ def simulate_segment(
     derived = (haplo[:, 0::2] + haplo[:, 1::2]).astype(np.int8).T  # (n, sites)
     freq = derived.mean(axis=0) / 2.0
     keep = (freq >= min_maf) & (freq <= 1.0 - min_maf)
-    positions = ts.tables.sites.position.astype(np.int64)
-    ancestral = np.array([s.ancestral_state for s in ts.sites()], dtype=object)
-    derived_state = np.array([s.mutations[0].derived_state for s in ts.sites()], dtype=object)
+    sites, mutations = ts.tables.sites, ts.tables.mutations
+    positions = sites.position.astype(np.int64)
+    # allele strings from the tables' packed columns: a Site object per site costs seconds per segment
+    ancestral = np.array(tskit.unpack_strings(sites.ancestral_state, sites.ancestral_state_offset), dtype=object)
+    derived_state = np.empty(ts.num_sites, dtype=object)
+    derived_state[mutations.site] = tskit.unpack_strings(mutations.derived_state, mutations.derived_state_offset)
     derived, freq, positions = derived[:, keep], freq[keep], positions[keep]
     ancestral, derived_state = ancestral[keep], derived_state[keep]
     flip = freq > 0.5  # count the minor allele, as PLINK's A1 usually is

@@ -23,6 +23,7 @@ from scipy import ndimage
 
 from alignome.imaging.glyph_set import GlyphSet
 from alignome.simulate.image_warp import bilinear_sample, centred_grid
+from alignome.simulate.progress import progress
 
 CLASSES: tuple[str, ...] = tuple(string.digits + string.ascii_uppercase + string.ascii_lowercase)
 FONT_FILES: tuple[str, ...] = (
@@ -102,7 +103,8 @@ def glyph_masters(size: int = MASTER_SIZE) -> np.ndarray:
     return (blurred / peak).astype(np.float32)  # each master peaks at 1 so thresholds mean the same
 
 
-def _source_coordinates(rng: np.random.Generator, n: int, size: int, distortion: Distortion) -> tuple[np.ndarray, np.ndarray]:
+def _source_coordinates(rng: np.random.Generator, n: int, size: int,
+                        distortion: Distortion) -> tuple[np.ndarray, np.ndarray]:
     """Master-frame ``(rows, cols)`` read by each output pixel: elastic field, then inverse affine."""
     unit = size / 28.0
     rows, cols = centred_grid(size)
@@ -154,11 +156,13 @@ def render_glyphs(n: int, seed: int, size: int = 28, distortion: Distortion | No
     fonts = rng.integers(0, n_fonts, size=n)
     images = np.empty((n, size, size), dtype=np.uint8)
     ramp = 0.12  # soft edge of the threshold: anti-aliased strokes
-    for start in range(0, n, BATCH):
-        stop = min(start + BATCH, n)
-        src_r, src_c = _source_coordinates(rng, stop - start, size, distortion)
-        ink = bilinear_sample(masters, labels[start:stop] * n_fonts + fonts[start:stop], src_r, src_c)
-        level = rng.uniform(*distortion.threshold, size=stop - start)[:, None, None]
-        value = np.clip((ink - level) / ramp + 0.5, 0.0, 1.0)
-        images[start:stop] = np.round(value * 255.0).astype(np.uint8)
+    with progress("rendering glyphs", n) as advance:
+        for start in range(0, n, BATCH):
+            stop = min(start + BATCH, n)
+            src_r, src_c = _source_coordinates(rng, stop - start, size, distortion)
+            ink = bilinear_sample(masters, labels[start:stop] * n_fonts + fonts[start:stop], src_r, src_c)
+            level = rng.uniform(*distortion.threshold, size=stop - start)[:, None, None]
+            value = np.clip((ink - level) / ramp + 0.5, 0.0, 1.0)
+            images[start:stop] = np.round(value * 255.0).astype(np.uint8)
+            advance(stop - start)
     return GlyphSet(images=images, labels=labels, classes=list(CLASSES))

@@ -25,6 +25,7 @@ from scipy import stats
 from alignome.errors import ConfigError
 from alignome.imaging.glyph_set import GlyphSet
 from alignome.simulate.genotypes import GenotypeData, write_plink as write_genotypes
+from alignome.simulate.heritable_trait import heritable_trait
 from alignome.simulate.image_warp import rotate_images
 
 N_CHROMOSOMES = 22
@@ -34,12 +35,6 @@ VARIANT_SPACING_BP = 1_000_000
 def tanh_scale(quantile: float = 0.99) -> float:
     """``c`` of ``α = α_max · tanh(c·z)``: the central ``quantile`` of a unit-variance z maps to |c·z| < 1."""
     return float(1.0 / stats.norm.ppf(0.5 + quantile / 2.0))
-
-
-def standardise(x: np.ndarray) -> np.ndarray:
-    """Zero mean, unit (population) standard deviation; a constant vector becomes zeros."""
-    sd = x.std()
-    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -174,9 +169,8 @@ def simulate_rotation_cohort(
     causal[rng.choice(m, size=n_variants, replace=False)] = True
     beta = np.zeros(m)
     beta[causal] = rng.normal(size=n_variants)
-    z_genetic = standardise(genotypes[:, causal].astype(np.float64) @ beta[causal])
-    z_noise = standardise(np.random.default_rng(noise_seed).normal(size=n))
-    z = np.sqrt(h_g) * z_genetic + np.sqrt(1.0 - h_g) * z_noise
+    z, z_genetic = heritable_trait(genotypes[:, causal].astype(np.float64) @ beta[causal], h_g,
+                                   np.random.default_rng(noise_seed))
     c = tanh_scale(tanh_quantile)
     alpha = alpha_max_deg * np.tanh(c * z)
     images = rotate_images(glyphs.images.astype(np.float32) / 255.0, alpha)
