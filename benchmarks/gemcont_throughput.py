@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from alignome.recipes.gemcont.methods import method_settings
-from alignome.recipes.gemcont.run import base_settings
+from alignome.recipes.gemcont.methods import base_settings
 from alignome.recipes.registry import load_recipe
 from alignome.simulate.glyphs import render_glyphs
 from alignome.simulate.rotation_study import simulate_rotation_cohort

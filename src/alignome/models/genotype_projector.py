@@ -87,7 +87,7 @@ def effect_init(effects: np.ndarray, dim: int, other_scale: float, gen: torch.Ge
     if norm == 0:
         raise ValueError("effects are all zero: they cannot initialise the projector (use init='random')")
     weight = torch.zeros(dim, s, dtype=torch.float64)
-    weight[0] = torch.as_tensor(effects)
+    weight[0] = torch.tensor(effects)
     if dim > 1:
         unit = weight[0] / norm
         rows = torch.randn(dim - 1, s, generator=gen, dtype=torch.float64)

@@ -31,8 +31,11 @@ def _order(methods) -> list[str]:
 
 def _cells(results: pd.DataFrame) -> pd.DataFrame:
     frame = results.assign(value=pd.to_numeric(results["value"], errors="coerce"))
-    return frame.groupby(["axis", "n_train", "h_g", "alpha_max_deg", "task", "method", "metric"], sort=False)[
-        "value"].agg(["mean", "std", "count"]).reset_index()
+    for col in ("axis", "n_train", "h_g", "alpha_max_deg"):  # absent from a run on your own images
+        if col not in frame.columns:
+            frame[col] = np.nan
+    return frame.groupby(["axis", "n_train", "h_g", "alpha_max_deg", "task", "method", "metric"], sort=False,
+                         dropna=False)["value"].agg(["mean", "std", "count"]).reset_index()
 
 
 def _fmt(mean: float, sd: float) -> str:
@@ -49,11 +52,13 @@ def summary_markdown(results: pd.DataFrame) -> str:
     blocks = []
     for task, sub in cells.groupby("task", sort=False):
         splits = int(sub["count"].max())
+        known = dict(METRICS)
+        shown = [m for m in known if m in set(sub["metric"])] or list(dict.fromkeys(sub["metric"]))
         lines = [f"**{task}** ({splits} training split{'s' if splits != 1 else ''}; mean ± sd)", "",
-                 "| method | " + " | ".join(label for _, label in METRICS) + " |", "|---|" + "---:|" * len(METRICS)]
+                 "| method | " + " | ".join(known.get(m, m) for m in shown) + " |", "|---|" + "---:|" * len(shown)]
         for method in _order(sub["method"]):
             vals = sub[sub["method"] == method].set_index("metric")
-            row = [_fmt(vals.loc[m, "mean"], vals.loc[m, "std"]) if m in vals.index else "–" for m, _ in METRICS]
+            row = [_fmt(vals.loc[m, "mean"], vals.loc[m, "std"]) if m in vals.index else "–" for m in shown]
             lines.append(f"| {method} | " + " | ".join(row) + " |")
         blocks.append("\n".join(lines))
     note = ("\n\nR² of the latent z from held-out embeddings (ridge, nested 5-fold cross-fitting on the test "
@@ -65,7 +70,7 @@ def summary_markdown(results: pd.DataFrame) -> str:
 
 def recovery_figure(results: pd.DataFrame, path: Path) -> Path | None:
     """Fig. 2 of paper 003: columns N_train, h_g, α_max; rows R² and share of causal variants found."""
-    if results.empty:
+    if results.empty or "r2" not in set(results["metric"]):
         return None
     cells = _cells(results)
     methods = [m for m in _order(cells["method"]) if m in FIGURE_METHODS] or _order(cells["method"])

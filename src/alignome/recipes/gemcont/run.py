@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignome.imaging.augment2d import Augment2D
 from alignome.imaging.emnist import load_emnist
 from alignome.imaging.glyph_set import GlyphSet, stratified_subsample
-from alignome.recipes.gemcont.methods import method_settings
+from alignome.recipes.gemcont.methods import base_settings, method_settings
+from alignome.recipes.gemcont.own_images import run_own_images
 from alignome.recipes.gemcont.schema import GemcontRecipe
 from alignome.recipes.gemcont.study import Condition, study_conditions, training_rows
 from alignome.recipes.gemcont.units import Evaluation, UnitResult, fit_and_score
@@ -20,19 +20,6 @@ from alignome.recipes.run_dir import finish_run, open_run_dir
 from alignome.recipes.work_units import run_units
 from alignome.simulate.glyphs import render_glyphs
 from alignome.simulate.rotation_study import RotationCohort, simulate_rotation_cohort, write_plink
-from alignome.training.image_embedders import EmbedderSettings
-
-
-def base_settings(recipe: GemcontRecipe) -> EmbedderSettings:
-    """The recipe's shared backbone and optimiser as :class:`EmbedderSettings` (kind and seed set per unit)."""
-    m = recipe.method
-    return EmbedderSettings(
-        widths=tuple(m.widths), pool_size=m.pool_size, embedding_dim=m.embedding_dim, epochs=m.epochs,
-        batch_size=m.batch_size, lr=m.lr, weight_decay=m.weight_decay, warmup_epochs=m.warmup_epochs,
-        temperature=m.temperature, learnable_temperature=m.learnable_temperature, form=m.contrastive_form,
-        scarf_p=m.scarf_p, augment=Augment2D(kind=m.augment, erase_p=m.erase_p),
-        val_fraction=m.supervised_val_fraction, patience=m.supervised_patience,
-    )
 
 
 def read_glyphs(recipe: GemcontRecipe) -> tuple[GlyphSet, str]:
@@ -76,6 +63,8 @@ def run_gemcont(recipe: GemcontRecipe, preset: str | None, out: Path) -> Path:
     ``--trained-on``/``--exclude-trained``, and the cohort's PLINK fileset.
     """
     log, key = open_run_dir(recipe, preset, out)
+    if recipe.data.manifest is not None:
+        return finish_run(out, run_own_images(recipe, preset, out, log), log)
     timings: dict[str, float] = {}
     d, p = recipe.data, recipe.protocol
     t0 = time.perf_counter()

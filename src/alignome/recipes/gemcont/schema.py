@@ -12,11 +12,33 @@ from alignome.recipes.kind import RecipeBase
 from alignome.strict_model import StrictModel
 
 
+class OwnImages(StrictModel):
+    """Your own data: a manifest (``subject``, ``path``, numeric covariates), a PLINK fileset and a panel.
+
+    Images (PNG/JPEG/NPY, grayscale or RGB, any size) are resized to ``size``². One random split
+    puts ``test_fraction`` of the subjects on the held-out side.
+    """
+
+    path: Path
+    bfile: Path
+    panel: Path
+    size: int = 64
+    channels: int | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    test_fraction: float = 0.5
+
+    @model_validator(mode="after")
+    def _sane(self) -> "OwnImages":
+        if not 0 < self.test_fraction < 1:
+            raise ValueError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+        return self
+
+
 class RotationData(StrictModel):
     """The rotation simulation (paper 003 §3.1): glyphs, genotypes, a heritable angle.
 
     ``n_test`` subjects form the fixed test set; the training subjects of each split are
-    drawn from ``n_pool`` others. ``emnist_images`` + ``emnist_labels`` (EMNIST IDX files,
+    drawn from ``n_pool`` others. ``manifest`` (your own images) replaces the simulation. ``emnist_images`` + ``emnist_labels`` (EMNIST IDX files,
     gzipped or not) replace the rendered glyphs by real handwriting, subsampled stratified by class.
     """
 
@@ -30,6 +52,7 @@ class RotationData(StrictModel):
     maf_range: tuple[float, float] = (0.05, 0.5)
     emnist_images: Path | None = None
     emnist_labels: Path | None = None
+    manifest: OwnImages | None = None
 
     @model_validator(mode="after")
     def _sane(self) -> "RotationData":
@@ -55,6 +78,7 @@ class GemcontMethod(StrictModel):
     learnable_temperature: bool = True
     contrastive_form: Literal["decoupled", "standard"] = "decoupled"
     scarf_p: float = 0.1
+    projector_init: Literal["effects", "random"] = "effects"
     augment: Literal["erase", "crop_blur", "none"] = "erase"
     erase_p: float = 0.5
     supervised_patience: int = 5
