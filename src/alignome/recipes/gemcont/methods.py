@@ -17,6 +17,7 @@ METHODS: dict[str, tuple[str, dict]] = {
     "gemcont-random-init": ("clip", {"projector_init": "random"}),
     "gemcont-no-scarf": ("clip", {"scarf_p": 0.0}),
     "gemcont-fixed-tau": ("clip", {"learnable_temperature": False}),
+    "prs": ("clip", {}),  # spirometry study: the panel's PRS as the projector's only input
 }
 #: The methods of paper 003's Fig. 2, in its order; ablations follow.
 FIGURE_METHODS = ("gemcont", "simclr", "vae", "supervised")

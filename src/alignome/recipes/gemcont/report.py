@@ -21,7 +21,10 @@ AXES = (("n_train", "Training set size N_train"), ("h_g", "Genetic variance h_g"
         ("alpha_max_deg", "Maximum rotation α_max (°)"))
 #: Metric rows of the figure and tables: (metric, label).
 METRICS = (("r2", "R² of z"), ("recovered_fraction", "causal variants found"),
-           ("lambda_gc_null", "λGC (null variants)"))
+           ("lambda_gc_null", "λGC (null variants)"), ("auc", "disease AUC (L2 logistic)"),
+           ("pc1_cohens_d", "|Cohen's d| of PC1 (FEV1/FVC itself), cases vs controls"),
+           ("loci_recovered", "disease GWAS loci recovered"), ("loci_outside_disease_loci", "loci hit outside them"),
+           ("lambda_gc", "λGC"), ("significant_variants", "variants at p < 5e-8"), ("gwas_samples", "GWAS samples"))
 
 
 def _order(methods) -> list[str]:

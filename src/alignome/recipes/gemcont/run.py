@@ -14,6 +14,7 @@ from alignome.imaging.glyph_set import GlyphSet, stratified_subsample
 from alignome.recipes.gemcont.methods import base_settings, method_settings
 from alignome.recipes.gemcont.own_images import run_own_images
 from alignome.recipes.gemcont.schema import GemcontRecipe
+from alignome.recipes.gemcont.spirometry_study import run_spirometry
 from alignome.recipes.gemcont.study import Condition, study_conditions, training_rows
 from alignome.recipes.gemcont.units import Evaluation, UnitResult, fit_and_score
 from alignome.recipes.run_dir import finish_run, open_run_dir
@@ -65,6 +66,8 @@ def run_gemcont(recipe: GemcontRecipe, preset: str | None, out: Path) -> Path:
     log, key = open_run_dir(recipe, preset, out)
     if recipe.data.manifest is not None:
         return finish_run(out, run_own_images(recipe, preset, out, log), log)
+    if recipe.data.spirometry is not None:
+        return finish_run(out, run_spirometry(recipe, preset, out, log), log)
     timings: dict[str, float] = {}
     d, p = recipe.data, recipe.protocol
     t0 = time.perf_counter()
@@ -93,7 +96,7 @@ def run_gemcont(recipe: GemcontRecipe, preset: str | None, out: Path) -> Path:
             for method in p.methods:
                 name = _unit_name(c, split, method)
                 settings = method_settings(base, method, seed=recipe.seed * 1000 + split)
-                units[name] = (fit_and_score, (settings, cohort, train, test_rows, evaluation, threads))
+                units[name] = (fit_and_score, (settings, cohort, train, test_rows, evaluation, threads, method == "prs"))
                 meta[name] = (c, split, method)
     t0 = time.perf_counter()
     done = run_units("gemcont study", units, out / "checkpoints", key, recipe.protocol.jobs, log)

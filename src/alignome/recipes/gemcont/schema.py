@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -38,7 +38,8 @@ class RotationData(StrictModel):
     """The rotation simulation (paper 003 §3.1): glyphs, genotypes, a heritable angle.
 
     ``n_test`` subjects form the fixed test set; the training subjects of each split are
-    drawn from ``n_pool`` others. ``manifest`` (your own images) replaces the simulation. ``emnist_images`` + ``emnist_labels`` (EMNIST IDX files,
+    drawn from ``n_pool`` others. ``manifest`` (your own images) or ``spirometry`` (study 2: the dials
+    of :class:`alignome.simulate.spirometry.SpirometryDials`) replaces the rotation simulation. ``emnist_images`` + ``emnist_labels`` (EMNIST IDX files,
     gzipped or not) replace the rendered glyphs by real handwriting, subsampled stratified by class.
     """
 
@@ -53,6 +54,7 @@ class RotationData(StrictModel):
     emnist_images: Path | None = None
     emnist_labels: Path | None = None
     manifest: OwnImages | None = None
+    spirometry: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _sane(self) -> "RotationData":

@@ -34,12 +34,18 @@ class Evaluation:
 
 
 def fit_and_score(settings: EmbedderSettings, cohort: RotationCohort, train_rows: np.ndarray, test_rows: np.ndarray,
-                  evaluation: Evaluation, threads: int) -> UnitResult:
-    """Train on ``train_rows`` (panel genotypes, panel effects, z as the supervised target), score on ``test_rows``."""
+                  evaluation: Evaluation, threads: int, score_input: bool = False) -> UnitResult:
+    """Train on ``train_rows`` (panel genotypes, panel effects, z as the supervised target), score on ``test_rows``.
+
+    ``score_input``: the projector sees the panel's polygenic score alone (the PRS baseline).
+    """
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
-    fitted = fit_embedder(settings, cohort.images, train_rows, genotypes=cohort.panel,
-                          effects=cohort.beta[cohort.causal], target=cohort.z)
+    beta = cohort.beta[cohort.causal]
+    genotypes, effects = cohort.panel, beta
+    if score_input:
+        genotypes, effects = (cohort.panel.astype(np.float64) @ beta)[:, None], np.ones(1)
+    fitted = fit_embedder(settings, cohort.images, train_rows, genotypes=genotypes, effects=effects, target=cohort.z)
     t1 = time.perf_counter()
     embedding = fitted.embed(cohort.images, test_rows)
     scores = score_embeddings(embedding, cohort, test_rows, evaluation.n_pcs, evaluation.threshold,
