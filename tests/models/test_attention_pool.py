@@ -40,3 +40,20 @@ def test_attention_pool_is_a_weighted_mean_of_the_tokens() -> None:
     torch.testing.assert_close(pool(tokens), torch.einsum("bk,bkc->bc", w, tokens))
     same = torch.randn(1, 1, 4).expand(2, 5, 4)  # identical tokens pool to themselves
     torch.testing.assert_close(pool(same), same[:, 0])
+
+
+def test_an_embedder_on_a_checkpointed_backbone_trains_everything_but_the_backbone(tmp_path) -> None:
+    import numpy as np
+
+    from alignome.training.image_embedders import EmbedderSettings, fit_embedder
+
+    torch.manual_seed(0)
+    saved = CNN2DEncoder((8, 16))
+    torch.save(saved.state_dict(), tmp_path / "backbone.pt")
+    images = np.random.default_rng(0).random((64, 16, 16)).astype(np.float32)
+    settings = EmbedderSettings(kind="supervised", widths=(8, 16), embedding_dim=4, epochs=2, batch_size=16,
+                                warmup_epochs=0, backbone_checkpoint=str(tmp_path / "backbone.pt"))
+    fit = fit_embedder(settings, images, np.arange(64), target=images.mean(axis=(1, 2)))
+    backbone = fit.model.encoder.backbone
+    assert all(torch.equal(a, b) for a, b in zip(saved.state_dict().values(), backbone.state_dict().values()))
+    assert fit.curve[-1]["train_loss"] != fit.curve[0]["train_loss"]  # the head did learn

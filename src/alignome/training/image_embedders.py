@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import Tensor, nn
 
 from alignome.imaging.augment2d import Augment2D
+from alignome.models.attention_pool import FrozenBackboneEncoder, load_backbone
 from alignome.models.cnn2d import CNN2DEncoder, ImageEmbedder
 from alignome.models.genotype_projector import GenotypeProjector, ProjectorInit
 from alignome.models.vae2d import ConvVAE2D
@@ -64,6 +65,7 @@ class EmbedderSettings:
     val_fraction: float = 0.1
     patience: int = 5
     seed: int = 0
+    backbone_checkpoint: str | None = None
 
 
 @dataclass
@@ -118,8 +120,16 @@ class _ContrastivePair(nn.Module):
 
 
 def build_image_embedder(s: EmbedderSettings, in_channels: int = 1) -> ImageEmbedder:
-    """The shared backbone: :class:`CNN2DEncoder` + 2-layer projection to ``embedding_dim``."""
+    """The shared backbone: :class:`CNN2DEncoder` + 2-layer projection to ``embedding_dim``.
+
+    With ``backbone_checkpoint`` the CNN's weights come from that file and stay frozen; its
+    feature map is attention-pooled and passed through a 2-layer head
+    (:class:`alignome.models.attention_pool.FrozenBackboneEncoder`) before the projection.
+    """
     encoder = CNN2DEncoder(s.widths, in_channels=in_channels, pool_size=s.pool_size)
+    if s.backbone_checkpoint is not None:
+        frozen = FrozenBackboneEncoder(load_backbone(encoder, s.backbone_checkpoint), out_dim=encoder.channels)
+        return ImageEmbedder(frozen, frozen.out_dim, s.embedding_dim)
     return ImageEmbedder(encoder, encoder.out_dim, s.embedding_dim)
 
 

@@ -38,4 +38,5 @@ def base_settings(recipe: Any) -> EmbedderSettings:
         temperature=m.temperature, learnable_temperature=m.learnable_temperature, form=m.contrastive_form,
         scarf_p=m.scarf_p, projector_init=m.projector_init, augment=Augment2D(kind=m.augment, erase_p=m.erase_p),
         val_fraction=m.supervised_val_fraction, patience=m.supervised_patience,
+        backbone_checkpoint=None if m.backbone_checkpoint is None else str(m.backbone_checkpoint),
     )

@@ -66,7 +66,12 @@ class RotationData(StrictModel):
 
 
 class GemcontMethod(StrictModel):
-    """The shared backbone and optimiser (paper 003 §3.4 where it says; the rest scaled for 2 cores)."""
+    """The shared backbone and optimiser (paper 003 §3.4 where it says; the rest scaled for 2 cores).
+
+    ``backbone_checkpoint``: a ``torch.save``'d state dict of the CNN (same ``widths``); the CNN is
+    then frozen and followed by gated attention pooling and a 2-layer head (the paper's fundus
+    set-up). The VAE keeps training its own encoder.
+    """
 
     widths: list[int] = Field(default_factory=lambda: [16, 32, 64])
     pool_size: int = 2
@@ -84,6 +89,7 @@ class GemcontMethod(StrictModel):
     augment: Literal["erase", "crop_blur", "none"] = "erase"
     erase_p: float = 0.5
     supervised_patience: int = 5
+    backbone_checkpoint: Path | None = None
     supervised_val_fraction: float = 0.1
 
     @model_validator(mode="after")
