@@ -25,8 +25,8 @@ def _own_data(root: Path, with_effects: bool = True) -> Path:
     write_plink(cohort, data / "geno")
     for sid, image in zip(cohort.subject_ids, cohort.images):
         np.save(data / "img" / f"{sid}.npy", image)
-    pd.DataFrame({"subject": cohort.subject_ids, "path": [f"img/{s}.npy" for s in cohort.subject_ids]}).to_csv(
-        data / "manifest.csv", index=False)
+    pd.DataFrame({"subject": cohort.subject_ids, "path": [f"img/{s}.npy" for s in cohort.subject_ids],
+                  "age": np.random.default_rng(0).normal(60, 8, cohort.n)}).to_csv(data / "manifest.csv", index=False)
     panel = pd.DataFrame({"variant": cohort.variant_ids[cohort.causal], "effect_allele": "A", "p": 1e-9})
     if with_effects:
         panel["beta"] = cohort.beta[cohort.causal]
@@ -50,6 +50,7 @@ def test_own_images_train_on_one_side_and_scan_the_other(tmp_path: Path) -> None
     assert results[("gemcont", "gwas_samples")] == 60  # held-out subjects only reach the scan
     assert list((out / "gwas").glob("gemcont*"))
     assert (out / "report.html").is_file()
+    assert "GWAS covariates from the manifest: age" in (out / "run.log").read_text()
 
 
 def test_own_images_without_effects_are_refused_for_the_effect_init(tmp_path: Path) -> None:

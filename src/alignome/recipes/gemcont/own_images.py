@@ -4,7 +4,8 @@ Subjects with an image, genotypes and the panel (:func:`alignome.cohort.image_ma
 are split once at random; each method trains on the training subjects (panel genotypes
 mean-imputed with the training subjects' means), embeds the held-out ones, and those
 embeddings (top-D PCs, rank-INT) are scanned genome-wide on the PLINK fileset by
-:func:`alignome.gwas.run.scan_gwas` with the training subjects excluded. Methods that need a
+:func:`alignome.gwas.run.scan_gwas` with the training subjects excluded and the manifest's
+numeric covariates adjusted for. Methods that need a
 known latent trait (``supervised``) are skipped: real data have none.
 """
 
@@ -67,6 +68,10 @@ def run_own_images(recipe: Any, preset: str | None, out: Path, log: logging.Logg
         log.warning("method %s skipped: it trains on a known latent trait, which real data lack", m)
     emb_dir = out / "embeddings"
     emb_dir.mkdir(exist_ok=True)
+    covar = None  # the manifest's numeric covariates, adjusted for in every scan
+    if data.covariates.shape[1]:
+        covar = data.covariates.set_axis(pd.Index(ids, name="IID"), axis=0).iloc[test]
+        log.info("GWAS covariates from the manifest: %s", ", ".join(map(str, covar.columns)))
     rows, speed = [], {}
     for method in methods:
         t0 = time.perf_counter()
@@ -75,7 +80,7 @@ def run_own_images(recipe: Any, preset: str | None, out: Path, log: logging.Logg
         emb = pd.DataFrame(fitted.embed(data.images, test), index=pd.Index(ids[test], name="IID"))
         emb.columns = [f"e{i + 1}" for i in range(emb.shape[1])]
         emb.to_csv(emb_dir / f"{method}.tsv", sep="\t")
-        scan = scan_gwas(data.bfile.with_suffix(""), embedding_phenotypes(emb, p.gwas_pcs), out=out / "gwas" / method,
+        scan = scan_gwas(data.bfile.with_suffix(""), embedding_phenotypes(emb, p.gwas_pcs), covar, out=out / "gwas" / method,
                          mode="multi", trained_on=list(ids[train]), exclude_trained=True)
         pvals = scan.p["multi"]
         for metric, value in (("lambda_gc", lambda_gc(pvals)), ("significant_variants", float(np.sum(pvals < p.threshold))),
