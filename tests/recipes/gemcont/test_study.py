@@ -66,12 +66,20 @@ def test_same_seed_same_embeddings(small_cohort) -> None:
     assert np.array_equal(a, b)
 
 
-def test_untrained_encoder_gives_a_calibrated_null_and_supervised_finds_causal_variants(small_cohort) -> None:
-    train = training_rows(N_TEST, small_cohort.n - N_TEST, 1000, 0, 0)
-    untrained = fit_embedder(replace(SMALL, kind="supervised", epochs=0), small_cohort.images, train,
-                             target=small_cohort.z)
-    null = score_embeddings(untrained.embed(small_cohort.images, TEST), small_cohort, TEST, 5, 5e-8, 5, 0)
+def _untrained_scores(cohort):
+    train = training_rows(N_TEST, cohort.n - N_TEST, 1000, 0, 0)
+    untrained = fit_embedder(replace(SMALL, kind="supervised", epochs=0), cohort.images, train, target=cohort.z)
+    return train, score_embeddings(untrained.embed(cohort.images, TEST), cohort, TEST, 5, 5e-8, 5, 0)
+
+
+def test_untrained_encoder_gives_a_calibrated_null(small_cohort) -> None:
+    _, null = _untrained_scores(small_cohort)
     assert 0.8 < null.lambda_gc_null < 1.25 and null.null_hits == 0
+
+
+@pytest.mark.slow
+def test_supervised_upper_bound_finds_causal_variants(small_cohort) -> None:
+    train, null = _untrained_scores(small_cohort)
     supervised = fit_embedder(replace(SMALL, kind="supervised", epochs=12, patience=12), small_cohort.images, train,
                               target=small_cohort.z)
     found = score_embeddings(supervised.embed(small_cohort.images, TEST), small_cohort, TEST, 5, 5e-8, 5, 0)
