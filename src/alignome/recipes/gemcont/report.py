@@ -27,6 +27,21 @@ METRICS = (("r2", "R² of z"), ("recovered_fraction", "causal variants found"),
            ("lambda_gc", "λGC"), ("significant_variants", "variants at p < 5e-8"), ("gwas_samples", "GWAS samples"))
 
 
+NOTE_ROTATION = (
+    "R² of the latent z from held-out embeddings (ridge, nested 5-fold cross-fitting on the test subjects); the "
+    "share of causal variants at p < 5e-8 in the multi-trait GWAS of the test embeddings' top PCs (rank-INT); λGC "
+    "over the unlinked null variants of the same scan. `supervised` regresses z itself (the upper bound); "
+    "`gemcont-*` are ablations.")
+NOTE_SPIROMETRY = (
+    "On the held-out half of each 50/50 split: disease AUC of an L2 logistic probe cross-fitted over 5 folds of "
+    "the held-out subjects (FEV1/FVC and the PRS alone as one-feature baselines); |Cohen's d| of the embeddings' "
+    "PC1 between cases and controls (of FEV1/FVC itself in its row); the share of the disease GWAS's loci (segments "
+    "with a meta-analysis p < 5e-8) where the embedding GWAS reaches p < 5e-8. `prs` is GEMCONT with the panel's "
+    "score as the projector's only input; `supervised` regresses the airway trait (the upper bound).")
+NOTE_OWN = ("One split of your own images: the held-out embeddings' multi-trait GWAS on the whole fileset "
+            "(training subjects excluded): λGC and the number of variants at p < 5e-8.")
+
+
 def _order(methods) -> list[str]:
     seen = list(dict.fromkeys(methods))
     return [m for m in METHODS if m in seen] + [m for m in seen if m not in METHODS]
@@ -64,10 +79,8 @@ def summary_markdown(results: pd.DataFrame) -> str:
             row = [_fmt(vals.loc[m, "mean"], vals.loc[m, "std"]) if m in vals.index else "–" for m in shown]
             lines.append(f"| {method} | " + " | ".join(row) + " |")
         blocks.append("\n".join(lines))
-    note = ("\n\nR² of the latent z from held-out embeddings (ridge, nested 5-fold cross-fitting on the test "
-            "subjects); the share of causal variants at p < 5e-8 in the multi-trait GWAS of the test "
-            "embeddings' top PCs (rank-INT); λGC over the unlinked null variants of the same scan. "
-            "`supervised` regresses z itself (the upper bound); `gemcont-*` are ablations.")
+    metrics = set(results["metric"])
+    note = "\n\n" + (NOTE_ROTATION if "r2" in metrics else NOTE_SPIROMETRY if "auc" in metrics else NOTE_OWN)
     return "\n\n".join(blocks) + note
 
 
