@@ -1,4 +1,4 @@
-"""Training objectives: contrastive (InfoNCE, decoupled or standard) and reconstruction.
+"""Training objectives: contrastive (InfoNCE/CLIP, decoupled or standard), its temperature, and reconstruction.
 
 Losses take model outputs (tensors or the dict a model's ``forward`` returns)
 and return a dict of named loss terms; they know nothing of models.
@@ -7,10 +7,12 @@ and return a dict of named loss terms; they know nothing of models.
 from alignome.objectives.contrastive import ContrastiveForm, contrastive_loss
 from alignome.objectives.paired import PairedContrastiveReconstructionLoss
 from alignome.objectives.reconstruction import reconstruction_loss
+from alignome.objectives.temperature import Temperature
 
 __all__ = [
     "ContrastiveForm",
     "PairedContrastiveReconstructionLoss",
+    "Temperature",
     "contrastive_loss",
     "reconstruction_loss",
 ]
