@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from alignome.imaging.ants_runtime import import_ants
-from alignome.simulate.brain3d import BRAIN_THRESHOLD, template_path
+from alignome.imaging.mni_files import BRAIN_THRESHOLD, template_path
 
 
 @lru_cache(maxsize=4)

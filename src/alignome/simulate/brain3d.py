@@ -27,13 +27,13 @@ masks are accurate even at 4 mm.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
+
+from alignome.imaging.mni_files import BRAIN_THRESHOLD, template_path
 
 VENTRICLE_THRESHOLD = 0.35
 VENTRICLE_BOX_MM = ((-35.0, 35.0), (-50.0, 35.0), (-10.0, 40.0))
@@ -43,10 +43,8 @@ HIPPOCAMPUS_TILT_DEG = 30.0
 VENTRICLE_FLOW_SIGMA_MM = 6.0
 HIPPOCAMPUS_FLOW_SIGMA_MM = 3.0
 BRAIN_FLOW_SIGMA_MM = 4.0
-BRAIN_THRESHOLD = 0.1
 FLOW_CUTOFF = 1e-2
 SUPPORT_MARGIN_MM = 8.0
-TEMPLATE_FILE = "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
 TEMPLATE_ORIGIN_MM = np.array([-98.0, -134.0, -72.0])
 
 
@@ -216,18 +214,6 @@ def output_grid(voxel_mm: float) -> Grid:
     extent = np.array([196.0, 232.0, 188.0])
     shape = tuple(int(n) for n in np.floor(extent / voxel_mm + 1e-9).astype(int) + 1)
     return Grid(shape=shape, spacing=float(voxel_mm), origin=TEMPLATE_ORIGIN_MM.copy())
-
-
-def template_path() -> Path:
-    """Path of nilearn's bundled MNI152 T1 template (found without importing ``nilearn.datasets``)."""
-    spec = importlib.util.find_spec("nilearn")
-    if spec is not None and spec.origin is not None:
-        path = Path(spec.origin).parent / "datasets" / "data" / TEMPLATE_FILE
-        if path.is_file():
-            return path
-    from nilearn.datasets import MNI152_FILE_PATH  # slower import, same file
-
-    return Path(MNI152_FILE_PATH)
 
 
 def _template_1mm() -> np.ndarray:

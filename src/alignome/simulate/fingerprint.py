@@ -13,6 +13,8 @@ import alignome
 LIBRARIES = ("numpy", "scipy", "nibabel", "nilearn")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: Modules outside ``alignome.simulate`` whose contents shape a simulated cohort (template choice, diagnosis labels).
+SHAPING_MODULES = ("imaging/mni_files.py", "diagnoses.py")
 
 
 def source_sha256(folder: Path = PACKAGE_DIR) -> str:
@@ -21,6 +23,14 @@ def source_sha256(folder: Path = PACKAGE_DIR) -> str:
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def shaping_modules_sha256(root: Path = PACKAGE_DIR.parent) -> str:
+    """SHA-256 over :data:`SHAPING_MODULES` (relative paths and bytes)."""
+    digest = hashlib.sha256()
+    for relative in SHAPING_MODULES:
+        digest.update(relative.encode() + b"\0" + hashlib.sha256((root / relative).read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -40,5 +50,6 @@ def simulator_fingerprint() -> dict[str, Any]:
     return {
         "alignome": alignome.__version__,
         "simulate_source_sha256": source_sha256(),
+        "shaping_modules_sha256": shaping_modules_sha256(),
         **{name: _version(name) for name in LIBRARIES},
     }
