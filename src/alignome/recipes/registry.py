@@ -28,6 +28,7 @@ from alignome.recipes.loading import (
 KINDS: dict[str, str] = {
     "ad-gated-fusion": "alignome.recipes.ad_gated_fusion.kind",
     "longitudinal-mri": "alignome.recipes.longitudinal_mri.kind",
+    "mm-dim": "alignome.recipes.mm_dim.kind",
 }
 #: The kind of a recipe without a ``kind:`` entry.
 DEFAULT_KIND = "ad-gated-fusion"

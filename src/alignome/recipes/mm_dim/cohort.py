@@ -57,7 +57,7 @@ def read_paired_cohort(data: MMDataConfig, log: logging.Logger) -> PairedCohort:
     for modality in data.modalities:
         read = read_image_manifest(data.manifest.path, columns=data.manifest.columns or None, modality=modality,
                                    diagnosis_map=data.diagnosis_map, jobs=data.jobs)
-        drops += read.drops
+        drops += [d for d in read.drops if not str(d.reason).startswith("modality other than")]  # read by the other pass
         parts.append(read.scans.assign(modality=modality))
     images = pd.concat(parts, ignore_index=True)
     if "days" not in images.columns:
