@@ -88,6 +88,21 @@ class MultimodalDIM(nn.Module):
             raise RuntimeError("this model has no decoders")
         return self.decoders[i](z)
 
+    def latent_encoder(self, i: int) -> nn.Module:
+        """Modality ``i``'s volumes → latents ``(B, d)`` (the mean of a variational encoder), for saliency."""
+        return _LatentOnly(self.encoders[i], self.latent_dim)
+
     def forward(self, x1: Tensor, x2: Tensor) -> tuple[ModalityOutput, ModalityOutput]:
         """Both modalities of a batch of pairs."""
         return self.encode(0, x1), self.encode(1, x2)
+
+
+class _LatentOnly(nn.Module):
+    """An encoder's first ``latent_dim`` outputs, without the heads."""
+
+    def __init__(self, encoder: DCGANEncoder3D, latent_dim: int) -> None:
+        super().__init__()
+        self.encoder, self.latent_dim = encoder, latent_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.encoder(x).latent[:, : self.latent_dim]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alignome.imaging.histogram_standardisation import HistogramStandardiser
+
 
 def zscore(volume: np.ndarray) -> np.ndarray:
     """The volume minus its mean over its standard deviation (TorchIO's ZNormalization without a mask)."""
@@ -16,20 +18,16 @@ def fold_volumes(volumes: dict[int, np.ndarray], images: pd.DataFrame, fit_ids: 
                  histogram: bool) -> dict[int, np.ndarray]:
     """Every volume standardised with landmarks learned from the images ``fit_ids`` of its own modality.
 
-    ``histogram`` applies histogram standardisation (Nyúl–Udupa, TorchIO's) before the z-score.
+    ``histogram``: histogram standardisation to landmarks fitted on ``fit_ids`` (TorchIO's, then
+    z-scores of the brain voxels, :class:`~alignome.imaging.histogram_standardisation.HistogramStandardiser`);
+    otherwise each volume's own z-score.
     """
     out: dict[int, np.ndarray] = {}
     for _, ids in images.loc[sorted(volumes)].groupby("modality").groups.items():
         ids = [int(i) for i in ids]
-        transform = _fit_standardisation([volumes[i] for i in ids if i in fit_ids]) if histogram else None
-        for i in ids:
-            v = np.asarray(volumes[i], dtype=np.float32)
-            out[i] = zscore(transform(v) if transform is not None else v)
+        if histogram:
+            standardiser = HistogramStandardiser().fit(volumes[i] for i in ids if i in fit_ids)
+            out.update({i: standardiser.transform(volumes[i]) for i in ids})
+        else:
+            out.update({i: zscore(np.asarray(volumes[i], dtype=np.float32)) for i in ids})
     return out
-
-
-def _fit_standardisation(training: list[np.ndarray]):
-    from alignome.imaging.histogram_standardisation import fit_landmarks, apply_landmarks  # h16intro's module
-
-    landmarks = fit_landmarks(training)
-    return lambda v: apply_landmarks(v, landmarks)

@@ -14,20 +14,28 @@ from alignome.report.html import FigureEntry
 from alignome.report.rundir import RunFiles
 
 #: The run's optional tables the report draws from, with the columns each needs.
-TABLES = {"curves": ("training_curves.csv", ("objective", "fold", "epoch", "loss"))}
+TABLES = {
+    "curves": ("training_curves.csv", ("objective", "fold", "epoch", "loss")),
+    "similarity": ("similarity.csv", ("method", "group", "cka", "svcca")),
+}
 #: Figures the report draws under ``figures/`` (stale ones are removed first).
-FIGURE_FILES = ("auc_ranking.png", "training_curves.png")
-#: Introspection figures the run writes under ``figures/``, with their titles and captions, shown when present.
+FIGURE_FILES = ("auc_ranking.png", "training_curves.png", "similarity.png")
+#: Introspection figures the run writes under ``figures/`` (one per introspected objective): pattern, title, caption.
 INTROSPECTION = (
-    ("similarity.png", "Cross-modal representation similarity",
-     "Linear CKA and SVCCA between the T1 and fALFF latents of the same subjects, per objective and group."),
-    ("saliency.png", "Saliency of the best-correlated pair of latent dimensions",
-     "SmoothGrad (σ 0.05, 5 samples) per latent dimension, brain-masked, rescaled to [0, 1] and smoothed "
-     "(σ 1.5); the T1 and fALFF dimensions whose saliencies correlate most across subjects, mean maps."),
-    ("group_differences.png", "Group differences of saliency (RBC)",
-     "Voxel-wise Mann–Whitney U between HC and AD on the saliency of the probe's most positive and most "
-     "negative latent dimension; rank-biserial correlation at the peak slice."),
+    ("saliency_*.png", "Saliency of the best-correlated pair of latent dimensions",
+     "SmoothGrad (σ 0.05, 5 samples) of each latent dimension, brain-masked, rescaled to [0, 1] and smoothed "
+     "(σ 1.5), on subjects never pretrained on; the T1 and fALFF dimensions whose saliencies correlate most "
+     "across subjects, mean maps over subjects (paper 001, Fig. 3)."),
+    ("group_differences_*.png", "Group differences of saliency (rank-biserial correlation)",
+     "Voxel-wise Mann–Whitney U between AD and HC on the saliency of the probe's most positive (+β) and most "
+     "negative (−β) latent dimension of each modality; each row sliced at its peak |RBC| (paper 001, Fig. 4)."),
 )
+
+
+def _similarity_figure(table: pd.DataFrame, path: Path) -> Path | None:
+    from alignome.analysis.introspection_figures import similarity_heatmap
+
+    return similarity_heatmap(table, path) if not table.empty else None
 
 
 def curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
@@ -75,9 +83,16 @@ def build_mm_dim_report(run: RunFiles) -> Path:
     if run.tables.get("curves") is not None:
         specs.append(("training_curves.png", lambda: curves_figure(run.tables["curves"], fig_dir / "training_curves.png"),
                       "Pretraining curves", "Total loss per epoch of each objective (first fold)."))
+    if run.tables.get("similarity") is not None:
+        specs.append(("similarity.png", lambda: _similarity_figure(run.tables["similarity"], fig_dir / "similarity.png"),
+                      "Cross-modal representation similarity",
+                      "Linear CKA and SVCCA between the T1 and fALFF latents of the same subjects (first fold, "
+                      "subjects never pretrained on), per objective and group (paper 001, Fig. 2, right)."))
     figures = draw_figures(run, specs)
-    figures += [FigureEntry(fig_dir / name, title, caption) for name, title, caption in INTROSPECTION
-                if (fig_dir / name).is_file()]
+    for pattern, title, caption in INTROSPECTION:
+        for path in sorted(fig_dir.glob(pattern)):
+            name = path.stem.split("_", 1 if pattern.startswith("saliency") else 2)[-1]
+            figures.append(FigureEntry(path, f"{title} — {name}", caption))
     header = f"# alignome run summary — recipe {metrics.get('recipe', run.run_dir.name)}"
     summary_md = f"{header}\n\n{table_md}\n\n## Speed\n\n{speed_md}\n"
     return write_report(run, summary_md, table_md, figures, sections=[("Speed", speed_md)])

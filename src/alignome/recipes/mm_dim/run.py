@@ -16,6 +16,7 @@ from alignome.objectives.dim import DIMObjective
 from alignome.recipes.loading import load_data_section
 from alignome.recipes.mm_dim.cohort import PairedCohort, load_volumes, read_paired_cohort
 from alignome.recipes.mm_dim.fold_volumes import fold_volumes
+from alignome.recipes.mm_dim.introspection import introspect, similarity_table, write_figures
 from alignome.recipes.mm_dim.probe import evaluation_latents, latent_table, probe_rows
 from alignome.recipes.mm_dim.schema import MMDataConfig, MMDimRecipe
 from alignome.recipes.mm_dim.splits import FoldPlan, MMSplits, fold_plan, split_subjects
@@ -52,7 +53,7 @@ def _checkpoint_key(run_key: str, cohort: PairedCohort, objective: str, fold: in
 
 
 def run_fold(recipe: MMDimRecipe, cohort: PairedCohort, volumes: dict[int, np.ndarray], plan: FoldPlan,
-             split_of: dict[str, str], checkpoints: Path, run_key: str, log: logging.Logger) -> dict[str, Any]:
+             checkpoints: Path, run_key: str, log: logging.Logger, figures: Path, first_fold: bool) -> dict[str, Any]:
     """Standardise for the fold, then pretrain and probe every objective; result rows, latents, speed."""
     m, p = recipe.method, recipe.protocol
     pairs = cohort.pairs.iloc[plan.pretrain_pairs]
@@ -60,7 +61,9 @@ def run_fold(recipe: MMDimRecipe, cohort: PairedCohort, volumes: dict[int, np.nd
     inputs = fold_volumes(volumes, cohort.images, fit_ids, m.histogram_standardisation)
     x = (np.stack([inputs[int(i)] for i in pairs["row_a"]]), np.stack([inputs[int(i)] for i in pairs["row_b"]]))
     labels = cohort.groups.loc[pairs["subject"]].to_numpy(int)
-    subjects = sorted({*plan.probe_train, *plan.holdout, *plan.validation} | set(split_of))
+    introspected = p.introspected(m.objectives) if first_fold else []
+    split_of = plan.split_of()
+    subjects = sorted(split_of)
     rows, latents, curves, speed, coefs = [], [], [], {}, {}
     for name in m.objectives:
         objective = DIMObjective(name, penalty=m.penalty, clip=m.clip, iwae_samples=m.iwae_samples)
@@ -76,10 +79,24 @@ def run_fold(recipe: MMDimRecipe, cohort: PairedCohort, volumes: dict[int, np.nd
         latents.append(latent_table(z, cohort, recipe.data.modalities, name, plan.fold, split_of))
         curves.append(trained.curves.assign(objective=name, fold=plan.fold))
         speed[name] = trained.speed
+        if name in introspected:
+            introspect_network(trained.model, name, cohort, inputs, plan, coefs[name], recipe, figures)
         for r in found:
             log.info("fold %d, %s, %s: hold-out AUC %.3f", plan.fold, name, r["modality"], r["auc_holdout"])
     return {"rows": rows, "latents": pd.concat(latents, ignore_index=True), "curves": pd.concat(curves), "speed": speed,
             "coefficients": coefs}
+
+
+def introspect_network(model: Any, name: str, cohort: PairedCohort, inputs: dict[int, np.ndarray], plan: FoldPlan,
+                       coefficients: dict[str, np.ndarray], recipe: MMDimRecipe, figures: Path) -> None:
+    """Saliency-pair and group-difference figures of one network, on (up to ``introspect_subjects``) unseen subjects."""
+    pairs = cohort.evaluation.set_index("subject").loc[list(plan.unseen)]
+    pairs = pairs.iloc[: recipe.protocol.introspect_subjects]
+    volumes = ([inputs[int(i)] for i in pairs["row_a"]], [inputs[int(i)] for i in pairs["row_b"]])
+    groups = cohort.groups.loc[pairs.index].to_numpy(int)
+    result = introspect(model, volumes, groups, coefficients, recipe.data.modalities, recipe.seed)
+    figures.mkdir(exist_ok=True)
+    write_figures(name, result, figures, np.mean(volumes[0], axis=0))
 
 
 def oracle_rows(truth_path: Path | None, modalities: tuple[str, str], seed: int) -> list[dict[str, Any]]:
@@ -101,11 +118,10 @@ def long_results(probes: pd.DataFrame) -> pd.DataFrame:
     return long[["method", "task", "metric", "fold", "value"]]
 
 
-def _split_table(splits: MMSplits) -> tuple[pd.DataFrame, dict[str, str]]:
+def _split_table(splits: MMSplits) -> pd.DataFrame:
     rows = [(s, "holdout", -1) for s in splits.holdout]
     rows += [(s, "fold_test", f.index) for f in splits.folds for s in f.test]
-    table = pd.DataFrame(rows, columns=["subject", "split", "fold"])
-    return table, {s: "holdout" for s in splits.holdout}
+    return pd.DataFrame(rows, columns=["subject", "split", "fold"])
 
 
 def run_mm_dim(recipe: MMDimRecipe, preset: str | None, out: Path) -> Path:
@@ -131,12 +147,16 @@ def run_mm_dim(recipe: MMDimRecipe, preset: str | None, out: Path) -> Path:
 
     p = recipe.protocol
     splits = split_subjects(cohort.groups, p.folds, p.holdout_fraction, recipe.seed)
-    split_table, split_of = _split_table(splits)
+    split_table = _split_table(splits)
+    for pattern in ("saliency_*.png", "group_differences_*.png"):  # a rerun's objectives may differ
+        for stale in (out / "figures").glob(pattern):
+            stale.unlink()
     rows, latents, curves, speed, coefs = [], [], [], {}, {}
     t0 = time.perf_counter()
     for fold in splits.folds[: p.run_folds or p.folds]:
         plan = fold_plan(cohort, splits, fold)
-        done = run_fold(recipe, cohort, volumes, plan, split_of, out / "checkpoints", key, log)
+        done = run_fold(recipe, cohort, volumes, plan, out / "checkpoints", key, log, out / "figures",
+                        fold.index == splits.folds[0].index)
         rows += done["rows"]
         latents.append(done["latents"])
         curves.append(done["curves"])
@@ -148,7 +168,9 @@ def run_mm_dim(recipe: MMDimRecipe, preset: str | None, out: Path) -> Path:
     probes = pd.DataFrame(rows)
     probes.to_csv(out / "probes.csv", index=False)
     long_results(probes).to_csv(out / "results.csv", index=False)
-    pd.concat(latents, ignore_index=True).to_parquet(out / "embeddings.parquet", index=False)
+    latent_frame = pd.concat(latents, ignore_index=True)
+    latent_frame.to_parquet(out / "embeddings.parquet", index=False)
+    similarity_table(latent_frame).to_csv(out / "similarity.csv", index=False)
     pd.concat(curves, ignore_index=True).to_csv(out / "training_curves.csv", index=False)
     split_table.to_csv(out / "splits.csv", index=False)
     metrics: dict[str, Any] = {

@@ -87,7 +87,15 @@ class MMProtocol(StrictModel):
     holdout_fraction: float = 0.12
     probe_trials: int = 500
     probe_folds: int = 5
-    introspection: bool = True
+    introspect: list[str] | None = None
+    introspect_subjects: int = 40
+
+    def introspected(self, objectives: list[str]) -> list[str]:
+        """Objectives whose first-fold networks get saliency analyses: ``introspect``, else the paper's
+        (supervised and S-AE) among those run, else the first one run."""
+        if self.introspect is not None:
+            return [o for o in self.introspect if o in objectives]
+        return [o for o in ("supervised", "S-AE") if o in objectives] or objectives[:1]
 
     @model_validator(mode="after")
     def _sane(self) -> "MMProtocol":

@@ -54,10 +54,22 @@ class FoldPlan:
     probe_train: tuple[str, ...]
     holdout: tuple[str, ...]
     validation: tuple[str, ...]
+    unseen: tuple[str, ...]
+
+    def split_of(self) -> dict[str, str]:
+        """Each embedded subject's part: ``train`` (probe fit), ``holdout`` or ``fold_test`` (never pretrained on)."""
+        parts = {s: "fold_test" for s in self.unseen}
+        parts.update({s: "holdout" for s in self.holdout})
+        parts.update({s: "train" for s in self.probe_train})
+        return parts
 
 
 def fold_plan(cohort: PairedCohort, splits: MMSplits, fold: SubjectFold) -> FoldPlan:
-    """The pairs and subjects of one fold; labelled (HC/AD) subjects only on the probe side."""
+    """The pairs and subjects of one fold; labelled (HC/AD) subjects only on the probe side.
+
+    ``unseen`` (hold-out and the fold's left-out subjects, any class) are embedded for the
+    similarity and saliency analyses; none of them is in a pretraining pair of the fold.
+    """
     labelled = set(cohort.groups.index[cohort.groups != OTHER].astype(str))
     train = set(fold.train)
     rows = np.flatnonzero(cohort.pairs["subject"].astype(str).isin(train).to_numpy())
@@ -66,8 +78,9 @@ def fold_plan(cohort: PairedCohort, splits: MMSplits, fold: SubjectFold) -> Fold
         probe_train=tuple(sorted(train & labelled)),
         holdout=tuple(sorted(set(splits.holdout) & labelled)),
         validation=tuple(sorted(set(fold.test) & labelled)),
+        unseen=tuple(sorted(set(splits.holdout) | set(fold.test))),
     )
     seen = set(cohort.pairs["subject"].iloc[rows].astype(str))
-    if seen & (set(plan.holdout) | set(plan.validation)):
+    if seen & set(plan.unseen):
         raise AssertionError(f"fold {fold.index}: a scored subject is in its pretraining pairs")
     return plan
