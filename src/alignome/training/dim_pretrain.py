@@ -87,7 +87,8 @@ def pretrain(volumes: tuple[np.ndarray, np.ndarray], labels: np.ndarray, objecti
     if n < 2:
         raise ValueError(f"pretraining needs at least 2 pairs, got {n}")
     torch.manual_seed(seed)
-    model = build_model(objective, size, settings)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # CPU runs are the deterministic ones
+    model = build_model(objective, size, settings).to(device)
     optimiser = torch.optim.RAdam(model.parameters(), lr=settings.lr)
     batch = min(settings.batch_size, n)
     steps = -(-n // batch)
@@ -98,7 +99,7 @@ def pretrain(volumes: tuple[np.ndarray, np.ndarray], labels: np.ndarray, objecti
     rows: list[dict[str, float]] = []
     start = 0
     if state is not None:
-        model.load_state_dict(state["model"])
+        model.load_state_dict({k: v.to(device) for k, v in state["model"].items()})
         optimiser.load_state_dict(state["optimiser"])
         schedule.load_state_dict(state["schedule"])
         generator.set_state(state["generator"])
@@ -109,7 +110,7 @@ def pretrain(volumes: tuple[np.ndarray, np.ndarray], labels: np.ndarray, objecti
     flips = AugmentSettings(flip_p=settings.flip_p, flip_axes=(0,), rotate_deg=0.0, scale=0.0, translate_vox=0.0,
                             intensity_scale=0.0, intensity_shift=0.0)
     x_all = torch.from_numpy(np.stack(volumes, axis=1))  # (N, 2, s, s, s): a pair is augmented as one
-    y_all = torch.as_tensor(labels, dtype=torch.long)
+    y_all = torch.tensor(np.asarray(labels), dtype=torch.long)
     wait = busy = 0.0
     trained_pairs = 0
     for epoch in tqdm(range(start, settings.epochs), desc=f"pretrain {objective.name}", disable=not progress,
@@ -121,9 +122,9 @@ def pretrain(volumes: tuple[np.ndarray, np.ndarray], labels: np.ndarray, objecti
         for step in range(steps):
             t0 = time.perf_counter()
             idx = order[step * batch:(step + 1) * batch]
-            x = crop_shift(augment_batch(x_all[idx], flips, generator), settings.crop_pad, generator)
+            x = crop_shift(augment_batch(x_all[idx], flips, generator), settings.crop_pad, generator).to(device)
             t1 = time.perf_counter()
-            terms = objective(model, x[:, :1], x[:, 1:], y_all[idx])
+            terms = objective(model, x[:, :1], x[:, 1:], y_all[idx].to(device))
             optimiser.zero_grad(set_to_none=True)
             terms["loss"].backward()
             optimiser.step()
@@ -136,10 +137,10 @@ def pretrain(volumes: tuple[np.ndarray, np.ndarray], labels: np.ndarray, objecti
         if not np.isfinite(totals["loss"]) and log:
             log.warning("%s: loss is not finite at epoch %d", objective.name, epoch + 1)
         if checkpoint is not None:
-            save_checkpoint(checkpoint, key, {"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+            save_checkpoint(checkpoint, key, {"model": {k: v.cpu() for k, v in model.state_dict().items()}, "optimiser": optimiser.state_dict(),
                                               "schedule": schedule.state_dict(), "generator": generator.get_state(),
                                               "rows": rows, "epoch": epoch + 1})
-    model.eval()
+    model.cpu().eval()
     speed = {"train_pairs_per_s": trained_pairs / (wait + busy) if wait + busy > 0 else float("nan"),
              "data_wait_share": wait / (wait + busy) if wait + busy > 0 else float("nan")}
     return PretrainResult(model=model, curves=pd.DataFrame(rows), speed=speed)

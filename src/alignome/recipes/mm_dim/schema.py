@@ -88,7 +88,7 @@ class MMProtocol(StrictModel):
     probe_trials: int = 500
     probe_folds: int = 5
     introspect: list[str] | None = None
-    introspect_subjects: int = 40
+    introspect_subjects: int = 24
 
     def introspected(self, objectives: list[str]) -> list[str]:
         """Objectives whose first-fold networks get saliency analyses: ``introspect``, else the paper's
