@@ -54,12 +54,18 @@ class FoldPlan:
     probe_train: tuple[str, ...]
     holdout: tuple[str, ...]
     validation: tuple[str, ...]
-    unseen: tuple[str, ...]
+    holdout_all: tuple[str, ...]
+    left_out: tuple[str, ...]
+
+    @property
+    def unseen(self) -> tuple[str, ...]:
+        """Hold-out and left-out subjects of every class: never in the fold's pretraining."""
+        return tuple(sorted({*self.holdout_all, *self.left_out}))
 
     def split_of(self) -> dict[str, str]:
         """Each embedded subject's part: ``train`` (probe fit), ``holdout`` or ``fold_test`` (never pretrained on)."""
-        parts = {s: "fold_test" for s in self.unseen}
-        parts.update({s: "holdout" for s in self.holdout})
+        parts = {s: "fold_test" for s in self.left_out}
+        parts.update({s: "holdout" for s in self.holdout_all})
         parts.update({s: "train" for s in self.probe_train})
         return parts
 
@@ -78,7 +84,7 @@ def fold_plan(cohort: PairedCohort, splits: MMSplits, fold: SubjectFold) -> Fold
         probe_train=tuple(sorted(train & labelled)),
         holdout=tuple(sorted(set(splits.holdout) & labelled)),
         validation=tuple(sorted(set(fold.test) & labelled)),
-        unseen=tuple(sorted(set(splits.holdout) | set(fold.test))),
+        holdout_all=tuple(sorted(splits.holdout)), left_out=tuple(sorted(fold.test)),
     )
     seen = set(cohort.pairs["subject"].iloc[rows].astype(str))
     if seen & set(plan.unseen):
