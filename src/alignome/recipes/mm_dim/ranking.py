@@ -34,15 +34,23 @@ def oracle_values(results: pd.DataFrame) -> dict[str, float]:
     return {str(t): float(v) for t, v in zip(rows["task"], pd.to_numeric(rows["value"], errors="coerce"))}
 
 
-def ranking_markdown(results: pd.DataFrame) -> str:
-    """Markdown table: one row per objective (best first), hold-out AUC mean ± sd over folds per modality."""
-    table = holdout_summary(results)
+#: Column label and note of each metric a ranking table can show.
+METRICS = {
+    HOLDOUT: ("hold-out AUC", "scored on the hold-out subjects, which no fold trains on"),
+    "auc_validation": ("left-out AUC", "scored on each fold's left-out subjects (its cross-validation part)"),
+}
+
+
+def ranking_markdown(results: pd.DataFrame, metric: str = HOLDOUT) -> str:
+    """Markdown table: one row per objective (best first), ``metric`` mean ± sd over folds per modality."""
+    table = holdout_summary(results, metric)
+    label, scored = METRICS[metric]
     if table.empty:
-        return "_No hold-out AUCs were recorded._"
+        return f"_No {label}s were recorded._"
     modalities = list(dict.fromkeys(table["task"].astype(str)))
     oracle = oracle_values(results)
     folds = int(table["count"].max())
-    lines = ["| objective | " + " | ".join(f"{m} hold-out AUC" for m in modalities) + " | mean |",
+    lines = ["| objective | " + " | ".join(f"{m} {label}" for m in modalities) + " | mean |",
              "|---|" + "---:|" * (len(modalities) + 1)]
     best = table.groupby("task")["mean"].max()
     for method, sub in table.groupby("method", observed=True, sort=True):
@@ -56,13 +64,12 @@ def ranking_markdown(results: pd.DataFrame) -> str:
             text = f"{mean:.3f}" + (f" ± {sd:.3f}" if np.isfinite(sd) else "")
             cells.append(f"**{text}**" if np.isclose(mean, best[m]) else text)
         lines.append(f"| {method} | " + " | ".join(cells) + f" | {sub['mean'].mean():.3f} |")
-    if oracle:
+    if oracle and metric == HOLDOUT:
         lines.append("| oracle (planted truth, CV) | " + " | ".join(
             f"{oracle[m]:.3f}" if m in oracle else "–" for m in modalities) + " | |")
     note = (f"\n\nMean ± sd over {folds} fold(s): each fold's encoders are pretrained on its training subjects, the "
-            "probe (Optuna-tuned logistic regression on the frozen 64-d latents) is fitted on their HC/AD "
-            "subjects and scored on the hold-out subjects, which no fold trains on. Sorted by the mean over "
-            "modalities, as paper 001's Fig. 2.")
+            "probe (Optuna-tuned logistic regression on the frozen latents) is fitted on their HC/AD "
+            f"subjects and {scored}. Sorted by the mean over modalities, as paper 001's Fig. 2.")
     return "\n".join(lines) + note
 
 

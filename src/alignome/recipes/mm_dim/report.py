@@ -74,6 +74,7 @@ def build_mm_dim_report(run: RunFiles) -> Path:
     metrics = run.metrics or {}
     table_md = ranking_markdown(run.results)
     speed_md = speed_markdown(metrics)
+    left_out_md = ranking_markdown(run.results, "auc_validation")
     fig_dir = fresh_figure_dir(run.run_dir, FIGURE_FILES)
     specs: list[FigureSpec] = [
         ("auc_ranking.png", lambda: ranking_figure(run.results, fig_dir / "auc_ranking.png"),
@@ -94,5 +95,6 @@ def build_mm_dim_report(run: RunFiles) -> Path:
             name = path.stem.split("_", 1 if pattern.startswith("saliency") else 2)[-1]
             figures.append(FigureEntry(path, f"{title} — {name}", caption))
     header = f"# alignome run summary — recipe {metrics.get('recipe', run.run_dir.name)}"
-    summary_md = f"{header}\n\n{table_md}\n\n## Speed\n\n{speed_md}\n"
-    return write_report(run, summary_md, table_md, figures, sections=[("Speed", speed_md)])
+    summary_md = f"{header}\n\n{table_md}\n\n## Left-out fold subjects\n\n{left_out_md}\n\n## Speed\n\n{speed_md}\n"
+    return write_report(run, summary_md, table_md, figures,
+                        sections=[("Left-out fold subjects", left_out_md), ("Speed", speed_md)])
