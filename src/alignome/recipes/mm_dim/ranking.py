@@ -102,9 +102,10 @@ def ranking_figure(results: pd.DataFrame, path: Path) -> Path | None:
             if modality in oracle and np.isfinite(oracle[modality]):
                 ax.axvline(oracle[modality], color=colour, ls="--", lw=1.2, label=f"{modality} oracle")
         ax.set_yticks(range(len(methods)), methods[::-1])
-        ax.set(xlabel="Hold-out ROC AUC (bars: mean over folds, dots: folds)", xlim=(0.4, 1.0),
+        low = min(0.4, float(raw["value"].min()) - 0.05) if raw["value"].notna().any() else 0.4
+        ax.set(xlabel="Hold-out ROC AUC (bars: mean over folds, dots: folds)", xlim=(low, 1.0),
                title="Downstream AD vs HC probe by objective")
         ax.axvline(0.5, color="0.3", lw=0.8)
-        ax.legend(frameon=False, fontsize=8, loc="lower right")
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
         return save_figure(fig, path)

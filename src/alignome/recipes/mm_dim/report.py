@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from alignome.recipes.mm_dim.ranking import ranking_figure, ranking_markdown
@@ -62,9 +63,9 @@ def speed_markdown(metrics: dict[str, Any]) -> str:
     if not first:
         return "_No speed figures recorded._"
     lines = ["| objective | training pairs / s | share of step time waiting for data |", "|---|---:|---:|"]
+    shown = lambda v, fmt: format(v, fmt) if isinstance(v, (int, float)) and np.isfinite(v) else "– (resumed)"  # noqa: E731
     for name, s in first.items():
-        lines.append(f"| {name} | {s.get('train_pairs_per_s', float('nan')):.1f} | "
-                     f"{s.get('data_wait_share', float('nan')):.1%} |")
+        lines.append(f"| {name} | {shown(s.get('train_pairs_per_s'), '.1f')} | {shown(s.get('data_wait_share'), '.1%')} |")
     return "\n".join(lines) + (f"\n\nInput {metrics.get('input_size')}³, batch {metrics.get('batch_size')}, "
                                f"{metrics.get('epochs')} epochs.")
 
