@@ -4,7 +4,8 @@ Each objective of the ``default`` preset (recipes/mm-dim.yaml) is trained with
 :func:`alignome.training.dim_pretrain.pretrain` on random pairs of volumes of the preset's size
 and batch size for ``--epochs`` epochs (one warm-up epoch not counted); pairs per second and the
 share of step time spent building batches (indexing, flips, crops: the data wait) are the loop's
-own measurements. Torch threads: ``--threads`` (2 by default: the 2 cores of the project's machine).
+own measurements, for each torch thread count of ``--threads`` (1 and 2 by default: the project's
+machine has 2 cores, shared with other work).
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/mm_dim_throughput.py [--size 64] [--threads 2]``.
 Writes ``benchmarks/results/mm_dim_throughput.json`` and ``.md``. On shared cores the figures
@@ -37,9 +38,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=None, help="input side (default: the default preset's)")
     parser.add_argument("--pairs", type=int, default=128, help="pairs per epoch")
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs (after one warm-up epoch)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     recipe = load_recipe(ROOT.parent / "recipes" / "mm-dim.yaml", preset="default")
     size = args.size or recipe.method.size
     settings = pretrain_settings(recipe)
@@ -47,23 +47,26 @@ def main() -> None:
     volumes = tuple(rng.normal(size=(args.pairs, size, size, size)).astype(np.float32) for _ in range(2))
     labels = np.arange(args.pairs) % 3 - 1
     rows = []
-    for name in recipe.method.objectives:
-        objective = DIMObjective(name, recipe.method.penalty, recipe.method.clip, recipe.method.iwae_samples)
-        pretrain(volumes, labels, objective, replace(settings, epochs=1), 0, progress=False)  # warm-up
-        timed = pretrain(volumes, labels, objective, replace(settings, epochs=args.epochs), 0, progress=False)
-        rows.append({"objective": name, **timed.speed})
-        print(rows[-1], flush=True)
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        for name in recipe.method.objectives:
+            objective = DIMObjective(name, recipe.method.penalty, recipe.method.clip, recipe.method.iwae_samples)
+            pretrain(volumes, labels, objective, replace(settings, epochs=1), 0, progress=False)  # warm-up
+            timed = pretrain(volumes, labels, objective, replace(settings, epochs=args.epochs), 0, progress=False)
+            rows.append({"objective": name, "threads": threads, **timed.speed})
+            print(rows[-1], flush=True)
     result = {"size": size, "batch_size": settings.batch_size, "base_width": settings.base_width,
               "pairs_per_epoch": args.pairs, "epochs": args.epochs, "threads": args.threads,
               "load_average": os.getloadavg(), "cpu": platform.processor() or platform.machine(),
               "torch": torch.__version__, "rows": rows}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "mm_dim_throughput.json").write_text(json.dumps(result, indent=2))
-    lines = [f"# mm-dim pretraining throughput ({size}³, batch {settings.batch_size}, {args.threads} threads)", "",
+    lines = [f"# mm-dim pretraining throughput ({size}³, batch {settings.batch_size}, default objectives)", "",
              f"Load average while measured: {', '.join(f'{v:.1f}' for v in result['load_average'])} "
              "(shared cores: higher load, lower figures).", "",
-             "| objective | training pairs / s | data-wait share |", "|---|---:|---:|"]
-    lines += [f"| {r['objective']} | {r['train_pairs_per_s']:.1f} | {r['data_wait_share']:.1%} |" for r in rows]
+             "| objective | torch threads | training pairs / s | data-wait share |", "|---|---:|---:|---:|"]
+    lines += [f"| {r['objective']} | {r['threads']} | {r['train_pairs_per_s']:.1f} | {r['data_wait_share']:.1%} |"
+              for r in rows]
     (RESULTS / "mm_dim_throughput.md").write_text("\n".join(lines) + "\n")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from alignome.objectives.dim import DIMObjective
 from alignome.recipes.loading import load_data_section
@@ -135,6 +136,8 @@ def run_mm_dim(recipe: MMDimRecipe, preset: str | None, out: Path) -> Path:
     hold-out and left-out subjects; write tables, latents, figures and the report.
     """
     log, key = open_run_dir(recipe, preset, out)
+    if recipe.protocol.threads:
+        torch.set_num_threads(recipe.protocol.threads)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     data = materialise_data(recipe, out, log)

@@ -80,7 +80,11 @@ class MMMethod(StrictModel):
 
 
 class MMProtocol(StrictModel):
-    """Subject-wise splits (stratified folds + a hold-out set) and the probe's search."""
+    """Subject-wise splits (stratified folds + a hold-out set), the probe's search, introspection, CPU threads.
+
+    ``threads`` sets torch's CPU threads for the run (None: torch's default); on cores shared with
+    other work one thread can be several times faster (``benchmarks/results/mm_dim_throughput.md``).
+    """
 
     folds: int = 5
     run_folds: int | None = None
@@ -89,6 +93,7 @@ class MMProtocol(StrictModel):
     probe_folds: int = 5
     introspect: list[str] | None = None
     introspect_subjects: int = 24
+    threads: int | None = None
 
     def introspected(self, objectives: list[str]) -> list[str]:
         """Objectives whose first-fold networks get saliency analyses: ``introspect``, else the paper's
