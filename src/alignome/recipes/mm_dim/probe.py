@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
 
 from alignome.evaluation.tuned_logistic_probe import tuned_logistic_probe
@@ -22,6 +23,28 @@ def evaluation_latents(model: MultimodalDIM, cohort: PairedCohort, volumes: dict
     out = {}
     for m, column in enumerate(("row_a", "row_b")):
         z = embed(model, m, np.stack([volumes[int(i)] for i in pairs[column]])) if len(pairs) else np.zeros((0, 0))
+        out[m] = pd.DataFrame(z, index=pairs.index, columns=[f"z_{j}" for j in range(z.shape[1])])
+    return out
+
+
+#: Name of the baseline rows: a probe on principal components of the input voxels.
+RAW_BASELINE = "voxels-PCA"
+
+
+def voxel_pca_latents(cohort: PairedCohort, volumes: dict[int, np.ndarray], subjects: list[str],
+                      fit_subjects: tuple[str, ...], components: int, seed: int) -> dict[int, pd.DataFrame]:
+    """The simplest strong baseline: principal components of each modality's standardised voxels.
+
+    The PCA is fitted on ``fit_subjects`` (the probe's training subjects) only, then applied to all
+    ``subjects``; its scores stand in for an encoder's latents.
+    """
+    pairs = cohort.evaluation.set_index("subject").loc[subjects]
+    fit = pairs.index.isin(list(fit_subjects))
+    out = {}
+    for m, column in enumerate(("row_a", "row_b")):
+        x = np.stack([volumes[int(i)].ravel() for i in pairs[column]]).astype(np.float64)
+        pca = PCA(n_components=min(components, int(fit.sum()) - 1), random_state=seed).fit(x[fit])
+        z = pca.transform(x)
         out[m] = pd.DataFrame(z, index=pairs.index, columns=[f"z_{j}" for j in range(z.shape[1])])
     return out
 

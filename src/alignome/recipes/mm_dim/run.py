@@ -18,7 +18,13 @@ from alignome.recipes.loading import load_data_section
 from alignome.recipes.mm_dim.cohort import PairedCohort, load_volumes, read_paired_cohort
 from alignome.recipes.mm_dim.fold_volumes import fold_volumes
 from alignome.recipes.mm_dim.introspection import introspect, similarity_table, write_figures
-from alignome.recipes.mm_dim.probe import evaluation_latents, latent_table, probe_rows
+from alignome.recipes.mm_dim.probe import (
+    RAW_BASELINE,
+    evaluation_latents,
+    latent_table,
+    probe_rows,
+    voxel_pca_latents,
+)
 from alignome.recipes.mm_dim.schema import MMDataConfig, MMDimRecipe
 from alignome.recipes.mm_dim.splits import FoldPlan, MMSplits, fold_plan, split_subjects
 from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
@@ -66,6 +72,9 @@ def run_fold(recipe: MMDimRecipe, cohort: PairedCohort, volumes: dict[int, np.nd
     split_of = plan.split_of()
     subjects = sorted(split_of)
     rows, latents, curves, speed, coefs = [], [], [], {}, {}
+    baseline = voxel_pca_latents(cohort, inputs, subjects, plan.probe_train, m.latent_dim, recipe.seed)
+    rows += probe_rows(baseline, cohort, plan, recipe.data.modalities, RAW_BASELINE, p.probe_trials, p.probe_folds,
+                       recipe.seed)[0]
     for name in m.objectives:
         objective = DIMObjective(name, penalty=m.penalty, clip=m.clip, iwae_samples=m.iwae_samples)
         log.info("fold %d, objective %s: pretraining on %d pairs of %d subjects", plan.fold, name, len(pairs),
