@@ -38,7 +38,6 @@ class PretrainSettings:
     flip_p: float = 0.5
     latent_dim: int = 64
     base_width: int = 16
-    iwae_samples: int = 1
 
 
 @dataclass

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alignome.analysis.introspection_figures import effect_size_figure, saliency_pair_figure
 from alignome.analysis.representation_similarity import similarity_by_group
 from alignome.analysis.saliency import best_correlated_pair, saliency_correlation, smoothgrad
 from alignome.analysis.voxel_group_tests import mann_whitney_maps
@@ -79,8 +80,6 @@ def introspect(model: MultimodalDIM, volumes: tuple[list[np.ndarray], list[np.nd
 
 def write_figures(name: str, result: dict[str, object], fig_dir: Path, background: np.ndarray) -> list[Path]:
     """Saliency-pair and RBC figures of one objective into ``fig_dir``."""
-    from alignome.analysis.introspection_figures import effect_size_figure, saliency_pair_figure
-
     i, j, r = result["pair"]
     paths = [saliency_pair_figure(result["pair_maps"], fig_dir / f"saliency_{name}.png", background=background,
                                   title=f"{name}: best-correlated saliency pair (r = {r:.2f})")]

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignome.analysis.introspection_figures import similarity_heatmap
 from alignome.recipes.mm_dim.ranking import ranking_figure, ranking_markdown
 from alignome.report.build import FigureSpec, draw_figures, fresh_figure_dir, write_report
 from alignome.report.figures import house_style, new_figure, save_figure
@@ -34,8 +35,6 @@ INTROSPECTION = (
 
 
 def _similarity_figure(table: pd.DataFrame, path: Path) -> Path | None:
-    from alignome.analysis.introspection_figures import similarity_heatmap
-
     return similarity_heatmap(table, path) if not table.empty else None
 
 

@@ -28,6 +28,7 @@ from alignome.recipes.mm_dim.probe import (
 from alignome.recipes.mm_dim.schema import MMDataConfig, MMDimRecipe
 from alignome.recipes.mm_dim.splits import FoldPlan, MMSplits, fold_plan, split_subjects
 from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
+from alignome.simulate.falff3d import oracle_auc, simulate_mm_cohort
 from alignome.training.dim_pretrain import PretrainSettings, pretrain
 
 
@@ -36,8 +37,6 @@ def materialise_data(recipe: MMDimRecipe, out: Path, log: logging.Logger) -> MMD
     data = recipe.data
     if data.simulate is None:
         return data
-    from alignome.simulate.falff3d import simulate_mm_cohort
-
     params = {"seed": recipe.seed, "jobs": data.jobs, **data.simulate}
     data_dir = simulate_once(out, params, simulate_mm_cohort, log, "T1 + fALFF cohort")
     section = load_data_section(data_dir, MMDataConfig)
@@ -46,10 +45,10 @@ def materialise_data(recipe: MMDimRecipe, out: Path, log: logging.Logger) -> MMD
 
 
 def pretrain_settings(recipe: MMDimRecipe) -> PretrainSettings:
+    """The training loop's settings from the recipe's ``method`` section."""
     m = recipe.method
     return PretrainSettings(epochs=m.epochs, batch_size=m.batch_size, lr=m.lr, max_lr=m.max_lr, crop_pad=m.crop_pad,
-                            flip_p=m.flip_p, latent_dim=m.latent_dim, base_width=m.base_width,
-                            iwae_samples=m.iwae_samples)
+                            flip_p=m.flip_p, latent_dim=m.latent_dim, base_width=m.base_width)
 
 
 def _checkpoint_key(run_key: str, cohort: PairedCohort, objective: str, fold: int) -> str:
@@ -113,8 +112,6 @@ def oracle_rows(truth_path: Path | None, modalities: tuple[str, str], seed: int)
     """On a simulated cohort, each modality's oracle AUC from the planted truth (the bound of any probe)."""
     if truth_path is None:
         return []
-    from alignome.simulate.falff3d import oracle_auc
-
     truth = pd.read_csv(truth_path)
     return [{"objective": "oracle", "modality": mod, "fold": -1, "auc_holdout": oracle_auc(truth, mod, seed)}
             for mod in modalities]
