@@ -171,6 +171,8 @@ def _argv(case: Case, d: Path) -> list[str]:
         "simulate ad-cohort": ["simulate", "ad-cohort", "--out", str(d / "sim"), "--subjects", "20"],
         "simulate mri3d": ["simulate", "mri3d", "--out", str(d / "sim"), "--subjects", "2", "--voxel-mm", "8"],
         "simulate mri3d-calibration": ["simulate", "mri3d-calibration", "--truth", str(d / "mri" / "truth.csv")],
+        "simulate mm-cohort": ["simulate", "mm-cohort", "--out", str(d / "sim"), "--subjects", "1", "--voxel-mm", "8",
+                               "--jobs", "1"],
     }[case.command]
 
 
@@ -251,6 +253,7 @@ CASES = [
     Case("report", "results.csv without value column", "run/results.csv", drop_column("value"), "error"),
     Case("simulate ad-cohort", "output under a file", "sim", _not_a_folder, "error"),
     Case("simulate mri3d", "output under a file", "sim", _not_a_folder, "error"),
+    Case("simulate mm-cohort", "output under a file", "sim", _not_a_folder, "error"),
     Case("simulate mri3d-calibration", "truth missing", "mri/truth.csv", remove, "error"),
     Case("simulate mri3d-calibration", "truth without head_scale", "mri/truth.csv", drop_column("head_scale"), "error"),
     Case("simulate mri3d-calibration", "truth header only", "mri/truth.csv", header_only, "error"),

@@ -44,7 +44,7 @@ def _hashes(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory) -> Path:
-    return simulate_mm_cohort(tmp_path_factory.mktemp("mm") / "a", subjects=3, seed=4, voxel_mm=VOXEL_MM, jobs=1)
+    return simulate_mm_cohort(tmp_path_factory.mktemp("mm") / "a", subjects=2, seed=4, voxel_mm=VOXEL_MM, jobs=1)
 
 
 def test_manifest_truth_and_images_agree(cohort: Path) -> None:
@@ -75,7 +75,7 @@ def test_paper_grid_is_64_cubed_at_3_mm_around_the_brain() -> None:
 
 
 def test_same_seed_same_bytes_with_more_jobs_through_the_cli(cohort: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["simulate", "mm-cohort", "--out", str(tmp_path / "c"), "--subjects", "3",
+    result = CliRunner().invoke(app, ["simulate", "mm-cohort", "--out", str(tmp_path / "c"), "--subjects", "2",
                                       "--seed", "4", "--voxel-mm", str(VOXEL_MM), "--jobs", "2"])
     assert result.exit_code == 0, result.output
     assert _hashes(tmp_path / "c") == _hashes(cohort)

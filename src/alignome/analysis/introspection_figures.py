@@ -1,4 +1,4 @@
-"""Figures of representation introspection (paper 001, Figs. 2–4): similarity heatmaps, saliency and effect-size slices.
+"""Introspection figures (paper 001, Figs. 2–4): similarity heatmaps, saliency and effect-size slices.
 
 Each function takes arrays (or a small table) and an output path, draws one PNG with the
 house style of :mod:`alignome.report.figures` and returns its path. Volumes are

@@ -37,7 +37,7 @@ def _pair(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def linear_cka(x: np.ndarray, y: np.ndarray) -> float:
-    """Linear CKA of two representations ``(n, p)`` and ``(n, q)`` of the same ``n`` subjects (NaN if one is constant)."""
+    """Linear CKA of representations ``(n, p)`` and ``(n, q)`` of the same ``n`` subjects (NaN if one is constant)."""
     x, y = _pair(x, y)
     cross = np.linalg.norm(y.T @ x) ** 2
     norm = np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y)

@@ -12,7 +12,9 @@
 * ``manifest.csv`` — ``subject, session, days, modality, path, diagnosis, age, sex``, one
   row per image; ``days`` counts from the subject's first T1, ``modality`` is ``T1w`` or
   ``fALFF``, ``diagnosis`` is that of the visit;
-* ``truth.csv`` — one row per image: ``scan_id`` (``{subject}_{session}_{modality}``),
+* ``truth.csv`` — one row per image: ``scan_id`` (``{subject}_{session}_{modality}``; an
+  :class:`~alignome.cohort.image_cohort.ImageCohort` of one modality names its scans
+  ``{subject}_{session}``, so join on ``subject, session, modality``),
   the manifest's columns but ``path``, ``shared_latent`` (the disease stage at that day:
   it drives the T1 atrophy and part of the fALFF signal), ``falff_own_latent`` (the
   subject's fALFF-only latent), ``falff_score`` (the fALFF reduction actually planted),
@@ -210,6 +212,10 @@ def _simulate_subject(
     return rows
 
 
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    atomic_write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode())
+
+
 def _check(subjects: int, seed: int, voxel_mm: float, jobs: int) -> None:
     def is_int(v: object) -> bool:
         return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
@@ -276,9 +282,8 @@ def simulate_mm_cohort(
             bar.advance(task)
     table = pd.DataFrame([row for rows in per_subject for row in rows])
     table = table.sort_values(["subject", "days", "modality"], kind="stable").reset_index(drop=True)
-    write = lambda name, frame: atomic_write_bytes(out / name, frame.to_csv(index=False, lineterminator="\n").encode())  # noqa: E731
-    write("manifest.csv", table[MANIFEST_COLUMNS])
-    write("truth.csv", table.drop(columns=["path"]))
+    _write_csv(out / "manifest.csv", table[MANIFEST_COLUMNS])
+    _write_csv(out / "truth.csv", table.drop(columns=["path"]))
     atomic_write_bytes(out / "cohort.yaml", COHORT_YAML.encode())
     return out
 

@@ -30,6 +30,9 @@ Gaussian of σ 3 mm, peak 1):
   (:func:`alignome.simulate.brain3d.hippocampus_mask`, 3.5 ml per side). Published
   hippocampal fALFF changes in AD vary in sign between studies; a decrease is planted
   here, so the hippocampus carries both the T1 atrophy and a functional signal.
+
+The references are cited from memory (not re-read for this module); depths and noise levels
+are our choices, set so that the fALFF oracle stays below the T1's (README, mm-dim).
 """
 
 from __future__ import annotations
