@@ -137,7 +137,7 @@ def test_blocks_use_neither_recipes_nor_the_command_line():
 
 
 def test_recipes_core_names_no_kind_package():
-    kinds = {"ad_gated_fusion", "longitudinal_mri", "gemcont"}
+    kinds = {"ad_gated_fusion", "longitudinal_mri", "gemcont", "mm_dim"}
     core = lambda a: _layer(a) == "recipes" and (a.split(".") + [""])[2] not in kinds  # noqa: E731
     assert _edges(core, lambda b: (b.split(".") + ["", ""])[2] in kinds) == []
 

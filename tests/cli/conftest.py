@@ -33,6 +33,23 @@ def _genetics_inputs(root: Path) -> None:
                      ).to_csv(root / f"study{k}.qassoc", sep=" ", index=False)
 
 
+def _paired_inputs(root: Path, subjects: int = 30) -> None:
+    """A T1w + fALFF manifest (``mm``) whose images are the ``mri`` cohort's scans, reused: no further simulation."""
+    mri = pd.read_csv(root / "mri" / "manifest.csv")
+    sources = sorted(mri["subject"].unique())
+    rows = []
+    for k in range(subjects):
+        scans = mri[mri["subject"] == sources[k % len(sources)]].reset_index(drop=True)
+        for v, scan in scans.iterrows():
+            for modality, offset in (("T1w", 0), ("fALFF", 9)):
+                rows.append({"subject": f"mm-{k:02d}", "session": f"ses-{v + 1:02d}", "days": 400 * v + offset,
+                             "modality": modality, "path": f"../mri/{scan['path']}",
+                             "diagnosis": ("CN", "AD", "MCI")[k % 3], "age": scan["age"], "sex": scan["sex"]})
+    (root / "mm").mkdir()
+    pd.DataFrame(rows).to_csv(root / "mm" / "manifest.csv", index=False)
+    (root / "mm" / "cohort.yaml").write_text("manifest: manifest.csv\n")
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
     """Valid inputs of every command, written once; each case works on a copy."""
@@ -40,4 +57,5 @@ def inputs(tmp_path_factory) -> Path:
     _genetics_inputs(root)
     simulate_ad_cohort(root / "ad", subjects=60, seed=0)
     simulate_mri3d(root / "mri", subjects=4, voxel_mm=8.0, seed=0)
+    _paired_inputs(root)
     return root

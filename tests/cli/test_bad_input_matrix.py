@@ -154,7 +154,7 @@ def _argv(case: Case, d: Path) -> list[str]:
     if case.command.startswith("run "):
         kind = case.command.split(" ", 1)[1]
         recipe = RECIPES / f"{kind}.yaml"
-        data = d / ("ad" if kind == "ad-gated-fusion" else "mri")
+        data = d / {"ad-gated-fusion": "ad", "mm-dim": "mm"}.get(kind, "mri")
         return ["run", str(recipe), "--preset", "quick", "--data", str(data), "--out", out]
     return {
         "variants qc": ["variants", "qc", "--bfile", str(d / "g"), "--geno", "0.1", "--out", out],
@@ -243,6 +243,11 @@ CASES = [
     Case("run longitudinal-mri", "a scan with 100 mm voxels (skipped, said)",
          "mri/images/sub-0001/ses-01/anat/sub-0001_ses-01_T1w.nii.gz", absurd_voxels, "ok", (pytest.mark.slow,),
          says="implausible voxel size"),
+    # the mm-dim paired cohort
+    Case("run mm-dim", "manifest without days column", "mm/manifest.csv", drop_column("days"), "error"),
+    Case("run mm-dim", "manifest without path column", "mm/manifest.csv", drop_column("path"), "error"),
+    Case("run mm-dim", "manifest empty", "mm/manifest.csv", empty, "error"),
+    Case("run mm-dim", "no fALFF image at all", "mm/manifest.csv", constant_column("modality"), "error"),
     # run directories and outputs
     Case("report", "results.csv missing", "run/results.csv", remove, "error"),
     Case("report", "results.csv without value column", "run/results.csv", drop_column("value"), "error"),

@@ -27,7 +27,7 @@ def _digests(run: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("recipe", ["ad-gated-fusion", "longitudinal-mri", "gemcont"])
+@pytest.mark.parametrize("recipe", ["ad-gated-fusion", "longitudinal-mri", "gemcont", "mm-dim"])
 def test_quick_preset_twice_gives_identical_result_tables(tmp_path: Path, recipe: str) -> None:
     runs = []
     for name in ("a", "b"):  # each run with its own cache: nothing is shared but the seed

@@ -37,7 +37,8 @@ NormKind = Literal["group", "instance", "batch"]
 MAX_LOGIT_SCALE = 100.0
 
 
-def _norm(kind: NormKind, channels: int) -> nn.Module:
+def norm_layer(kind: NormKind, channels: int) -> nn.Module:
+    """A normalisation layer over ``channels``: GroupNorm (``min(8, c)`` groups), InstanceNorm or BatchNorm3d."""
     if kind == "group":
         groups = math.gcd(channels, min(8, channels))
         return nn.GroupNorm(groups, channels)
@@ -108,7 +109,7 @@ class CNN3DEncoder(nn.Module):
             blocks.append(
                 nn.Sequential(
                     nn.Conv3d(c_in, c_out, kernel_size=3, stride=stride, padding=1, bias=False),
-                    _norm(norm, c_out),
+                    norm_layer(norm, c_out),
                     nn.ReLU(inplace=True),
                 )
             )

@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     "ad-gated-fusion": "alignome.recipes.ad_gated_fusion.kind",
     "longitudinal-mri": "alignome.recipes.longitudinal_mri.kind",
     "gemcont": "alignome.recipes.gemcont.kind",
+    "mm-dim": "alignome.recipes.mm_dim.kind",
 }
 #: The kind of a recipe without a ``kind:`` entry.
 DEFAULT_KIND = "ad-gated-fusion"

@@ -1,0 +1,92 @@
+"""Scoring one pretrained network: latents of the evaluation pairs, a tuned logistic probe per modality."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.metrics import roc_auc_score
+
+from alignome.evaluation.tuned_logistic_probe import tuned_logistic_probe
+from alignome.models.dim import MultimodalDIM
+from alignome.recipes.mm_dim.cohort import GROUP_NAMES, PairedCohort
+from alignome.recipes.mm_dim.splits import FoldPlan
+from alignome.training.dim_pretrain import embed
+
+
+def evaluation_latents(model: MultimodalDIM, cohort: PairedCohort, volumes: dict[int, np.ndarray],
+                       subjects: list[str]) -> dict[int, pd.DataFrame]:
+    """Per modality index, the latents of each subject's evaluation pair (index subject, columns ``z_i``)."""
+    pairs = cohort.evaluation.set_index("subject").loc[subjects]
+    out = {}
+    for m, column in enumerate(("row_a", "row_b")):
+        z = embed(model, m, np.stack([volumes[int(i)] for i in pairs[column]])) if len(pairs) else np.zeros((0, 0))
+        out[m] = pd.DataFrame(z, index=pairs.index, columns=[f"z_{j}" for j in range(z.shape[1])])
+    return out
+
+
+#: Name of the baseline rows: a probe on principal components of the input voxels.
+RAW_BASELINE = "voxels-PCA"
+
+
+def voxel_pca_latents(cohort: PairedCohort, volumes: dict[int, np.ndarray], subjects: list[str],
+                      fit_subjects: tuple[str, ...], components: int, seed: int) -> dict[int, pd.DataFrame]:
+    """The simplest strong baseline: principal components of each modality's standardised voxels.
+
+    The PCA is fitted on ``fit_subjects`` (the probe's training subjects) only, then applied to all
+    ``subjects``; its scores stand in for an encoder's latents.
+    """
+    pairs = cohort.evaluation.set_index("subject").loc[subjects]
+    fit = pairs.index.isin(list(fit_subjects))
+    out = {}
+    for m, column in enumerate(("row_a", "row_b")):
+        x = np.stack([volumes[int(i)].ravel() for i in pairs[column]]).astype(np.float64)
+        pca = PCA(n_components=min(components, int(fit.sum()) - 1), random_state=seed).fit(x[fit])
+        z = pca.transform(x)
+        out[m] = pd.DataFrame(z, index=pairs.index, columns=[f"z_{j}" for j in range(z.shape[1])])
+    return out
+
+
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
+
+
+def probe_rows(latents: dict[int, pd.DataFrame], cohort: PairedCohort, plan: FoldPlan, modalities: tuple[str, str],
+               objective: str, trials: int, folds: int, seed: int) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """Hold-out and validation AUC of each modality's probe (fitted on ``plan.probe_train``), and its coefficients."""
+    rows, coefs = [], {}
+    y_of = lambda s: cohort.groups.loc[list(s)].to_numpy(int)  # noqa: E731
+    for m, modality in enumerate(modalities):
+        z = latents[m]
+        scored = list(plan.holdout) + list(plan.validation)
+        probe = tuned_logistic_probe(z.loc[list(plan.probe_train)].to_numpy(), y_of(plan.probe_train),
+                                     z.loc[scored].to_numpy(), trials, folds, seed)
+        n_hold = len(plan.holdout)
+        rows.append({
+            "objective": objective, "modality": modality, "fold": plan.fold,
+            "auc_holdout": _auc(y_of(plan.holdout), probe.scores[:n_hold]),
+            "auc_validation": _auc(y_of(plan.validation), probe.scores[n_hold:]),
+            "auc_probe_cv": probe.cv_auc,
+            "probe_C": probe.params["C"], "probe_penalty": probe.params["penalty"],
+            "probe_l1_ratio": probe.params["l1_ratio"],
+            "n_probe_train": len(plan.probe_train), "n_holdout": n_hold, "n_validation": len(plan.validation),
+        })
+        coefs[modality] = probe.coefficients
+    return rows, coefs
+
+
+def latent_table(latents: dict[int, pd.DataFrame], cohort: PairedCohort, modalities: tuple[str, str], objective: str,
+                 fold: int, split_of: dict[str, str]) -> pd.DataFrame:
+    """Long table of latents: objective, fold, modality, subject, group, split, z_0 … (for the report's similarity)."""
+    frames = []
+    for m, modality in enumerate(modalities):
+        z = latents[m]
+        frames.append(z.reset_index().assign(
+            objective=objective, fold=fold, modality=modality,
+            group=[GROUP_NAMES[int(cohort.groups.loc[s])] for s in z.index],
+            split=[split_of.get(s, "") for s in z.index]))
+    table = pd.concat(frames, ignore_index=True)
+    front = ["objective", "fold", "modality", "subject", "group", "split"]
+    return table[front + [c for c in table.columns if c not in front]]

@@ -1,0 +1,100 @@
+"""Report of an ``mm-dim`` run: the AUC ranking (table and figure), training curves, introspection figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alignome.analysis.introspection_figures import similarity_heatmap
+from alignome.recipes.mm_dim.ranking import ranking_figure, ranking_markdown
+from alignome.report.build import FigureSpec, draw_figures, fresh_figure_dir, write_report
+from alignome.report.figures import house_style, new_figure, save_figure
+from alignome.report.html import FigureEntry
+from alignome.report.rundir import RunFiles
+
+#: The run's optional tables the report draws from, with the columns each needs.
+TABLES = {
+    "curves": ("training_curves.csv", ("objective", "fold", "epoch", "loss")),
+    "similarity": ("similarity.csv", ("method", "group", "cka", "svcca")),
+}
+#: Figures the report draws under ``figures/`` (stale ones are removed first).
+FIGURE_FILES = ("auc_ranking.png", "training_curves.png", "similarity.png")
+#: Introspection figures the run writes under ``figures/`` (one per introspected objective): pattern, title, caption.
+INTROSPECTION = (
+    ("saliency_*.png", "Saliency of the best-correlated pair of latent dimensions",
+     "SmoothGrad (σ 0.05, 5 samples) of each latent dimension, brain-masked, rescaled to [0, 1] and smoothed "
+     "(σ 1.5), on subjects never pretrained on; the T1 and fALFF dimensions whose saliencies correlate most "
+     "across subjects, mean maps over subjects (paper 001, Fig. 3)."),
+    ("group_differences_*.png", "Group differences of saliency (rank-biserial correlation)",
+     "Voxel-wise Mann–Whitney U between AD and HC on the saliency of the probe's most positive (+β) and most "
+     "negative (−β) latent dimension of each modality; each row sliced at its peak |RBC| (paper 001, Fig. 4)."),
+)
+
+
+def _similarity_figure(table: pd.DataFrame, path: Path) -> Path | None:
+    return similarity_heatmap(table, path) if not table.empty else None
+
+
+def curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
+    """Training loss per epoch, one line per objective (first fold shown)."""
+    frame = curves[curves["fold"] == curves["fold"].min()]
+    if frame.empty:
+        return None
+    with house_style():
+        fig = new_figure((7, 3.6))
+        ax = fig.subplots()
+        for name, sub in frame.groupby("objective", sort=False):
+            loss = pd.to_numeric(sub["loss"], errors="coerce")
+            ax.plot(sub["epoch"], loss - loss.min() + 1e-3, lw=1.5, label=name)
+        ax.set(xlabel="Epoch", ylabel="Loss − its minimum (log)", yscale="log", title="Pretraining loss")
+        ax.legend(frameon=False, fontsize=8, ncol=2)
+        fig.tight_layout()
+        return save_figure(fig, path)
+
+
+def speed_markdown(metrics: dict[str, Any]) -> str:
+    """Training pairs per second and data-wait share per objective (first fold)."""
+    speed = metrics.get("speed") or {}
+    first = next(iter(speed.values()), {})
+    if not first:
+        return "_No speed figures recorded._"
+    lines = ["| objective | training pairs / s | share of step time waiting for data |", "|---|---:|---:|"]
+    shown = lambda v, fmt: format(v, fmt) if isinstance(v, (int, float)) and np.isfinite(v) else "– (resumed)"  # noqa: E731
+    for name, s in first.items():
+        lines.append(f"| {name} | {shown(s.get('train_pairs_per_s'), '.1f')} | {shown(s.get('data_wait_share'), '.1%')} |")
+    return "\n".join(lines) + (f"\n\nInput {metrics.get('input_size')}³, batch {metrics.get('batch_size')}, "
+                               f"{metrics.get('epochs')} epochs.")
+
+
+def build_mm_dim_report(run: RunFiles) -> Path:
+    """Write ``summary.md``, figures and ``report.html`` of an ``mm-dim`` run."""
+    metrics = run.metrics or {}
+    table_md = ranking_markdown(run.results)
+    speed_md = speed_markdown(metrics)
+    left_out_md = ranking_markdown(run.results, "auc_validation")
+    fig_dir = fresh_figure_dir(run.run_dir, FIGURE_FILES)
+    specs: list[FigureSpec] = [
+        ("auc_ranking.png", lambda: ranking_figure(run.results, fig_dir / "auc_ranking.png"),
+         "Hold-out AUC by objective", "AD vs HC probe on frozen latents, per modality; objectives sorted by their "
+         "mean AUC over modalities (paper 001, Fig. 2); dashed lines: the oracle bound from the planted truth."),
+    ]
+    if run.tables.get("curves") is not None:
+        specs.append(("training_curves.png", lambda: curves_figure(run.tables["curves"], fig_dir / "training_curves.png"),
+                      "Pretraining curves", "Total loss per epoch of each objective (first fold)."))
+    if run.tables.get("similarity") is not None:
+        specs.append(("similarity.png", lambda: _similarity_figure(run.tables["similarity"], fig_dir / "similarity.png"),
+                      "Cross-modal representation similarity",
+                      "Linear CKA and SVCCA between the T1 and fALFF latents of the same subjects (first fold, "
+                      "subjects never pretrained on), per objective and group (paper 001, Fig. 2, right)."))
+    figures = draw_figures(run, specs)
+    for pattern, title, caption in INTROSPECTION:
+        for path in sorted(fig_dir.glob(pattern)):
+            name = path.stem.split("_", 1 if pattern.startswith("saliency") else 2)[-1]
+            figures.append(FigureEntry(path, f"{title} — {name}", caption))
+    header = f"# alignome run summary — recipe {metrics.get('recipe', run.run_dir.name)}"
+    summary_md = f"{header}\n\n{table_md}\n\n## Left-out fold subjects\n\n{left_out_md}\n\n## Speed\n\n{speed_md}\n"
+    return write_report(run, summary_md, table_md, figures,
+                        sections=[("Left-out fold subjects", left_out_md), ("Speed", speed_md)])
