@@ -15,7 +15,8 @@ NATIVE_SOURCES := $(wildcard src/alignome/*/*.c src/alignome/*/*.h)
 $(STAMP): pyproject.toml setup.py $(NATIVE_SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,raw]'
+	$(BIN)/python -m pip install --quiet --no-deps antspyx==0.6.3  # see the raw extra in pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)

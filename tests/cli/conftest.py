@@ -50,6 +50,23 @@ def _paired_inputs(root: Path, subjects: int = 30) -> None:
     (root / "mm" / "cohort.yaml").write_text("manifest: manifest.csv\n")
 
 
+def _image_inputs(root: Path, subjects: int = 60) -> None:
+    """Own images for ``gemcont`` (``img``): one small NPY per genotyped sample, a manifest and a panel with effects."""
+    fam = pd.read_csv(root / "g.fam", sep=r"\s+", header=None)
+    bim = pd.read_csv(root / "g.bim", sep=r"\s+", header=None)
+    rng = np.random.default_rng(1)
+    img = root / "img"
+    (img / "images").mkdir(parents=True)
+    ids = list(fam[1].astype(str))[:subjects]
+    for sid in ids:
+        np.save(img / "images" / f"{sid}.npy", rng.random((28, 28), dtype=np.float32))
+    pd.DataFrame({"subject": ids, "path": [f"images/{s}.npy" for s in ids],
+                  "age": rng.uniform(50, 80, len(ids))}).to_csv(img / "manifest.csv", index=False)
+    pd.DataFrame({"variant": bim[1].iloc[:5], "effect_allele": bim[4].iloc[:5], "p": 1e-9,
+                  "beta": rng.normal(0, 0.1, 5)}).to_csv(img / "panel.tsv", sep="\t", index=False)
+    (img / "cohort.yaml").write_text("manifest: {path: manifest.csv, bfile: ../g, panel: panel.tsv, size: 28}\n")
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
     """Valid inputs of every command, written once; each case works on a copy."""
@@ -58,4 +75,5 @@ def inputs(tmp_path_factory) -> Path:
     simulate_ad_cohort(root / "ad", subjects=60, seed=0)
     simulate_mri3d(root / "mri", subjects=4, voxel_mm=8.0, seed=0)
     _paired_inputs(root)
+    _image_inputs(root)
     return root

@@ -154,7 +154,7 @@ def _argv(case: Case, d: Path) -> list[str]:
     if case.command.startswith("run "):
         kind = case.command.split(" ", 1)[1]
         recipe = RECIPES / f"{kind}.yaml"
-        data = d / {"ad-gated-fusion": "ad", "mm-dim": "mm"}.get(kind, "mri")
+        data = d / {"ad-gated-fusion": "ad", "mm-dim": "mm", "gemcont": "img"}.get(kind, "mri")
         return ["run", str(recipe), "--preset", "quick", "--data", str(data), "--out", out]
     return {
         "variants qc": ["variants", "qc", "--bfile", str(d / "g"), "--geno", "0.1", "--out", out],
@@ -248,6 +248,11 @@ CASES = [
     Case("run mm-dim", "manifest without path column", "mm/manifest.csv", drop_column("path"), "error"),
     Case("run mm-dim", "manifest empty", "mm/manifest.csv", empty, "error"),
     Case("run mm-dim", "no fALFF image at all", "mm/manifest.csv", constant_column("modality"), "error"),
+    # own images with genotypes and a panel (gemcont)
+    Case("run gemcont", "manifest without path column", "img/manifest.csv", drop_column("path"), "error"),
+    Case("run gemcont", "manifest empty", "img/manifest.csv", empty, "error"),
+    Case("run gemcont", "an unreadable image", "img/images/id3.npy", truncate, "error"),
+    Case("run gemcont", "panel without effect sizes", "img/panel.tsv", drop_column("beta"), "error"),
     # run directories and outputs
     Case("report", "results.csv missing", "run/results.csv", remove, "error"),
     Case("report", "results.csv without value column", "run/results.csv", drop_column("value"), "error"),

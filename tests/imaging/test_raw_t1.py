@@ -123,7 +123,7 @@ def test_missing_antspyx_is_a_config_error_naming_the_fix(tmp_path, monkeypatch)
     monkeypatch.setitem(sys.modules, "ants", None)  # `import ants` now fails as when not installed
     with pytest.raises(ConfigError) as err:
         VolumeCache(tmp_path, PreprocessSettings(steps=("n4",)))
-    assert err.value.field == "method.preprocess.steps" and "pip install antspyx" in err.value.fix
+    assert err.value.field == "method.preprocess.steps" and "pip install --no-deps antspyx" in err.value.fix
     VolumeCache(tmp_path, PreprocessSettings())  # scans already in MNI space need no ANTs
 
 

@@ -53,6 +53,7 @@ def test_writable_places_pass_and_nothing_is_left_behind(tmp_path):
 WRITING_COMMANDS = {
     "simulate ad-cohort": ["simulate", "ad-cohort", "--subjects", "20", "--out", "{out}"],
     "simulate mri3d": ["simulate", "mri3d", "--subjects", "4", "--out", "{out}"],
+    "simulate mm-cohort": ["simulate", "mm-cohort", "--subjects", "1", "--out", "{out}"],
     "run ad-gated-fusion": ["run", str(RECIPES / "ad-gated-fusion.yaml"), "--preset", "quick", "--out", "{out}"],
     "run longitudinal-mri": ["run", str(RECIPES / "longitudinal-mri.yaml"), "--preset", "quick", "--out", "{out}"],
     "gwas": ["gwas", "--bfile", "none", "--pheno", "none.tsv", "--out", "{out}/emb"],

@@ -31,7 +31,8 @@ def import_ants() -> ModuleType:
         raise ConfigError(
             "the raw-T1 preprocessing steps (n4, register, skull_strip) need ANTsPy, which is not installed",
             field="method.preprocess.steps",
-            fix=f"pip install {ANTS_PACKAGE}==0.6.3, or remove 'steps' for scans already in MNI space",
+            fix=f"pip install 'alignome[raw]' && pip install --no-deps {ANTS_PACKAGE}==0.6.3 (make install does "
+            "this: its numpy/scipy pins are older than alignome's), or remove 'steps' for scans already in MNI space",
         ) from None
     ants.config._random_seed = ANTS_SEED  # ants.set_ants_deterministic would also reseed numpy's global generator
     return ants
