@@ -18,8 +18,8 @@ from alignome.report.intervals import DEFAULT_BOOTSTRAPS, DEFAULT_SEED, AucBoots
 
 #: Columns of ``predictions.csv``.
 PREDICTION_COLUMNS = ("objective", "modality", "fold", "subject", "y_true", "prob_1")
-#: Fold number of the resample seed: the resamples are shared by every fold.
-ALL_FOLDS = -1
+#: Fold number in the resample seed: one set of resamples serves every fold.
+SHARED_FOLD = 0
 
 
 def holdout_bootstrap(predictions: pd.DataFrame, n_boot: int = DEFAULT_BOOTSTRAPS,
@@ -41,7 +41,7 @@ def holdout_bootstrap(predictions: pd.DataFrame, n_boot: int = DEFAULT_BOOTSTRAP
         if len(np.unique(y)) < 2:
             result.notes.append(f"{modality}: the hold-out subjects lack a class; no interval.")
             continue
-        index = stratified_resamples(y, n_boot, np.random.default_rng(resample_seed(seed, str(modality), ALL_FOLDS)))
+        index = stratified_resamples(y, n_boot, np.random.default_rng(resample_seed(seed, str(modality), SHARED_FOLD)))
         for objective, own in rows.groupby("objective", sort=False):
             per_fold = []
             for fold, one in own.groupby("fold"):
