@@ -84,7 +84,7 @@ def simulate_mri3d_cmd(
 def simulate_mm_cohort_cmd(
     out: Path = typer.Option(..., "--out", help="Directory to write the cohort into."),
     subjects: int = typer.Option(48, "--subjects", help="Number of subjects."),
-    voxel_mm: float = typer.Option(3.0, "--voxel-mm", help="Voxel size in mm of the 64³ grid: 3 (the paper's)."),
+    voxel_mm: float = typer.Option(3.0, "--voxel-mm", help="Voxel size in mm over a 192 mm field: 3 (the paper's 64³), 6 (32³), 12 (16³)."),
     seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same bytes."),
     jobs: int = typer.Option(2, "--jobs", help="Worker processes."),
 ) -> None:

@@ -34,7 +34,7 @@ from alignome.simulate.falff_map import (
     render_falff,
 )
 
-VOXEL_MM = 6.0  # the 64³ grid at 6 mm renders in about a second per subject
+VOXEL_MM = 6.0  # 32³ over the 192 mm field: about half a second per subject
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -47,6 +47,15 @@ def cohort(tmp_path_factory) -> Path:
     return simulate_mm_cohort(tmp_path_factory.mktemp("mm") / "a", subjects=2, seed=4, voxel_mm=VOXEL_MM, jobs=1)
 
 
+@pytest.mark.parametrize("voxel_mm, side", [(3.0, 64), (6.0, 32), (12.0, 16)])
+def test_grid_covers_the_same_192_mm_field_whatever_the_voxel_size(voxel_mm: float, side: int) -> None:
+    grid = mm_grid(voxel_mm)
+    assert grid.shape == (side,) * 3
+    centre = grid.origin + voxel_mm * (side - 1) / 2.0
+    np.testing.assert_allclose(centre, mm_grid(3.0).origin + 3.0 * 63 / 2.0)
+    assert side * voxel_mm == pytest.approx(192.0)
+
+
 def test_manifest_truth_and_images_agree(cohort: Path) -> None:
     man = pd.read_csv(cohort / "manifest.csv")
     truth = pd.read_csv(cohort / "truth.csv")
@@ -56,7 +65,7 @@ def test_manifest_truth_and_images_agree(cohort: Path) -> None:
     grid = mm_grid(VOXEL_MM)
     for rel in man["path"]:
         img = nib.load(cohort / rel)
-        assert img.shape == (64, 64, 64)
+        assert img.shape == (32, 32, 32)
         np.testing.assert_allclose(img.affine, grid.affine)
     # every fALFF lies near, never on, the day of its visit's T1
     t1 = man[man["modality"] == "T1w"].set_index(["subject", "session"])["days"]

@@ -7,8 +7,8 @@
 * ``images/sub-XXXX/ses-YY/func/sub-XXXX_ses-YY_fALFF.nii.gz`` — a fALFF-like map
   (:mod:`alignome.simulate.falff_map`) acquired 1–60 days before or after the T1 of the
   same visit (never the same day); 15 % of visits have no fALFF (each subject keeps one);
-* both on one MNI grid of ``64³`` voxels of ``voxel_mm`` (3 mm: the paper's grid),
-  centred on the template brain's bounding box (:func:`mm_grid`);
+* both on one MNI grid of ``voxel_mm`` voxels over a ~192 mm field (3 mm: the paper's
+  ``64³`` grid; 6 mm: ``32³``), centred on the template brain's bounding box (:func:`mm_grid`);
 * ``manifest.csv`` — ``subject, session, days, modality, path, diagnosis, age, sex``, one
   row per image; ``days`` counts from the subject's first T1, ``modality`` is ``T1w`` or
   ``fALFF``, ``diagnosis`` is that of the visit;
@@ -59,7 +59,8 @@ from alignome.simulate.mri3d import (
 from alignome.simulate.mri3d_calibration import VOLUMES
 
 MODALITIES = ("T1w", "fALFF")
-GRID_SIDE = 64
+#: Side of the cubic field of view (mm): the paper's 64 voxels of 3 mm.
+FIELD_MM = 192.0
 #: Centre (MNI mm) of the template brain's bounding box (x −72..72, y −107..73, z −72..82).
 BRAIN_CENTRE_MM = np.array([0.0, -17.0, 5.0])
 MANIFEST_COLUMNS = ["subject", "session", "days", "modality", "path", "diagnosis", "age", "sex"]
@@ -93,10 +94,20 @@ class FalffDesign:
     image_seed: np.random.SeedSequence
 
 
+def grid_side(voxel_mm: float) -> int:
+    """Voxels per side covering the ~192 mm field at ``voxel_mm`` (3 mm: 64, 6 mm: 32)."""
+    return int(round(FIELD_MM / voxel_mm))
+
+
 def mm_grid(voxel_mm: float = 3.0) -> Grid:
-    """The ``64³`` MNI grid of spacing ``voxel_mm`` centred on the template brain (3 mm: the paper's grid)."""
-    origin = BRAIN_CENTRE_MM - voxel_mm * (GRID_SIDE - 1) / 2.0
-    return Grid(shape=(GRID_SIDE,) * 3, spacing=float(voxel_mm), origin=origin)
+    """The MNI grid of spacing ``voxel_mm`` over the ~192 mm field centred on the template brain.
+
+    3 mm gives the paper's ``64³`` grid; coarser voxels give fewer of them, so a cohort meant for
+    a ``32³`` network renders at 6 mm directly instead of rendering ``64³`` and resizing.
+    """
+    side = grid_side(voxel_mm)
+    origin = BRAIN_CENTRE_MM - voxel_mm * (side - 1) / 2.0
+    return Grid(shape=(side,) * 3, spacing=float(voxel_mm), origin=origin)
 
 
 def design_falff(design: SubjectDesign, seed_seq: np.random.SeedSequence, params: MmParams) -> FalffDesign:
@@ -226,9 +237,9 @@ def _check(subjects: int, seed: int, voxel_mm: float, jobs: int) -> None:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}", field="seed", fix="e.g. --seed 0")
     if not is_int(jobs) or jobs < 1:
         raise ConfigError(f"jobs must be a positive integer, got {jobs!r}", field="jobs", fix="e.g. --jobs 2")
-    if isinstance(voxel_mm, bool) or not isinstance(voxel_mm, (int, float)) or not 2.0 <= float(voxel_mm) <= 8.0:
-        raise ConfigError(f"voxel size {voxel_mm!r} mm is outside 2–8 mm", field="voxel_mm",
-                          fix="use --voxel-mm 3 (the paper's 64³ grid) or 4–6 for quick tests")
+    if isinstance(voxel_mm, bool) or not isinstance(voxel_mm, (int, float)) or not 2.0 <= float(voxel_mm) <= 12.0:
+        raise ConfigError(f"voxel size {voxel_mm!r} mm is outside 2–12 mm", field="voxel_mm",
+                          fix="use --voxel-mm 3 (the paper's 64³ grid), 6 (32³) or 12 (16³)")
 
 
 def simulate_mm_cohort(
@@ -246,8 +257,8 @@ def simulate_mm_cohort(
     seed
         Random seed; the same seed gives the same bytes, whatever ``jobs``.
     voxel_mm
-        Voxel size, 2–8 mm; the grid is always ``64³`` (3 mm: 192 mm, the paper's MNI grid;
-        larger voxels cover more than the head, smaller ones crop it).
+        Voxel size, 2–12 mm, over a ~192 mm field: 3 mm gives the paper's ``64³`` MNI grid,
+        6 mm ``32³``, 12 mm ``16³`` (render at the size the network trains at).
     jobs
         Worker processes (joblib).
     params

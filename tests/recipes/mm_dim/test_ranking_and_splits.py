@@ -1,13 +1,18 @@
 """The AUC ranking (paper 001's Fig. 2 order), the splits, and the recipe file's presets."""
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from alignome.errors import DataError
+from alignome.recipes.mm_dim import run as mm_run
+from alignome.recipes.mm_dim.cohort import OTHER, subject_groups
 from alignome.recipes.mm_dim.ranking import holdout_summary, ranking_figure, ranking_markdown
 from alignome.recipes.mm_dim.splits import split_subjects
 from alignome.recipes.registry import load_recipe
+from alignome.simulate.falff3d import mm_grid, mm_truth_without_images
 
 from tests.helpers.paths import RECIPES
 
@@ -68,3 +73,30 @@ def test_every_preset_loads(preset):
 def test_zoo_covers_every_objective_of_the_paper():
     objectives = set(load_recipe(RECIPES / "mm-dim.yaml", preset="zoo").method.objectives)
     assert {"L", "CL", "CS", "S", "AE", "S-AE", "DCCAE", "L-CCA", "MMVAE", "supervised"} <= objectives
+
+
+def test_default_preset_scores_at_least_40_labelled_subjects_per_hold_out_and_fold_test_set():
+    recipe = load_recipe(RECIPES / "mm-dim.yaml", preset="default")
+    truth = mm_truth_without_images(recipe.data.simulate["subjects"], recipe.seed)
+    groups = subject_groups(truth)
+    p = recipe.protocol
+    splits = split_subjects(groups, p.folds, p.holdout_fraction, recipe.seed)
+    labelled = lambda subjects: int((groups.loc[list(subjects)] != OTHER).sum())  # noqa: E731
+    assert labelled(splits.holdout) >= 40
+    assert min(labelled(f.test) for f in splits.folds) >= 40
+
+
+@pytest.mark.parametrize("preset, voxel_mm", [("quick", 12.0), ("default", 6.0), ("paper", 3.0)])
+def test_simulated_cohort_is_rendered_at_the_size_the_networks_train_at(preset, voxel_mm, monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_simulate_once(out, params, simulate, log, what):
+        seen.update(params)
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(mm_run, "simulate_once", fake_simulate_once)
+    recipe = load_recipe(RECIPES / "mm-dim.yaml", preset=preset)
+    with pytest.raises(RuntimeError, match="stop"):
+        mm_run.materialise_data(recipe, tmp_path, logging.getLogger("test"))
+    assert seen["voxel_mm"] == voxel_mm
+    assert mm_grid(seen["voxel_mm"]).shape == (recipe.method.size,) * 3

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from alignome.cli import app
+from alignome.recipes.mm_dim.probe import RAW_BASELINE
 
 from tests.helpers.paths import RECIPES
 
@@ -29,8 +30,12 @@ def test_quick_preset_writes_probes_report_and_resumes(tmp_path):
     probes = pd.read_csv(out / "probes.csv")
     objectives = json.loads((out / "metrics.json").read_text())["objectives"]
     trained = probes[probes["objective"] != "oracle"]
-    assert set(zip(trained["objective"], trained["modality"])) == {(o, m) for o in objectives for m in ("T1w", "fALFF")}
+    expected = {(o, m) for o in [*objectives, RAW_BASELINE] for m in ("T1w", "fALFF")}
+    assert set(zip(trained["objective"], trained["modality"])) == expected
     assert trained["auc_holdout"].between(0, 1).all()
+    predictions = pd.read_csv(out / "predictions.csv")  # every probe scored every labelled hold-out subject
+    assert predictions.groupby(["objective", "modality", "fold"]).size().eq(int(trained["n_holdout"].iloc[0])).all()
+    assert set(zip(predictions["objective"], predictions["modality"])) == expected
     splits = pd.read_csv(out / "splits.csv")
     embedded = pd.read_parquet(out / "embeddings.parquet")
     holdout = set(splits.loc[splits["split"] == "holdout", "subject"])

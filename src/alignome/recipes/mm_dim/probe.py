@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,10 +54,27 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
     return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
 
 
+@dataclass
+class ProbeOutcome:
+    """One network's probes: result rows (AUCs, chosen hyper-parameters), coefficients by modality, and
+    ``predictions``: one row per hold-out subject and modality (``objective, modality, fold, subject, y_true,
+    prob_1``) for the bootstrap intervals."""
+
+    rows: list[dict[str, Any]]
+    coefficients: dict[str, np.ndarray]
+    predictions: pd.DataFrame
+
+
 def probe_rows(latents: dict[int, pd.DataFrame], cohort: PairedCohort, plan: FoldPlan, modalities: tuple[str, str],
-               objective: str, trials: int, folds: int, seed: int) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
-    """Hold-out and validation AUC of each modality's probe (fitted on ``plan.probe_train``), and its coefficients."""
-    rows, coefs = [], {}
+               objective: str, trials: int, folds: int, seed: int) -> ProbeOutcome:
+    """Hold-out and validation AUC of each modality's probe (fitted on ``plan.probe_train``), its coefficients and
+    its hold-out predictions.
+
+    ``probe_nonzero`` counts the probe's non-zero coefficients: 0 is a constant predictor (every score equal,
+    AUC exactly 0.5), which Optuna picks when a C small enough to zero every coefficient scores as well in CV as
+    any other (CV AUCs on few subjects are noise).
+    """
+    rows, coefs, predictions = [], {}, []
     y_of = lambda s: cohort.groups.loc[list(s)].to_numpy(int)  # noqa: E731
     for m, modality in enumerate(modalities):
         z = latents[m]
@@ -71,10 +89,14 @@ def probe_rows(latents: dict[int, pd.DataFrame], cohort: PairedCohort, plan: Fol
             "auc_probe_cv": probe.cv_auc,
             "probe_C": probe.params["C"], "probe_penalty": probe.params["penalty"],
             "probe_l1_ratio": probe.params["l1_ratio"],
+            "probe_nonzero": int(np.count_nonzero(probe.coefficients)),
             "n_probe_train": len(plan.probe_train), "n_holdout": n_hold, "n_validation": len(plan.validation),
         })
         coefs[modality] = probe.coefficients
-    return rows, coefs
+        predictions.append(pd.DataFrame({"objective": objective, "modality": modality, "fold": plan.fold,
+                                         "subject": list(plan.holdout), "y_true": y_of(plan.holdout),
+                                         "prob_1": probe.scores[:n_hold]}))
+    return ProbeOutcome(rows, coefs, pd.concat(predictions, ignore_index=True))
 
 
 def latent_table(latents: dict[int, pd.DataFrame], cohort: PairedCohort, modalities: tuple[str, str], objective: str,

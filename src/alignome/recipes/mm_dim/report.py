@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from alignome.analysis.introspection_figures import similarity_heatmap
+from alignome.recipes.mm_dim.holdout_intervals import PREDICTION_COLUMNS, holdout_bootstrap
 from alignome.recipes.mm_dim.ranking import ranking_figure, ranking_markdown
 from alignome.report.build import FigureSpec, draw_figures, fresh_figure_dir, write_report
 from alignome.report.figures import house_style, new_figure, save_figure
@@ -19,6 +20,8 @@ from alignome.report.rundir import RunFiles
 TABLES = {
     "curves": ("training_curves.csv", ("objective", "fold", "epoch", "loss")),
     "similarity": ("similarity.csv", ("method", "group", "cka", "svcca")),
+    "predictions": ("predictions.csv", PREDICTION_COLUMNS),
+    "probes": ("probes.csv", ("objective", "modality", "fold", "auc_holdout")),
 }
 #: Figures the report draws under ``figures/`` (stale ones are removed first).
 FIGURE_FILES = ("auc_ranking.png", "training_curves.png", "similarity.png")
@@ -69,17 +72,39 @@ def speed_markdown(metrics: dict[str, Any]) -> str:
                                f"{metrics.get('epochs')} epochs.")
 
 
+def constant_probes_markdown(probes: pd.DataFrame | None) -> str:
+    """Which probes ended with every coefficient 0 (a constant predictor: hold-out AUC exactly 0.5), and why."""
+    if probes is None or "probe_nonzero" not in probes.columns:
+        return ""
+    probes = probes[pd.to_numeric(probes["probe_nonzero"], errors="coerce").notna()]  # the oracle rows have none
+    constant = probes[pd.to_numeric(probes["probe_nonzero"]) == 0]
+    if constant.empty:
+        return f"Every one of the {len(probes)} probes kept at least one non-zero coefficient."
+    listed = ", ".join(f"{r.objective} {r.modality} fold {r.fold} (C {float(r.probe_C):.2g}, {r.probe_penalty})"
+                       for r in constant.itertuples())
+    return (f"{len(constant)} of {len(probes)} probes are constant (every coefficient 0, so every score ties and the "
+            f"AUC is exactly 0.5): {listed}. Optuna chose a C so small that the penalty zeroed every coefficient "
+            "because no other setting beat the constant's 0.5 in the probe's cross-validation on the training "
+            "subjects: on few subjects, or latents with little linear AD signal, CV AUCs are noise around 0.5.")
+
+
 def build_mm_dim_report(run: RunFiles) -> Path:
     """Write ``summary.md``, figures and ``report.html`` of an ``mm-dim`` run."""
     metrics = run.metrics or {}
-    table_md = ranking_markdown(run.results)
+    predictions = run.tables.get("predictions")
+    intervals = holdout_bootstrap(predictions) if predictions is not None else None
+    table_md = ranking_markdown(run.results, intervals=intervals)
+    constant_md = constant_probes_markdown(run.tables.get("probes"))
+    if constant_md:
+        table_md += "\n\n" + constant_md
     speed_md = speed_markdown(metrics)
     left_out_md = ranking_markdown(run.results, "auc_validation")
     fig_dir = fresh_figure_dir(run.run_dir, FIGURE_FILES)
     specs: list[FigureSpec] = [
-        ("auc_ranking.png", lambda: ranking_figure(run.results, fig_dir / "auc_ranking.png"),
+        ("auc_ranking.png", lambda: ranking_figure(run.results, fig_dir / "auc_ranking.png", intervals),
          "Hold-out AUC by objective", "AD vs HC probe on frozen latents, per modality; objectives sorted by their "
-         "mean AUC over modalities (paper 001, Fig. 2); dashed lines: the oracle bound from the planted truth."),
+         "mean AUC over modalities (paper 001, Fig. 2); whiskers: stratified bootstrap 95 % interval of the hold-out "
+         "subjects; dashed lines: the oracle bound from the planted truth."),
     ]
     if run.tables.get("curves") is not None:
         specs.append(("training_curves.png", lambda: curves_figure(run.tables["curves"], fig_dir / "training_curves.png"),

@@ -28,7 +28,7 @@ from alignome.recipes.mm_dim.probe import (
 from alignome.recipes.mm_dim.schema import MMDataConfig, MMDimRecipe
 from alignome.recipes.mm_dim.splits import FoldPlan, MMSplits, fold_plan, split_subjects
 from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
-from alignome.simulate.falff3d import oracle_auc, simulate_mm_cohort
+from alignome.simulate.falff3d import FIELD_MM, oracle_auc, simulate_mm_cohort
 from alignome.training.dim_pretrain import PretrainSettings, pretrain
 
 
@@ -37,7 +37,9 @@ def materialise_data(recipe: MMDimRecipe, out: Path, log: logging.Logger) -> MMD
     data = recipe.data
     if data.simulate is None:
         return data
-    params = {"seed": recipe.seed, "jobs": data.jobs, **data.simulate}
+    # render at the size the networks train at (6 mm for 32³) unless the recipe names a voxel size
+    voxel_mm = FIELD_MM / recipe.method.size
+    params = {"seed": recipe.seed, "jobs": data.jobs, "voxel_mm": voxel_mm, **data.simulate}
     data_dir = simulate_once(out, params, simulate_mm_cohort, log, "T1 + fALFF cohort")
     section = load_data_section(data_dir, MMDataConfig)
     keep = data.model_dump(exclude={"simulate", "manifest", "truth"})
@@ -72,8 +74,10 @@ def run_fold(recipe: MMDimRecipe, cohort: PairedCohort, volumes: dict[int, np.nd
     subjects = sorted(split_of)
     rows, latents, curves, speed, coefs = [], [], [], {}, {}
     baseline = voxel_pca_latents(cohort, inputs, subjects, plan.probe_train, m.latent_dim, recipe.seed)
-    rows += probe_rows(baseline, cohort, plan, recipe.data.modalities, RAW_BASELINE, p.probe_trials, p.probe_folds,
-                       recipe.seed)[0]
+    outcome = probe_rows(baseline, cohort, plan, recipe.data.modalities, RAW_BASELINE, p.probe_trials, p.probe_folds,
+                         recipe.seed)
+    rows += outcome.rows
+    predictions = [outcome.predictions]
     for name in m.objectives:
         objective = DIMObjective(name, penalty=m.penalty, clip=m.clip, iwae_samples=m.iwae_samples)
         log.info("fold %d, objective %s: pretraining on %d pairs of %d subjects", plan.fold, name, len(pairs),
@@ -82,9 +86,10 @@ def run_fold(recipe: MMDimRecipe, cohort: PairedCohort, volumes: dict[int, np.nd
                            checkpoints / f"{name}_fold{plan.fold}.pkl",
                            _checkpoint_key(run_key, cohort, name, plan.fold), log)
         z = evaluation_latents(trained.model, cohort, inputs, subjects)
-        found, coefs[name] = probe_rows(z, cohort, plan, recipe.data.modalities, name, p.probe_trials, p.probe_folds,
-                                        recipe.seed)
+        outcome = probe_rows(z, cohort, plan, recipe.data.modalities, name, p.probe_trials, p.probe_folds, recipe.seed)
+        found, coefs[name] = outcome.rows, outcome.coefficients
         rows += found
+        predictions.append(outcome.predictions)
         latents.append(latent_table(z, cohort, recipe.data.modalities, name, plan.fold, split_of))
         curves.append(trained.curves.assign(objective=name, fold=plan.fold))
         speed[name] = trained.speed
@@ -93,7 +98,7 @@ def run_fold(recipe: MMDimRecipe, cohort: PairedCohort, volumes: dict[int, np.nd
         for r in found:
             log.info("fold %d, %s, %s: hold-out AUC %.3f", plan.fold, name, r["modality"], r["auc_holdout"])
     return {"rows": rows, "latents": pd.concat(latents, ignore_index=True), "curves": pd.concat(curves), "speed": speed,
-            "coefficients": coefs}
+            "coefficients": coefs, "predictions": pd.concat(predictions, ignore_index=True)}
 
 
 def introspect_network(model: Any, name: str, cohort: PairedCohort, inputs: dict[int, np.ndarray], plan: FoldPlan,
@@ -160,7 +165,7 @@ def run_mm_dim(recipe: MMDimRecipe, preset: str | None, out: Path) -> Path:
     for pattern in ("saliency_*.png", "group_differences_*.png"):  # a rerun's objectives may differ
         for stale in (out / "figures").glob(pattern):
             stale.unlink()
-    rows, latents, curves, speed, coefs = [], [], [], {}, {}
+    rows, latents, curves, speed, coefs, predictions = [], [], [], {}, {}, []
     t0 = time.perf_counter()
     for fold in splits.folds[: p.run_folds or p.folds]:
         plan = fold_plan(cohort, splits, fold)
@@ -168,6 +173,7 @@ def run_mm_dim(recipe: MMDimRecipe, preset: str | None, out: Path) -> Path:
                         fold.index == splits.folds[0].index)
         rows += done["rows"]
         latents.append(done["latents"])
+        predictions.append(done["predictions"])
         curves.append(done["curves"])
         speed[f"fold{fold.index}"] = done["speed"]
         coefs[fold.index] = done["coefficients"]
@@ -177,6 +183,7 @@ def run_mm_dim(recipe: MMDimRecipe, preset: str | None, out: Path) -> Path:
     probes = pd.DataFrame(rows)
     probes.to_csv(out / "probes.csv", index=False)
     long_results(probes).to_csv(out / "results.csv", index=False)
+    pd.concat(predictions, ignore_index=True).to_csv(out / "predictions.csv", index=False)
     latent_frame = pd.concat(latents, ignore_index=True)
     latent_frame.to_parquet(out / "embeddings.parquet", index=False)
     similarity_table(latent_frame).to_csv(out / "similarity.csv", index=False)
