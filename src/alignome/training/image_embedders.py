@@ -34,7 +34,7 @@ from alignome.models.cnn2d import CNN2DEncoder, ImageEmbedder
 from alignome.models.genotype_projector import GenotypeProjector, ProjectorInit
 from alignome.models.vae2d import ConvVAE2D
 from alignome.objectives.contrastive import ContrastiveForm, contrastive_loss
-from alignome.objectives.temperature import Temperature
+from alignome.models.temperature import Temperature
 from alignome.training._state import make_adamw, snapshot
 from alignome.training.holdout import group_holdout
 from alignome.training.scarf import scarf_corrupt
