@@ -61,6 +61,6 @@ def pc1_figure(table: pd.DataFrame | None, path: Path, order: list[str]) -> Path
             ax.text(x, top, f"|d| {abs(standardised_difference(z, disease)):.2f}", ha="center", fontsize=8)
         ax.set_xticks(np.arange(len(methods)), methods, rotation=20)
         ax.set(ylabel="PC1 (standardised, cases up)", xlim=(-0.6, len(methods) - 0.4), ylim=(None, top + 0.5))
-        ax.legend(frameon=False, fontsize=8, loc="lower left")
+        ax.legend(frameon=False, fontsize=8, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
         fig.tight_layout()
         return save_figure(fig, path)
