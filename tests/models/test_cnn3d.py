@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from alignome.models.cnn3d import MAX_LOGIT_SCALE, CNN3DEncoder, ContrastiveEncoder3D
+from alignome.models.cnn3d import CNN3DEncoder, ContrastiveEncoder3D
+from alignome.models.temperature import MAX_LOGIT_SCALE
 from alignome.objectives import contrastive_loss
 
 

@@ -14,10 +14,11 @@ BatchNorm would leak batch statistics into a contrastive objective (and make a
 batch split across processes behave differently from the whole batch), so it
 is offered only for comparison.
 
-The temperature follows open_clip: the model stores ``log(1/τ)`` (a buffer
-when fixed, a parameter when learnable, initialised from ``temperature``) and
-``forward`` returns the multiplier ``logit_scale = exp(log(1/τ)) = 1/τ``,
-clamped at 100 (``log`` clamped at ``ln 100``) when learnable. Feed it to
+The temperature follows open_clip (:mod:`alignome.models.temperature`): the
+model stores ``log(1/τ)`` as ``logit_scale`` (a buffer when fixed, a parameter
+when learnable, initialised from ``temperature``) and ``forward`` returns the
+multiplier ``logit_scale = exp(log(1/τ)) = 1/τ``, clamped at 100 when learnable
+only (a fixed τ is the caller's choice). Feed it to
 :func:`alignome.objectives.contrastive_loss` as ``logit_scale=``.
 """
 
@@ -31,10 +32,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-NormKind = Literal["group", "instance", "batch"]
+from alignome.models.temperature import register_log_scale, scale_from_log
 
-#: Upper bound of the learnable logit scale (open_clip): 1/τ ≤ 100.
-MAX_LOGIT_SCALE = 100.0
+NormKind = Literal["group", "instance", "batch"]
 
 
 def norm_layer(kind: NormKind, channels: int) -> nn.Module:
@@ -176,8 +176,6 @@ class ContrastiveEncoder3D(nn.Module):
         pool_size: int = 1,
     ) -> None:
         super().__init__()
-        if not temperature > 0:
-            raise ValueError(f"temperature must be positive, got {temperature}")
         if embedding_dim < 1:
             raise ValueError(f"embedding_dim must be >= 1, got {embedding_dim}")
         self.encoder = CNN3DEncoder(
@@ -190,21 +188,14 @@ class ContrastiveEncoder3D(nn.Module):
             nn.ReLU(inplace=True),
             nn.Linear(hidden, embedding_dim),
         )
-        init = torch.tensor(math.log(1.0 / temperature), dtype=torch.float32)
         self.learnable_temperature = bool(learnable_temperature)
-        if self.learnable_temperature:
-            self.logit_scale = nn.Parameter(init)
-        else:
-            self.register_buffer("logit_scale", init)
+        register_log_scale(self, "logit_scale", temperature, self.learnable_temperature)
         self.embedding_dim = embedding_dim
         self.feature_dim = self.encoder.out_dim
 
     def scale(self) -> Tensor:
         """The logit multiplier ``1/τ`` (clamped at 100 when learnable), a scalar tensor."""
-        log_scale = self.logit_scale
-        if self.learnable_temperature:
-            log_scale = log_scale.clamp(max=math.log(MAX_LOGIT_SCALE))
-        return log_scale.exp()
+        return scale_from_log(self.logit_scale) if self.learnable_temperature else self.logit_scale.exp()
 
     @property
     def temperature(self) -> float:

@@ -34,7 +34,7 @@ from alignome.models.cnn2d import CNN2DEncoder, ImageEmbedder
 from alignome.models.genotype_projector import GenotypeProjector, ProjectorInit
 from alignome.models.vae2d import ConvVAE2D
 from alignome.objectives.contrastive import ContrastiveForm, contrastive_loss
-from alignome.objectives.temperature import Temperature
+from alignome.models.temperature import Temperature
 from alignome.training._state import make_adamw, snapshot
 from alignome.training.holdout import group_holdout
 from alignome.training.scarf import scarf_corrupt
@@ -229,8 +229,7 @@ def fit_embedder(
                 elif s.kind == "vae":
                     loss = model.loss(x, gen_noise)
                 else:
-                    pred = model["head"](model["image"](x)["projection"]).squeeze(1)
-                    loss = F.mse_loss(pred, y_all[torch.as_tensor(rows)])
+                    loss = F.mse_loss(_regression(model, x), y_all[torch.as_tensor(rows)])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -264,13 +263,17 @@ def fit_embedder(
                           best_epoch=best_epoch)
 
 
+def _regression(model: nn.ModuleDict, x: Tensor) -> Tensor:
+    """The supervised embedder's prediction of the (standardised) target: a linear head on the projection."""
+    return model["head"](model["image"](x)["projection"]).squeeze(1)
+
+
 @torch.no_grad()
 def _supervised_val_loss(model: nn.ModuleDict, images: np.ndarray, rows: np.ndarray, y: Tensor) -> float:
     model.eval()
     total = 0.0
     for start in range(0, len(rows), 512):
         r = rows[start:start + 512]
-        pred = model["head"](model["image"](as_batch(images, r))["projection"]).squeeze(1)
-        total += float(F.mse_loss(pred, y[torch.as_tensor(r)], reduction="sum"))
+        total += float(F.mse_loss(_regression(model, as_batch(images, r)), y[torch.as_tensor(r)], reduction="sum"))
     model.train()
     return total / len(rows)

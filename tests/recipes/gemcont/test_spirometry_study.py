@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from alignome.cli import app
 from alignome.evaluation.disease_probe import probe_auc, standardised_difference
+from alignome.recipes.gemcont.pc1_figure import PC1_FILE
+from alignome.recipes.gemcont.spirometry_study import split_halves
 
 TINY = """
 kind: gemcont
@@ -42,4 +44,13 @@ def test_spirometry_study_runs_and_scans_the_held_out_half(tmp_path: Path) -> No
     for method in ("FEV1/FVC", "PRS (no image)", "gemcont", "prs", "supervised"):
         assert 0 <= res[(method, "auc")] <= 1
     assert res[("gemcont", "gwas_samples")] == 80  # the held-out half only
-    assert (tmp_path / "run" / "report.html").is_file()
+    # PC1 by status: held-out subjects only, and the |d| of results.csv recomputed from the table
+    _, test = split_halves(160, 0, 0)
+    pc1 = pd.read_csv(tmp_path / "run" / PC1_FILE)
+    for method, sub in pc1.groupby("method"):
+        assert sorted(sub["IID"]) == [f"sp{i:06d}" for i in test]
+        d = abs(standardised_difference(sub["value"].to_numpy(), sub["disease"].to_numpy()))
+        assert d == pytest.approx(res[(method, "pc1_cohens_d")])
+    assert set(pc1["method"]) == {"FEV1/FVC", "gemcont", "prs", "supervised"}
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "PC1 of the held-out embeddings, cases vs controls" in page and (tmp_path / "run" / "figures" / "pc1_by_status.png").is_file()

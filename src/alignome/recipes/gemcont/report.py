@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 
 from alignome.recipes.gemcont.methods import FIGURE_METHODS, METHODS
+from alignome.recipes.gemcont.pc1_figure import PC1_COLUMNS, PC1_FILE, pc1_figure
 from alignome.report.build import draw_figures, fresh_figure_dir, write_report
 from alignome.report.figures import house_style, new_figure, save_figure
 from alignome.report.rundir import RunFiles
 
 #: The run's optional tables the report draws from, with the columns each needs.
-TABLES = {"curves": ("training_curves.csv", ("method", "task", "fold", "epoch", "train_loss"))}
-FIGURE_FILES = ("recovery.png", "training_curves.png")
+TABLES = {"curves": ("training_curves.csv", ("method", "task", "fold", "epoch", "train_loss")),
+          "pc1": (PC1_FILE, PC1_COLUMNS)}
+FIGURE_FILES = ("recovery.png", "training_curves.png", "pc1_by_status.png")
 #: Axes of Fig. 2 in its order: (results column, panel title).
 AXES = (("n_train", "Training set size N_train"), ("h_g", "Genetic variance h_g"),
         ("alpha_max_deg", "Maximum rotation α_max (°)"))
@@ -171,5 +173,12 @@ def build_gemcont_report(run: RunFiles) -> Path:
          "Bars: mean ± sd over training splits; ★ the default held while another dial varies."),
         ("training_curves.png", lambda: curves_figure(run.tables.get("curves"), fig_dir / "training_curves.png"),
          "Training curves", "Loss per epoch, default condition, first split (supervised: with its validation loss)."),
+        ("pc1_by_status.png", lambda: pc1_figure(run.tables.get("pc1"), fig_dir / "pc1_by_status.png",
+                                                 [*METHODS, "FEV1/FVC"]),
+         "PC1 of the held-out embeddings, cases vs controls",
+         "First split's held-out half: each method's embedding PC1 as the GWAS scans it (PCA fitted on the "
+         "held-out embeddings alone, rank-INT; the encoder saw the other half only), and FEV1/FVC for reference. "
+         "Each series standardised and signed so that cases lie above controls (a PC's sign is arbitrary; "
+         "FEV1/FVC is lower in cases); |d|: Cohen's d of that split."),
     ])
     return write_report(run, summary_md, table_md, figures, sections=[("Speed", speed_md), ("Held-out embeddings", held_out)])

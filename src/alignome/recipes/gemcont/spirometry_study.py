@@ -4,7 +4,9 @@ Random 50/50 splits of the cohort; every method trains on one half and embeds th
 On the held-out half: disease AUC of an L2 logistic probe on the embeddings (cross-fitted, see
 :mod:`alignome.evaluation.disease_probe`), against FEV1/FVC and the PRS as one-feature
 baselines; PC1 of the embeddings between cases and controls (Cohen's d, the sign of PC1 is
-arbitrary: its size is what counts); and the embedding GWAS on the cohort's PLINK fileset
+arbitrary: its size is what counts), with each held-out subject's PC1 in ``pc1_by_status.csv`` for
+the report's distributions (the PCs are fitted on the held-out half's embeddings alone, as the
+GWAS phenotypes are); and the embedding GWAS on the cohort's PLINK fileset
 (training half excluded), counting the disease GWAS's loci it recovers: loci = the simulated
 1-Mb segments where the external meta-analysis (the disease GWAS) has p < 5e-8, recovered
 when the embedding GWAS has p < 5e-8 in the same segment.
@@ -26,13 +28,14 @@ from alignome.evaluation.disease_probe import probe_auc, standardised_difference
 from alignome.gwas.phenotypes import embedding_phenotypes
 from alignome.gwas.run import scan_gwas
 from alignome.recipes.gemcont.methods import base_settings, method_settings
+from alignome.recipes.gemcont.pc1_figure import PC1_FILE, status_table
 from alignome.simulate.spirometry import SpirometryDials, locus_of, simulate_spirometry_cohort
 from alignome.training.image_embedders import fit_embedder
 
 GENOME_WIDE = 5e-8
 
 
-def _halves(n: int, split: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_halves(n: int, split: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.random.default_rng([seed, split]).permutation(n)
     return np.sort(order[: n // 2]), np.sort(order[n // 2:])
 
@@ -61,15 +64,17 @@ def run_spirometry(recipe: Any, preset: str | None, out: Path, log: logging.Logg
     prs = np.asarray(cohort.prs, dtype=np.float32)[:, None]
     ids = np.asarray(cohort.subject_ids, dtype=str)
     rows: list[dict[str, Any]] = []
+    pc1_tables: list[pd.DataFrame] = []
 
     def add(method: str, split: int, metric: str, value: float) -> None:
         rows.append({"method": method, "task": "spirometry", "metric": metric, "fold": split, "value": value})
 
     for split in range(p.splits):
-        train, test = _halves(cohort.n, split, recipe.seed)
+        train, test = split_halves(cohort.n, split, recipe.seed)
         y = cohort.disease[test]
         add("FEV1/FVC", split, "auc", probe_auc(cohort.fev1_fvc[test], y, seed=split))
         add("FEV1/FVC", split, "pc1_cohens_d", abs(standardised_difference(cohort.fev1_fvc[test], y)))
+        pc1_tables.append(status_table("FEV1/FVC", split, ids[test], y, cohort.fev1_fvc[test]))
         add("PRS (no image)", split, "auc", probe_auc(cohort.prs[test], y, seed=split))
         for method in p.methods:
             is_prs = method == "prs"
@@ -79,7 +84,10 @@ def run_spirometry(recipe: Any, preset: str | None, out: Path, log: logging.Logg
             emb = fitted.embed(cohort.images, test)
             add(method, split, "auc", probe_auc(emb, y, seed=split))
             pcs = embedding_phenotypes(pd.DataFrame(emb, index=pd.Index(ids[test], name="IID")), p.gwas_pcs)
-            add(method, split, "pc1_cohens_d", abs(standardised_difference(pcs.iloc[:, 0].to_numpy(), y)))
+            status = pd.Series(y, index=ids[test]).loc[pcs.index].to_numpy()
+            pc1 = pcs.iloc[:, 0].to_numpy()
+            add(method, split, "pc1_cohens_d", abs(standardised_difference(pc1, status)))
+            pc1_tables.append(status_table(method, split, pcs.index.to_numpy(), status, pc1))
             scan = scan_gwas(cohort.bfile, pcs, out=out / "gwas" / f"split{split}-{method}", mode="multi",
                              trained_on=list(ids[train]), exclude_trained=True)
             pvals = scan.p["multi"]
@@ -91,6 +99,7 @@ def run_spirometry(recipe: Any, preset: str | None, out: Path, log: logging.Logg
             add(method, split, "gwas_samples", float(scan.samples.used))
             log.info("spirometry split %d %s done", split, method)
     pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
+    pd.concat(pc1_tables, ignore_index=True).to_csv(out / PC1_FILE, index=False)
     timings["train_and_score"] = time.perf_counter() - t0 - timings["simulate"]
     return {"kind": recipe.kind, "recipe": recipe.name, "preset": preset, "seed": recipe.seed,
             "contrastive_form": recipe.method.contrastive_form, "images": "simulated flow-volume curves",

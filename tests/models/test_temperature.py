@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from alignome.objectives import Temperature, contrastive_loss
+from alignome.models.temperature import Temperature
+from alignome.objectives import contrastive_loss
 
 
 def _eq2_slow(zg: torch.Tensor, zp: torch.Tensor, scale: torch.Tensor, form: str) -> torch.Tensor:
