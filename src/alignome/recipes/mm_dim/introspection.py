@@ -54,12 +54,21 @@ def saliency_pair(maps: tuple[np.ndarray, np.ndarray]) -> tuple[int, int, float,
     return i, j, r, maps[0][:, i].mean(0), maps[1][:, j].mean(0)
 
 
+#: Mean saliency (maps rescaled to [0, 1]) below which a voxel's group difference is set to 0: ranks ignore
+#: scale, so the far tails of the smoothing carry a region's difference as strongly as the region itself.
+SALIENT_FLOOR = 0.1
+
+
 def group_difference_maps(maps: np.ndarray, groups: np.ndarray, coefficients: np.ndarray) -> dict[str, np.ndarray]:
-    """RBC (AD vs HC) maps of the probe's most positive and most negative dimension of one modality."""
+    """RBC (AD vs HC) maps of the probe's most positive and most negative dimension of one modality.
+
+    Voxels whose mean saliency over all subjects is below :data:`SALIENT_FLOOR` get 0, so a figure's
+    peak lies where the encoder attends.
+    """
     out = {}
     for label, dim in (("+", int(np.argmax(coefficients))), ("−", int(np.argmin(coefficients)))):
         test = mann_whitney_maps(maps[groups == 1, dim], maps[groups == 0, dim])
-        out[f"{label}β dim {dim}"] = test.rbc
+        out[f"{label}β dim {dim}"] = np.where(maps[:, dim].mean(0) >= SALIENT_FLOOR, test.rbc, 0.0)
     return out
 
 

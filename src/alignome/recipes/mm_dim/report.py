@@ -33,7 +33,9 @@ INTROSPECTION = (
      "across subjects, mean maps over subjects (paper 001, Fig. 3)."),
     ("group_differences_*.png", "Group differences of saliency (rank-biserial correlation)",
      "Voxel-wise Mann–Whitney U between AD and HC on the saliency of the probe's most positive (+β) and most "
-     "negative (−β) latent dimension of each modality; each row sliced at its peak |RBC| (paper 001, Fig. 4)."),
+     "negative (−β) latent dimension of each modality, shown where the mean saliency is at least 0.1 (ranks "
+     "ignore scale, so faint smoothing tails would otherwise rival the region); each row sliced at its peak |RBC| "
+     "(paper 001, Fig. 4)."),
 )
 
 
