@@ -77,3 +77,10 @@ def test_group_difference_peaks_fall_in_the_planted_regions():
         assert np.abs(effect[peak]) > 0.4
         null_salient = null_maps[:, dim].mean(0) >= SALIENT
         assert np.abs(null[name][null_salient]).max() < np.abs(effect[peak])
+
+
+def test_a_constant_probe_ranks_no_dimension_and_gets_no_maps():
+    maps = np.random.default_rng(0).random((8, 3, 4, 4, 4))
+    groups = np.array([0, 1] * 4)
+    assert group_difference_maps(maps, groups, np.zeros(3)) == {}
+    assert sorted(group_difference_maps(maps, groups, np.array([0.0, 2.0, -1.0]))) == ["+β dim 1", "−β dim 2"]

@@ -63,9 +63,12 @@ def group_difference_maps(maps: np.ndarray, groups: np.ndarray, coefficients: np
     """RBC (AD vs HC) maps of the probe's most positive and most negative dimension of one modality.
 
     Voxels whose mean saliency over all subjects is below :data:`SALIENT_FLOOR` get 0, so a figure's
-    peak lies where the encoder attends.
+    peak lies where the encoder attends. A constant probe (all coefficients equal) ranks no
+    dimension, so it gets no maps.
     """
     out = {}
+    if np.ptp(coefficients) == 0:
+        return out
     for label, dim in (("+", int(np.argmax(coefficients))), ("−", int(np.argmin(coefficients)))):
         test = mann_whitney_maps(maps[groups == 1, dim], maps[groups == 0, dim])
         out[f"{label}β dim {dim}"] = np.where(maps[:, dim].mean(0) >= SALIENT_FLOOR, test.rbc, 0.0)
