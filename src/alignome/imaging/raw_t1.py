@@ -20,9 +20,6 @@ from alignome.imaging.n4 import n4_correct
 from alignome.imaging.registration import Registration, Transform, head_region, register
 from alignome.imaging.skull_strip import align_head, strip_and_register
 
-RAW_STEPS = ("n4", "register", "skull_strip")
-
-
 def raw_t1_chain(path: str | Path, steps: tuple[str, ...], registration: Registration, spacing_mm: float) -> Any:
     """Run ``steps`` on the scan at ``path``; returns a nibabel image (world coordinates RAS, as NIfTI).
 
@@ -31,7 +28,7 @@ def raw_t1_chain(path: str | Path, steps: tuple[str, ...], registration: Registr
     path
         A 3D NIfTI T1 scan, any grid and orientation.
     steps
-        A subset of :data:`RAW_STEPS`.
+        A subset of :data:`alignome.imaging.settings.STEP_ORDER`, in that order.
     registration
         ``"affine"`` or ``"syn"``.
     spacing_mm

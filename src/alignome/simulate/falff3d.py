@@ -56,7 +56,7 @@ from alignome.simulate.mri3d import (
     nifti_gz_bytes,
     render_subject,
 )
-from alignome.simulate.mri3d_calibration import VOLUMES
+from alignome.simulate.mri3d_calibration import VOLUMES, cross_validated_auc, t1_oracle_features
 
 MODALITIES = ("T1w", "fALFF")
 #: Side of the cubic field of view (mm): the paper's 64 voxels of 3 mm.
@@ -309,26 +309,10 @@ def oracle_auc(truth: pd.DataFrame, modality: str, seed: int = 0, folds: int = 5
     ``falff_score``. Logistic regression, ``folds``-fold stratified CV; NaN when a class has
     fewer than ``folds`` subjects.
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     if modality not in MODALITIES:
         raise DataError(f"unknown modality {modality!r}", field="modality", fix=f"use one of {', '.join(MODALITIES)}")
     rows = truth[truth["modality"] == modality].sort_values(["subject", "days"], kind="stable")
     rows = rows.groupby("subject", sort=True).tail(1)
     rows = rows[rows["diagnosis"].isin(["CN", "AD"])]
-    if modality == "T1w":
-        x = np.column_stack([np.log(rows[list(VOLUMES.values())].to_numpy(float)), rows["age"],
-                             np.log(rows["head_scale"].to_numpy(float))])
-    else:
-        x = rows[["falff_score"]].to_numpy(float)
-    y = (rows["diagnosis"] == "AD").to_numpy(int)
-    if min(int(y.sum()), int(len(y) - y.sum())) < folds:
-        return float("nan")
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
-    prob = cross_val_predict(model, x, y, cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
-                             method="predict_proba")[:, 1]
-    return float(roc_auc_score(y, prob))
+    x = t1_oracle_features(rows) if modality == "T1w" else rows[["falff_score"]].to_numpy(float)
+    return cross_validated_auc(x, (rows["diagnosis"] == "AD").to_numpy(), seed, folds)

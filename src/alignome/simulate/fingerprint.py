@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import alignome
+from alignome.imaging.ants_runtime import library_version
 
 #: Libraries whose version can change a simulated cohort's bytes (random streams, the bundled template).
 LIBRARIES = ("numpy", "scipy", "nibabel", "nilearn")
@@ -34,12 +34,6 @@ def shaping_modules_sha256(root: Path = PACKAGE_DIR.parent) -> str:
     return digest.hexdigest()
 
 
-def _version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
 
 def simulator_fingerprint() -> dict[str, Any]:
     """alignome's version, the SHA-256 of the ``alignome.simulate`` package's source and the libraries' versions.
@@ -51,5 +45,5 @@ def simulator_fingerprint() -> dict[str, Any]:
         "alignome": alignome.__version__,
         "simulate_source_sha256": source_sha256(),
         "shaping_modules_sha256": shaping_modules_sha256(),
-        **{name: _version(name) for name in LIBRARIES},
+        **{name: library_version(name) for name in LIBRARIES},
     }

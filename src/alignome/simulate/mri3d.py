@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
 
+from alignome.checkpoint import atomic_write_bytes
 from alignome.diagnoses import DIAGNOSES
 from alignome.errors import ConfigError
 from alignome.simulate.mri3d_volumes import (
@@ -432,13 +433,6 @@ def nifti_gz_bytes(image: np.ndarray, affine: np.ndarray, space_code: int = 4) -
     return gzip.compress(img.to_bytes(), compresslevel=1, mtime=0)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def image_relpath(subject: str, session: str, folder: str = "images") -> str:
     """BIDS-like path of a scan, relative to the cohort directory (raw cohorts keep the clean scans in ``clean/``)."""
     return f"{folder}/{subject}/{session}/anat/{subject}_{session}_T1w.nii.gz"
@@ -487,11 +481,11 @@ def _simulate_subject(
             head = raw_head(scan.image, scan.brain_mask, grid, params.intensity_scale * design.gain,
                             POSE_CENTRE_MM, raw_rng)
             clean = image_relpath(design.subject, design.sessions[k], folder="clean")
-            _write_atomic(out / clean, nifti_gz_bytes(scan.image, grid.affine))
-            _write_atomic(out / rel, nifti_gz_bytes(head.image, head.affine, space_code=1))
+            atomic_write_bytes(out / clean, nifti_gz_bytes(scan.image, grid.affine))
+            atomic_write_bytes(out / rel, nifti_gz_bytes(head.image, head.affine, space_code=1))
             row.update(clean_path=clean, **raw_truth(head))
         else:
-            _write_atomic(out / rel, nifti_gz_bytes(scan.image, grid.affine))
+            atomic_write_bytes(out / rel, nifti_gz_bytes(scan.image, grid.affine))
         row.update(
             rendered_ventricle_ml=round(scan.ventricle_ml, 4),
             rendered_hippocampus_ml=round(scan.hippocampus_ml, 4),
@@ -623,9 +617,9 @@ def simulate_mri3d(
     _remove_stale_images(out, set(table["path"]))
     manifest = table.assign(modality="T1w")[["subject", "session", "age", "modality", "path", "diagnosis", "sex"]]
     truth = table.drop(columns=["path"])
-    _write_atomic(out / "manifest.csv", manifest.to_csv(index=False, lineterminator="\n").encode())
-    _write_atomic(out / "truth.csv", truth.to_csv(index=False, lineterminator="\n").encode())
-    _write_atomic(out / "cohort.yaml", COHORT_YAML.encode())
+    atomic_write_bytes(out / "manifest.csv", manifest.to_csv(index=False, lineterminator="\n").encode())
+    atomic_write_bytes(out / "truth.csv", truth.to_csv(index=False, lineterminator="\n").encode())
+    atomic_write_bytes(out / "cohort.yaml", COHORT_YAML.encode())
     _write_bids_tables(out / "images", manifest)
     return out
 
@@ -634,8 +628,8 @@ def _write_bids_tables(root: Path, manifest: pd.DataFrame) -> None:
     """``participants.tsv`` and one ``sub-*_sessions.tsv`` per subject, so ``images/`` is also a
     BIDS-like folder that :func:`alignome.cohort.image_cohort.read_bids_folder` reads (``bids: images``)."""
     people = manifest.groupby("subject", sort=True)["sex"].first().rename_axis("participant_id").reset_index()
-    _write_atomic(root / "participants.tsv", people.to_csv(sep="\t", index=False, lineterminator="\n").encode())
+    atomic_write_bytes(root / "participants.tsv", people.to_csv(sep="\t", index=False, lineterminator="\n").encode())
     for subject, rows in manifest.groupby("subject", sort=True):
         sessions = rows[["session", "age", "diagnosis"]].rename(columns={"session": "session_id"})
         text = sessions.to_csv(sep="\t", index=False, lineterminator="\n")
-        _write_atomic(root / subject / f"{subject}_sessions.tsv", text.encode())
+        atomic_write_bytes(root / subject / f"{subject}_sessions.tsv", text.encode())

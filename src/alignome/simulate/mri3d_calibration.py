@@ -78,28 +78,31 @@ def truth_without_images(subjects: int = 1000, visits: tuple[int, int] = (2, 4),
     return pd.DataFrame([row for d in designs for row in design_truth_rows(d)])
 
 
+def t1_oracle_features(rows: pd.DataFrame) -> np.ndarray:
+    """What a perfect reader of a T1 scan knows: log true volumes, age and log head scale, one row per scan."""
+    return np.column_stack([np.log(rows[list(VOLUMES.values())].to_numpy(float)), rows["age"],
+                            np.log(rows["head_scale"].to_numpy(float))])
+
+
+def cross_validated_auc(x: np.ndarray, is_ad: np.ndarray, seed: int, folds: int) -> float:
+    """``folds``-fold AD-vs-CN AUC of :func:`~alignome.evaluation.disease_probe.probe_auc`; NaN when a class
+    has fewer than ``folds`` subjects (no CV possible)."""
+    from alignome.evaluation.disease_probe import probe_auc
+
+    is_ad = np.asarray(is_ad, dtype=bool)
+    if min(int(is_ad.sum()), int((~is_ad).sum())) < folds:
+        return float("nan")
+    return probe_auc(x, is_ad, seed=seed, folds=folds)
+
+
 def oracle_auc(truth: pd.DataFrame, seed: int = 0, folds: int = 5) -> float:
     """Cross-validated AD-vs-CN AUC of logistic regression on baseline true volumes, age and head scale.
 
     NaN when the cohort has fewer than ``folds`` subjects of CN or of AD at baseline (no CV possible).
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     base = truth.sort_values(["subject", "age"], kind="stable").drop_duplicates("subject")
     base = base[base["diagnosis"].isin(["CN", "AD"])]
-    x = np.column_stack([np.log(base[list(VOLUMES.values())].to_numpy(float)), base["age"],
-                         np.log(base["head_scale"].to_numpy(float))])
-    y = (base["diagnosis"] == "AD").to_numpy(int)
-    if min(int(y.sum()), int(len(y) - y.sum())) < folds:
-        return float("nan")
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    prob = cross_val_predict(model, x, y, cv=cv, method="predict_proba")[:, 1]
-    return float(roc_auc_score(y, prob))
+    return cross_validated_auc(t1_oracle_features(base), (base["diagnosis"] == "AD").to_numpy(), seed, folds)
 
 
 def annual_change(truth: pd.DataFrame) -> pd.DataFrame:
@@ -153,9 +156,3 @@ def outside_ranges(report: dict[str, Any]) -> list[str]:
     """The figures that fall outside :data:`PUBLISHED_RANGES`."""
     return [k for k, (lo, hi) in PUBLISHED_RANGES.items() if not lo <= report[k] <= hi]
 
-
-if __name__ == "__main__":  # pragma: no cover - manual use
-    import sys
-
-    table = pd.read_csv(Path(sys.argv[1])) if len(sys.argv) > 1 else truth_without_images()
-    print(format_calibration(mri3d_calibration(table)))

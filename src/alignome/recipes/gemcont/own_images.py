@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from alignome.cohort.image_manifest import check_panel_effects, load_image_manifest
+from alignome.genetics.encoding import AdditiveEncoder
 from alignome.gwas.phenotypes import embedding_phenotypes
 from alignome.gwas.run import scan_gwas
 from alignome.gwas.significance import lambda_gc
@@ -38,12 +39,6 @@ def _split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndar
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
-def _impute(genotypes: np.ndarray, train: np.ndarray) -> np.ndarray:
-    """Missing counts → the variant's mean over training subjects (0 where none of them has one)."""
-    means = np.nan_to_num(np.nanmean(np.where(np.isfinite(genotypes[train]), genotypes[train], np.nan), axis=0))
-    return np.where(np.isfinite(genotypes), genotypes, means[None, :]).astype(np.float32)
-
-
 def run_own_images(recipe: Any, preset: str | None, out: Path, log: logging.Logger,
                    base: EmbedderSettings | None = None) -> dict[str, Any]:
     """Train, embed, write and scan; return the run's metrics (``results.csv`` and the tables are written)."""
@@ -54,7 +49,7 @@ def run_own_images(recipe: Any, preset: str | None, out: Path, log: logging.Logg
                                columns=own.columns or None)
     check_panel_effects(data.panel, base.projector_init, own.panel)
     train, test = _split(len(data.subjects), own.test_fraction, recipe.seed)
-    genotypes = _impute(data.genotypes, train)
+    genotypes = AdditiveEncoder().fit(data.genotypes[train]).transform(data.genotypes)  # training means fill gaps
     effects = pd.to_numeric(data.panel["beta"], errors="coerce").to_numpy(dtype=np.float64)
     ids = np.asarray(data.subjects, dtype=str)
     (out / "trained_subjects.txt").write_text("\n".join(ids[train]) + "\n")

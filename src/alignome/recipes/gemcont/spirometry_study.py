@@ -27,12 +27,11 @@ import pandas as pd
 from alignome.evaluation.disease_probe import probe_auc, standardised_difference
 from alignome.gwas.phenotypes import embedding_phenotypes
 from alignome.gwas.run import scan_gwas
+from alignome.gwas.significance import GENOME_WIDE
 from alignome.recipes.gemcont.methods import base_settings, method_settings
 from alignome.recipes.gemcont.pc1_figure import PC1_FILE, status_table
 from alignome.simulate.spirometry import SpirometryDials, locus_of, simulate_spirometry_cohort
 from alignome.training.image_embedders import fit_embedder
-
-GENOME_WIDE = 5e-8
 
 
 def split_halves(n: int, split: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +90,7 @@ def run_spirometry(recipe: Any, preset: str | None, out: Path, log: logging.Logg
             scan = scan_gwas(cohort.bfile, pcs, out=out / "gwas" / f"split{split}-{method}", mode="multi",
                              trained_on=list(ids[train]), exclude_trained=True)
             pvals = scan.p["multi"]
-            hit = pvals < GENOME_WIDE
+            hit = pvals < p.threshold
             found = set(locus_of(np.asarray(scan.variants["#CHROM"])[hit].astype(int),
                                  np.asarray(scan.variants["POS"])[hit].astype(int), cohort.loci).dropna())
             add(method, split, "loci_recovered", len(found & targets) / len(targets) if targets else float("nan"))
