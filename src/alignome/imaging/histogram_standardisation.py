@@ -129,7 +129,3 @@ class HistogramStandardiser:
         ])
         out = pipeline(subject)[_IMAGE].data[0].numpy()
         return np.where(mask, out, 0.0).astype(np.float32)
-
-    def transform_many(self, volumes: Iterable[np.ndarray]) -> np.ndarray:
-        """:meth:`transform` of every volume, stacked ``(N, X, Y, Z)``."""
-        return np.stack([self.transform(v) for v in volumes])

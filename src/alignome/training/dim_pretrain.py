@@ -149,6 +149,6 @@ def pretrain(volumes: tuple[np.ndarray, np.ndarray], labels: np.ndarray, objecti
 def embed(model: MultimodalDIM, modality: int, volumes: np.ndarray, batch: int = 16) -> np.ndarray:
     """Latents ``(N, d)`` of one modality's volumes ``(N, s, s, s)`` (the mean for a variational encoder)."""
     model.eval()
-    out = [model.encode(modality, torch.from_numpy(volumes[i:i + batch])[:, None]).latent
-           for i in range(0, len(volumes), batch)]
+    encoder = model.latent_encoder(modality)  # the latents alone: no decoder or heads to run
+    out = [encoder(torch.from_numpy(volumes[i:i + batch])[:, None]) for i in range(0, len(volumes), batch)]
     return torch.cat(out).numpy().astype(np.float64) if out else np.zeros((0, model.latent_dim))

@@ -98,7 +98,7 @@ def run_fold(recipe: MMDimRecipe, cohort: PairedCohort, volumes: dict[int, np.nd
         for r in found:
             log.info("fold %d, %s, %s: hold-out AUC %.3f", plan.fold, name, r["modality"], r["auc_holdout"])
     return {"rows": rows, "latents": pd.concat(latents, ignore_index=True), "curves": pd.concat(curves), "speed": speed,
-            "coefficients": coefs, "predictions": pd.concat(predictions, ignore_index=True)}
+            "predictions": pd.concat(predictions, ignore_index=True)}
 
 
 def introspect_network(model: Any, name: str, cohort: PairedCohort, inputs: dict[int, np.ndarray], plan: FoldPlan,
@@ -165,7 +165,7 @@ def run_mm_dim(recipe: MMDimRecipe, preset: str | None, out: Path) -> Path:
     for pattern in ("saliency_*.png", "group_differences_*.png"):  # a rerun's objectives may differ
         for stale in (out / "figures").glob(pattern):
             stale.unlink()
-    rows, latents, curves, speed, coefs, predictions = [], [], [], {}, {}, []
+    rows, latents, curves, speed, predictions = [], [], [], {}, []
     t0 = time.perf_counter()
     for fold in splits.folds[: p.run_folds or p.folds]:
         plan = fold_plan(cohort, splits, fold)
@@ -176,7 +176,6 @@ def run_mm_dim(recipe: MMDimRecipe, preset: str | None, out: Path) -> Path:
         predictions.append(done["predictions"])
         curves.append(done["curves"])
         speed[f"fold{fold.index}"] = done["speed"]
-        coefs[fold.index] = done["coefficients"]
     timings["pretrain_and_probe"] = time.perf_counter() - t0
     rows += oracle_rows(data.truth, data.modalities, recipe.seed)
 
