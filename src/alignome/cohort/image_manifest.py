@@ -117,25 +117,31 @@ def _manifest(path: Path, columns: dict[str, str] | None) -> Table:
 
 
 def _read_images(table: Table, rows: pd.Index, size: int, channels: int | None) -> np.ndarray:
+    """Every image resized as soon as it is read, so only ``size``² pixels per image stay in memory.
+
+    Without ``channels``, grayscale images become RGB when any image is RGB; repeating a channel
+    commutes with the per-channel resize, so that choice can wait until all are read.
+    """
     folder = table.path.parent
-    images = []
+    resized, shapes = [], []
     for row in rows:
         image_path = Path(table.frame.at[row, "path"])
         image_path = image_path if image_path.is_absolute() else folder / image_path
         try:
-            images.append(read_image_file(image_path))
+            image = read_image_file(image_path)
         except DataError as error:
             raise DataError(f"{error.problem}: {image_path}", file=table.path, field=table.user("path"),
                             row=int(row) + 1, fix=error.fix) from None
-    shapes = pd.Series([im.shape for im in images])
-    wanted = channels or (3 if any(im.shape[0] == 3 for im in images) else 1)
-    stretched = sum(1 for im in images if abs(im.shape[1] / im.shape[2] - 1.0) > 0.05)
+        shapes.append(image.shape)
+        resized.append(resize_square(match_channels(image, channels) if channels else image, size))
+    wanted = channels or (3 if any(shape[0] == 3 for shape in shapes) else 1)
+    stretched = sum(1 for shape in shapes if abs(shape[1] / shape[2] - 1.0) > 0.05)
     log.info("images resized to %d×%d with %d channel(s) (bilinear) from %d size(s), e.g. %s%s", size, size,
-             wanted, shapes.nunique(), shapes.iloc[0][1:] if len(shapes) else "-",
+             wanted, len(set(shapes)), shapes[0][1:] if shapes else "-",
              f"; {stretched} non-square image(s) stretched" if stretched else "")
-    out = np.empty((len(images), wanted, size, size), dtype=np.float32)
-    for i, image in enumerate(images):
-        out[i] = resize_square(match_channels(image, wanted), size)
+    out = np.empty((len(resized), wanted, size, size), dtype=np.float32)
+    for i, image in enumerate(resized):
+        out[i] = match_channels(image, wanted)
     return out
 
 
@@ -166,7 +172,8 @@ def _panel_genotypes(panel: pd.DataFrame, variants: pd.DataFrame, source: str,
 
 def load_image_manifest(manifest: str | Path, bfile: str | Path, panel: pd.DataFrame | str | Path, *,
                         size: int = 64, channels: int | None = None,
-                        columns: dict[str, str] | None = None) -> ImageGenotypeData:
+                        columns: dict[str, str] | None = None,
+                        projector_init: str | None = None) -> ImageGenotypeData:
     """Read the manifest's images, the panel's genotypes and the covariates of subjects that have both.
 
     Parameters
@@ -183,6 +190,9 @@ def load_image_manifest(manifest: str | Path, bfile: str | Path, panel: pd.DataF
         1 or 3; ``None``: 3 when any image is RGB, else 1.
     columns
         alignome name (``subject``, ``path``) → your column name.
+    projector_init
+        When given, :func:`check_panel_effects` runs on the panel variants in use before any image
+        is read, so a panel without the effects this init needs fails in seconds.
 
     Raises
     ------
@@ -221,6 +231,8 @@ def load_image_manifest(manifest: str | Path, bfile: str | Path, panel: pd.DataF
     if in_use.empty:
         raise DataError("none of the panel's variants is in the genotypes", file=panel_file or genotypes.path,
                         field="variant", fix="use the same variant ids in the panel and the .bim (e.g. rsIDs)")
+    if projector_init is not None:
+        check_panel_effects(in_use, projector_init, panel_file)
     for record in drops:
         log.warning("%s", record)
     subjects = pd.Index(table.frame.loc[rows, "subject"].to_numpy(dtype=object), dtype=object)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignome.cohort.image_manifest import check_panel_effects, load_image_manifest
+from alignome.cohort.image_manifest import load_image_manifest
 from alignome.genetics.encoding import AdditiveEncoder
 from alignome.gwas.phenotypes import embedding_phenotypes
 from alignome.gwas.run import scan_gwas
@@ -46,8 +46,7 @@ def run_own_images(recipe: Any, preset: str | None, out: Path, log: logging.Logg
     base = base or base_settings(recipe)
     t0 = time.perf_counter()
     data = load_image_manifest(own.path, own.bfile, own.panel, size=own.size, channels=own.channels,
-                               columns=own.columns or None)
-    check_panel_effects(data.panel, base.projector_init, own.panel)
+                               columns=own.columns or None, projector_init=base.projector_init)
     train, test = _split(len(data.subjects), own.test_fraction, recipe.seed)
     genotypes = AdditiveEncoder().fit(data.genotypes[train]).transform(data.genotypes)  # training means fill gaps
     effects = pd.to_numeric(data.panel["beta"], errors="coerce").to_numpy(dtype=np.float64)
