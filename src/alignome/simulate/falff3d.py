@@ -197,9 +197,9 @@ def render_mm_subject(
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """One subject's T1 images (every visit) and fALFF maps (visits ``fdesign.visits``)."""
     t1_params = Mri3dParams()
-    t1 = [s.image for s in render_subject(design, atlas, grid, t1_params, noise=noise)]
+    scans = render_subject(design, atlas, grid, t1_params, noise=noise, with_anatomy=True)
+    t1 = [s.image for s in scans]
     # the fALFF follows the anatomy of its visit's T1 (≤ 60 days apart: well under 1 % of atrophy)
-    anatomy = render_subject(design, atlas, grid, t1_params, noise=False)
     level = t1_params.intensity_scale * design.gain
     rng = np.random.default_rng(fdesign.image_seed)
     subject = SubjectFunction.draw(rng, params.falff)
@@ -207,7 +207,7 @@ def render_mm_subject(
     for k, offset in zip(fdesign.visits, fdesign.offsets):
         session_rng = np.random.default_rng(rng.integers(0, 2**63))
         score = falff_score(_stage_at(design, k, offset), fdesign.own_latent, params)
-        maps.append(render_falff(anatomy[k].image / level, grid, score, regions, subject, session_rng,
+        maps.append(render_falff(scans[k].anatomy / level, grid, score, regions, subject, session_rng,
                                  params.falff, noise=noise))
     return t1, maps
 

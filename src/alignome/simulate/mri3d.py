@@ -268,6 +268,7 @@ class RenderedScan:
     hippocampus_ml: float
     brain_ml: float
     brain_mask: np.ndarray | None = None  # bool, output grid: the voxels the skull stripping kept
+    anatomy: np.ndarray | None = None  # float32, output grid: the image ``noise=False`` renders (on request)
 
 
 def render_subject(
@@ -276,6 +277,7 @@ def render_subject(
     grid: Grid,
     params: Mri3dParams,
     noise: bool = True,
+    with_anatomy: bool = False,
 ) -> list[RenderedScan]:
     """Render every visit of one subject.
 
@@ -292,6 +294,9 @@ def render_subject(
     noise
         ``False`` leaves out the per-visit pose, gain, bias field and noise, so
         that tests can see anatomy and atrophy alone.
+    with_anatomy
+        Also return that noise-free image of every visit (:attr:`RenderedScan.anatomy`), from the
+        same deformation, in the same pass.
 
     Returns
     -------
@@ -353,6 +358,10 @@ def render_subject(
         lost[support] = np.clip(sample(atlas.hippocampus, atlas.grid, expanded[:, support]) - hip, 0.0, 1.0)
         values = np.zeros(y.shape[1], dtype=np.float64)
         kept = np.zeros(grid.shape, dtype=bool)
+        clean = None
+        if with_anatomy or not noise:
+            loss = lost[support]
+            clean = level * ((1.0 - loss) * sample(atlas.t1, atlas.grid, expanded[:, support]) + loss * atlas.csf)
         if noise:
             # the scanner sees the head slightly moved (registration residual) ...
             p = grid.to_index(rotation(angles) @ (y - centre) + centre + shift.reshape(3, 1))
@@ -375,11 +384,14 @@ def render_subject(
             values[keep] = np.sqrt(real[keep] ** 2 + imag[keep] ** 2)
             kept[support] = keep
         else:
-            loss = lost[support]
-            values[:] = level * ((1.0 - loss) * sample(atlas.t1, atlas.grid, expanded[:, support]) + loss * atlas.csf)
+            values[:] = clean
             kept[support] = values > 0
         img = np.zeros(grid.shape, dtype=np.float32)
         img[support] = values
+        anatomy_image = None
+        if with_anatomy:
+            anatomy_image = np.zeros(grid.shape, dtype=np.float32)
+            anatomy_image[support] = clean
         out.append(
             RenderedScan(
                 image=img,
@@ -387,6 +399,7 @@ def render_subject(
                 hippocampus_ml=float(hip.sum() * voxel_ml),
                 brain_ml=float((brain.sum() - vent.sum()) * voxel_ml),
                 brain_mask=kept,
+                anatomy=anatomy_image,
             )
         )
     return out
