@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 import alignome.evaluation.inner_cv as inner_cv
+from alignome.blas import one_blas_thread
 from alignome.evaluation.conversion import conversion_probe
 from alignome.evaluation.inner_cv import C_GRID, fit_logistic_probe
 from alignome.evaluation.visit_probes import probe_outcomes
@@ -76,7 +77,7 @@ def test_the_chosen_c_is_the_grid_point_with_the_best_grouped_cv_auc():
     k = inner_cv.inner_folds(y, groups)
     folds = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=3).split(x, y, groups))
     means = []
-    with inner_cv.one_blas_thread():
+    with one_blas_thread():
         for c in C_GRID:
             aucs = []
             for a, b in folds:

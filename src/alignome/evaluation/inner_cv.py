@@ -9,7 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
+
+from alignome.blas import one_blas_thread
 
 #: Inverse penalties searched (strong to weak): embeddings have far more dimensions than subjects.
 C_GRID = tuple(float(c) for c in np.logspace(-4, 2, 7))
@@ -17,11 +18,6 @@ C_GRID = tuple(float(c) for c in np.logspace(-4, 2, 7))
 MAX_INNER_FOLDS = 5
 #: Penalty used when the training subjects are too few for any inner split.
 FALLBACK_C = 1.0
-
-
-def one_blas_thread() -> threadpool_limits:
-    """Hold BLAS to one thread: a probe's matrices are small, and on busy cores BLAS threads slow each fit ~30×."""
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 @dataclass

@@ -20,9 +20,10 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from alignome.blas import one_blas_thread
 from alignome.errors import DataError
 from alignome.evaluation.feasibility import holdout_problem
-from alignome.evaluation.inner_cv import fit_logistic_probe, one_blas_thread
+from alignome.evaluation.inner_cv import fit_logistic_probe
 from alignome.evaluation.visit_metrics import _check_inputs
 from alignome.report.ordering import order_diagnoses
 

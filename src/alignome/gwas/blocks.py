@@ -25,7 +25,6 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from alignome.blas import one_blas_thread
 from alignome.io.plink_files import BED_MAGIC
 from alignome.errors import DataError
 from alignome.gwas.packed import PackedBlock, decode_packed
@@ -127,16 +127,6 @@ def local_threads(threads: int | None = None) -> int:
     return threads
 
 
-def _blas_limit():
-    """Hold BLAS to one thread while the block workers run (each block's matrices are thin: BLAS threads
-    gain little there, and on busy cores their spin-waiting slows the workers down)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _client(scheduler: Any):
     """A ``distributed.Client`` for an address or Client, else None."""
     if scheduler is None or (isinstance(scheduler, str) and scheduler in LOCAL_SCHEDULERS):
@@ -180,7 +170,7 @@ def map_blocks(
     ranges = block_ranges(n_variants, block_size, first)
     if scheduler is None:
         workers = min(local_threads(threads), max(len(ranges), 1))
-        with _blas_limit():
+        with one_blas_thread():
             if workers <= 1:
                 for start, stop in ranges:
                     yield _task(func, bed, rows, start, stop, args, kwargs)
