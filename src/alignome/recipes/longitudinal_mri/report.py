@@ -12,7 +12,7 @@ import pandas as pd
 from alignome.analysis.trajectories import distance_figure, trajectory_figure
 from alignome.evaluation.visit_metrics import distance_distributions
 from alignome.recipes.longitudinal_mri.merit_figure import merit_figure
-from alignome.recipes.longitudinal_mri.methods import CONTRASTIVE, ORACLE
+from alignome.recipes.longitudinal_mri.methods import CONTRASTIVE, ORACLE, VOXEL_PCA
 from alignome.recipes.longitudinal_mri.seeds import seed_spread
 from alignome.report.build import fresh_figure_dir, write_report
 from alignome.report.figures import house_style, new_figure, save_figure
@@ -42,7 +42,8 @@ ROWS = (
     ("age probe", "r2", "Age probe R² ↑", True),
 )
 #: Methods in display order; others follow.
-METHOD_ORDER = (CONTRASTIVE, f"{CONTRASTIVE}:features", "supervised", "untrained", "untrained:features", ORACLE)
+METHOD_ORDER = (CONTRASTIVE, f"{CONTRASTIVE}:features", "supervised", "untrained", "untrained:features", VOXEL_PCA,
+                ORACLE)
 #: Encoders whose trajectories are drawn (the ``:features`` views would repeat them).
 TRAJECTORY_METHODS = (CONTRASTIVE, "supervised", "untrained")
 #: The run's optional tables the report draws from, with the columns each needs.
@@ -130,7 +131,10 @@ def comparison_markdown(results: pd.DataFrame, unavailable: dict[str, str] | Non
         "\n\nThe encoder of paper 004 is `clinimcl` (its 128-d projection); `untrained` is the same network "
         "at its seeded initialisation and `supervised` the same encoder trained on diagnosis and age of the "
         "training subjects, which embeds with its pooled encoder features; `:features` rows embed ClinImCL "
-        "and the untrained network the same way, for a like-for-like comparison. Probes are fitted on training "
+        "and the untrained network the same way, for a like-for-like comparison. `voxels-pca` is the linear "
+        "baseline on the raw features: principal components of the preprocessed voxels, fitted on every visit of "
+        "the training subjects (as many as the projection's dimensions, fewer with fewer training scans) and "
+        "applied to every scan. Probes are fitted on training "
         "subjects (penalty chosen by inner cross-validation grouped by subject, on training subjects only) and "
         f"scored on test subjects; intervals resample test subjects ({DEFAULT_BOOTSTRAPS:,} times, within their last "
         "diagnosis). "

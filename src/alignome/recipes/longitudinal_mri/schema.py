@@ -12,10 +12,11 @@ from alignome.diagnoses import default_diagnosis_map
 from alignome.imaging.augment import AugmentSettings
 from alignome.imaging.settings import PreprocessSettings
 from alignome.recipes.kind import RecipeBase
+from alignome.recipes.longitudinal_mri.methods import VOXEL_PCA
 from alignome.strict_model import StrictModel
 
-#: Reference encoders the contrastive encoder is compared with.
-REFERENCES = ("untrained", "supervised")
+#: References the contrastive encoder is compared with.
+REFERENCES = ("untrained", "supervised", VOXEL_PCA)
 
 
 class MRIDataConfig(StrictModel):
