@@ -162,7 +162,8 @@ def speed_markdown(metrics: dict[str, Any]) -> str:
     add("parameters", enc.get("parameters"), "{:,}")
     add("input size (voxels per side)", enc.get("input_size"))
     add("loss", enc.get("loss"))
-    add("best epoch (validation re-identification)", f"{enc.get('best_epoch')} of {enc.get('epochs')}" if enc else None)
+    add("kept epoch", f"{enc.get('best_epoch')} of {enc.get('epochs')}" if enc else None)
+    add("kept epoch chosen by", enc.get("selection"))
     add("training volumes / s (after the first epoch)", speed.get("train_volumes_per_s"), "{:.1f}")
     add("share of step time waiting for data", speed.get("data_wait_share"), "{:.1%}")
     epochs = speed.get("epoch_seconds") or []
@@ -262,8 +263,8 @@ def contrastive_curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
                 ax_loss.plot(sub["epoch"], sub["val_loss"], color=colour, lw=1.6, ls="--", label=f"{method} validation")
             if "val_top1" in sub and sub["val_top1"].notna().any():
                 ax_top.plot(sub["epoch"], sub["val_top1"], color=colour, lw=1.6, marker="o", ms=3, label=method)
-                best = sub.loc[sub["val_top1"].idxmax()]
-                ax_top.scatter([best["epoch"]], [best["val_top1"]], s=90, facecolors="none", edgecolors=colour, lw=2)
+                kept = sub[sub["kept"].astype(bool)] if "kept" in sub else sub.loc[[sub["val_top1"].idxmax()]]
+                ax_top.scatter(kept["epoch"], kept["val_top1"], s=90, facecolors="none", edgecolors=colour, lw=2)
         ax_loss.set(xlabel="Epoch", ylabel="Loss", title="Loss")
         ax_top.set(xlabel="Epoch", ylabel="Top-1", title="Validation re-identification", ylim=(0, 1.02))
         ax_loss.legend(frameon=False, fontsize=8)

@@ -49,6 +49,9 @@ class MRIDataConfig(StrictModel):
 class LongitudinalMethod(StrictModel):
     """Encoder, objective and optimiser of paper 004 (defaults as in the paper where it says).
 
+    ``select_by`` chooses the kept epoch on validation subjects: ``val_loss`` (the InfoNCE being
+    trained, at the configured temperature) or ``val_top1`` (re-identification with the projection).
+
     ``devices`` > 1 trains data-parallel (Lightning DDP; ``strategy: ddp_spawn`` on CPU, ``ddp``
     on GPUs) with negatives gathered from every process.
     """
@@ -67,6 +70,7 @@ class LongitudinalMethod(StrictModel):
     weight_decay: float = 1e-4
     augment: AugmentSettings = Field(default_factory=AugmentSettings)
     precision: Literal["auto", "32-true", "16-mixed", "bf16-mixed"] = "auto"
+    select_by: Literal["val_loss", "val_top1"] = "val_loss"
     devices: int = 1
     strategy: str = "auto"
 
