@@ -108,6 +108,12 @@ def test_metrics_record_speed_cache_and_which_loss_ran(mri_run):
     assert metrics["cache"]["built"] == metrics["cohort"]["scans"] and metrics["cache"]["hits"] == 0
     assert metrics["speed"]["train_volumes_per_s"] > 0 and 0 <= metrics["speed"]["data_wait_share"] < 1
     assert 1 <= metrics["encoder"]["best_epoch"] <= metrics["encoder"]["epochs"]
+    # the kept epoch is the one of lowest validation InfoNCE (the default rule), and the curves mark it
+    assert metrics["encoder"]["selection"].startswith("min validation InfoNCE")
+    curves = pd.read_csv(out / "training_curves.csv")
+    clinimcl = curves[curves["method"] == "clinimcl"]
+    assert clinimcl.loc[clinimcl["kept"], "epoch"].tolist() == [metrics["encoder"]["best_epoch"]]
+    assert metrics["encoder"]["best_epoch"] == int(clinimcl.loc[clinimcl["val_loss"].idxmin(), "epoch"])
     # every probe's penalty, chosen on training subjects, is written down
     penalties = metrics["probe_penalties"]["clinimcl"]
     assert {"diagnosis", "age"} <= set(penalties) and penalties["age"]["inner_folds"] >= 2
