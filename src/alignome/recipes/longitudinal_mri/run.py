@@ -88,9 +88,10 @@ def run_single_seed(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path
     content-keyed cache (both cores); split subjects into train/validation/test;
     pretrain the 3D encoder with longitudinal InfoNCE (checkpoint chosen by the
     validation metric, resumable); embed every scan with it, with the reference
-    encoders and with a PCA of the voxels fitted on training subjects; evaluate on test subjects (temporal consistency, re-identification, atrophy
-    tracking, probes fitted on training subjects, each with a bootstrap interval over test
-    subjects); write tables, embeddings and the report.
+    encoders and with a PCA of the voxels fitted on training subjects; evaluate on test
+    subjects (temporal consistency, re-identification, atrophy tracking, probes fitted on
+    training subjects, each with a bootstrap interval over test subjects); write tables,
+    embeddings and the report.
     """
     check_writable(cache_dir(recipe.data), "volume cache",
                    fix="set ALIGNOME_CACHE_DIR (or data.cache_dir in the recipe) to a folder you can write to")
