@@ -78,10 +78,13 @@ def voxel_pca(volumes: Any, fit_rows: np.ndarray, components: int, progress: boo
     for start in tqdm(range(0, voxels, width), desc="voxel PCA", disable=not progress, leave=False):
         block = _slab(volumes, start, min(start + width, voxels)).astype(np.float64)
         gram += block @ block[fit_rows].T
-    # centre on the fitted rows' mean: (x - m)·(f - m) = x·f - x·m - m·f + m·m
-    row_dot_mean = gram.mean(axis=1, keepdims=True)
-    fit_block = gram[fit_rows]
-    centred = gram - row_dot_mean - fit_block.mean(axis=0, keepdims=True) + fit_block.mean()
+    # centre on the fitted rows' mean, in place: (x - m)·(f - m) = x·f - x·m - m·f + m·m
+    mean_dot_fit = gram[fit_rows].mean(axis=0)
+    mean_dot_mean = mean_dot_fit.mean()
+    centred = gram
+    centred -= gram.mean(axis=1, keepdims=True)
+    centred -= mean_dot_fit
+    centred += mean_dot_mean
     fit_gram = centred[fit_rows]
     if not np.isfinite(fit_gram).all():
         raise DataError("the scans the voxel PCA is fitted on hold NaN or infinite voxels", field="volumes",
