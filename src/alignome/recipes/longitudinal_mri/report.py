@@ -258,12 +258,13 @@ def contrastive_curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
         for i, (method, sub) in enumerate(frame.groupby("method", sort=False)):
             sub = sub.sort_values("epoch")
             colour = f"C{i}"
+            kept = sub[sub["kept"].astype(bool)] if "kept" in sub else sub.iloc[:0]
             ax_loss.plot(sub["epoch"], sub["train_loss"], color=colour, lw=1.6, label=f"{method} train")
             if "val_loss" in sub and sub["val_loss"].notna().any():
                 ax_loss.plot(sub["epoch"], sub["val_loss"], color=colour, lw=1.6, ls="--", label=f"{method} validation")
+                ax_loss.scatter(kept["epoch"], kept["val_loss"], s=90, facecolors="none", edgecolors=colour, lw=2)
             if "val_top1" in sub and sub["val_top1"].notna().any():
                 ax_top.plot(sub["epoch"], sub["val_top1"], color=colour, lw=1.6, marker="o", ms=3, label=method)
-                kept = sub[sub["kept"].astype(bool)] if "kept" in sub else sub.loc[[sub["val_top1"].idxmax()]]
                 ax_top.scatter(kept["epoch"], kept["val_top1"], s=90, facecolors="none", edgecolors=colour, lw=2)
         ax_loss.set(xlabel="Epoch", ylabel="Loss", title="Loss")
         ax_top.set(xlabel="Epoch", ylabel="Top-1", title="Validation re-identification", ylim=(0, 1.02))
