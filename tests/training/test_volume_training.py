@@ -109,9 +109,9 @@ def test_best_epoch_is_the_best_validation_epoch_and_its_weights_are_returned(co
     volumes, scans, train, val = cohort
     result, out, _ = trained
     curves = result.curves.set_index("epoch")
-    top = curves["val_top1"].max()
-    tied = curves[np.isclose(curves["val_top1"], top, atol=1e-12)]
-    assert result.best_epoch == int(tied["val_loss"].idxmin())
+    low = curves["val_loss"].min()  # the default criterion: the held-out InfoNCE, ties to the higher top-1
+    tied = curves[np.isclose(curves["val_loss"], low, rtol=0.0, atol=1e-12)]
+    assert result.best_epoch == int(tied["val_top1"].idxmax())
     assert result.checkpoint == out / "checkpoints" / "best.ckpt" and (out / "checkpoints" / "last.ckpt").is_file()
     # the returned weights reproduce the best epoch's validation metric, not the last epoch's
     emb = embed_volumes(result.model, volumes[val])
@@ -123,7 +123,7 @@ def test_best_epoch_is_the_best_validation_epoch_and_its_weights_are_returned(co
 
 
 def test_best_epoch_follows_the_validation_metric_not_the_last_epoch(tmp_path, monkeypatch):
-    """Scripted metrics: epoch 2 and 4 tie on top-1, epoch 2 has the lower loss, so epoch 2 wins."""
+    """Scripted metrics, ``select_by="val_top1"``: epoch 2 and 4 tie on top-1, epoch 2 has the lower loss, so epoch 2 wins."""
     volumes, scans = make_cohort(n_subjects=12, visits=2, seed=4)
     train, val = _split(scans, 4)
     top1 = iter([0.2, 0.7, 0.4, 0.7])
@@ -138,7 +138,7 @@ def test_best_epoch_follows_the_validation_metric_not_the_last_epoch(tmp_path, m
         atomic_save(self, checkpoint, path, storage_options)
 
     monkeypatch.setattr(AtomicCheckpointIO, "save_checkpoint", recording_save)
-    settings = ContrastiveTrainSettings(epochs=4, batch_size=4, fraction=1.0, lr=1e-3, seed=2)
+    settings = ContrastiveTrainSettings(epochs=4, batch_size=4, fraction=1.0, lr=1e-3, seed=2, select_by="val_top1")
     result = fit_contrastive(volumes, scans, train, val, settings, tmp_path / "four", progress=False)
     # every checkpoint goes through the atomic writer: best.ckpt when the selection improves, last.ckpt always
     assert saved == [(1, "best.ckpt"), (1, "last.ckpt"), (2, "best.ckpt"), (2, "last.ckpt"), (3, "last.ckpt"),
@@ -168,6 +168,31 @@ def test_selection_rule_prefers_top1_then_lower_loss():
     assert is_better(0.5, 1.0, 0.5, 2.0)
     assert not is_better(0.5, 2.0, 0.5, 1.0)
     assert is_better(0.5, 2.0, 0.5, float("nan"))
+
+
+def test_loss_rule_prefers_lower_loss_then_higher_top1():
+    rule = "val_loss"
+    assert is_better(0.1, 1.0, 0.9, 2.0, rule)       # lower loss wins whatever the top-1
+    assert not is_better(0.9, 2.0, 0.1, 1.0, rule)
+    assert is_better(0.6, 1.0, 0.5, 1.0, rule)       # equal loss: higher top-1
+    assert not is_better(0.5, 1.0, 0.6, 1.0, rule)
+    assert is_better(0.1, 5.0, 0.9, float("nan"), rule)  # a NaN loss is the worst
+    assert not is_better(0.9, float("nan"), 0.1, 5.0, rule)
+    with pytest.raises(ValueError, match="select_by"):
+        is_better(0.5, 1.0, 0.4, 1.0, "val_auc")
+
+
+def test_the_default_keeps_the_epoch_of_lowest_validation_loss(tmp_path, monkeypatch):
+    """Scripted metrics: top-1 peaks at epoch 1 as an untrained projection's may, the held-out loss falls until epoch 3."""
+    volumes, scans = make_cohort(n_subjects=12, visits=2, seed=4)
+    train, val = _split(scans, 4)
+    top1 = iter([0.7, 0.4, 0.5, 0.6])
+    loss = iter([2.5, 2.0, 1.5, 1.8])
+    monkeypatch.setattr(contrastive3d, "reidentification_top1", lambda emb, scans: next(top1))
+    monkeypatch.setattr(contrastive3d, "validation_loss", lambda *args: next(loss))
+    settings = ContrastiveTrainSettings(epochs=4, batch_size=4, fraction=1.0, lr=1e-3, seed=2)
+    result = fit_contrastive(volumes, scans, train, val, settings, tmp_path / "loss", progress=False)
+    assert result.best_epoch == 3 and result.info["selection"].startswith("min validation InfoNCE")
 
 
 def test_no_validation_subject_is_ever_in_a_training_batch(cohort, trained):

@@ -49,8 +49,8 @@ class CachedVolumes:
     def __repr__(self) -> str:
         return f"CachedVolumes(shape={self.shape}, dtype={self.dtype})"
 
-    def _read_into(self, out: np.ndarray, row: int) -> None:
-        """Copy row ``row``'s entry into ``out``, checking its shape and dtype."""
+    def _mapped(self, row: int) -> np.ndarray:
+        """Row ``row``'s entry, memory-mapped, after checking its shape and dtype (delete it to unmap)."""
         path = self.files[row]
         try:
             mapped = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -61,8 +61,27 @@ class CachedVolumes:
             raise DataError(f"cached volume has shape {mapped.shape} and dtype {mapped.dtype}, "
                             f"expected {self.shape[1:]} and {self.dtype}", file=path,
                             fix="use one preprocessing size for all scans, or clear the volume cache")
+        return mapped
+
+    def _read_into(self, out: np.ndarray, row: int) -> None:
+        """Copy row ``row``'s entry into ``out``."""
+        mapped = self._mapped(row)
         out[...] = mapped
         del mapped  # unmaps the file: its pages leave this process's resident memory
+
+    def flat_voxels(self, rows: Sequence[int] | np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Voxels ``start:stop`` of each row's flattened (C-order) volume, as a new ``(len(rows), stop - start)`` array.
+
+        Reads only that range of each file: a pass over every scan in voxel slabs holds one
+        slab of the cohort at a time (:func:`alignome.evaluation.voxel_pca.voxel_pca`).
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), max(0, stop - start)), dtype=self.dtype)
+        for position, row in enumerate(rows):
+            mapped = self._mapped(int(row))
+            out[position] = mapped.reshape(-1)[start:stop]
+            del mapped
+        return out
 
     def __getitem__(self, index: int | slice | Sequence[int] | np.ndarray) -> np.ndarray:
         if isinstance(index, (int, np.integer)):

@@ -14,9 +14,11 @@ denominator; ``"decoupled"`` as an option).
 Training runs under Lightning: mixed precision on a GPU, DDP with negatives
 gathered across processes, atomic checkpoints (``checkpoints/last.ckpt`` for
 resuming, ``checkpoints/best.ckpt`` for the best validation epoch). The best
-epoch is chosen on the *validation subjects* by re-identification top-1
-(is the nearest other scan the same subject?), ties broken by the lower
-validation InfoNCE loss over consecutive-visit pairs.
+epoch is chosen on the *validation subjects* (``select_by``): by default the
+lowest validation InfoNCE over consecutive-visit pairs at the configured
+temperature (the objective being trained, held out), ties broken by the higher
+re-identification top-1; or by re-identification top-1 (is the nearest other
+scan the same subject?), ties broken by the lower loss.
 
 Files under ``out_dir``: ``checkpoints/``, ``curves.csv`` (epoch, train_loss,
 val_loss, val_top1, seconds), ``timing.json`` (see
@@ -50,6 +52,7 @@ from alignome.training.lightning_io import (
     StepTimer,
 )
 from alignome.training.epoch_selection import (
+    SELECTION_RULES,
     consecutive_rounds,
     is_better,
     reidentification_top1,
@@ -108,6 +111,10 @@ class ContrastiveTrainSettings:
         Seeds weights, subject draws, pairs and augmentations.
     precision
         Lightning precision or ``"auto"`` (mixed precision on a GPU, 32-bit on CPU).
+    select_by
+        What chooses the kept epoch on the validation subjects (:data:`SELECTION_RULES`):
+        ``"val_loss"``, the training objective on held-out subjects, or ``"val_top1"``,
+        their re-identification top-1 with the projection.
     """
 
     epochs: int = 10
@@ -124,6 +131,7 @@ class ContrastiveTrainSettings:
     augment: AugmentSettings = field(default_factory=AugmentSettings)
     seed: int = 0
     precision: str = "auto"
+    select_by: str = "val_loss"
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -135,6 +143,8 @@ class ContrastiveTrainSettings:
             raise ValueError(f"form must be 'standard' or 'decoupled', got {self.form!r}")
         if not self.lr > 0 or self.weight_decay < 0 or not self.temperature > 0:
             raise ValueError("lr and temperature must be positive and weight_decay >= 0")
+        if self.select_by not in SELECTION_RULES:
+            raise ValueError(f"select_by must be one of {sorted(SELECTION_RULES)}, got {self.select_by!r}")
 
     def build_model(self) -> ContrastiveEncoder3D:
         """A freshly initialised encoder of these settings (seed torch first for a fixed init)."""
@@ -230,11 +240,12 @@ class ContrastiveModule(EpochRecorder):
         emb = torch.empty_like(parts)
         emb[positions] = parts
         self._val_parts = []
-        scale = self.model.scale().detach().float().cpu()
+        # the configured temperature, not a learnt one: a sharpening τ must not move the selection loss
+        scale = torch.tensor(1.0 / self.settings.temperature)
         loss = validation_loss(emb, self.val_rounds, scale, self.settings.form)
         top1 = reidentification_top1(emb.numpy(), self.val_scans)
         best = [r for r in self.history if r["epoch"] <= self.current_epoch]
-        better = all(is_better(top1, loss, r["val_top1"], r["val_loss"]) for r in best)
+        better = all(is_better(top1, loss, r["val_top1"], r["val_loss"], self.settings.select_by) for r in best)
         self._val = {"val_loss": loss, "val_top1": top1}
         self.log("val_loss", loss if not math.isnan(loss) else float("inf"), sync_dist=self.trainer.world_size > 1)
         self.log("val_top1", top1, prog_bar=True, sync_dist=self.trainer.world_size > 1)
@@ -310,7 +321,7 @@ def fit_contrastive(volumes: np.ndarray, scans: pd.DataFrame, train_rows: Any, v
         **ran, "malloc_tuned": module.malloc_tuned, "form": settings.form,
         "objective": f"InfoNCE ({settings.form})", "num_workers": num_workers, "temperature": model.temperature,
         "resumed_from": str(last) if last else None,
-        "selection": "max val_top1 (re-identification on validation subjects), ties: min val_loss",
+        "selection": SELECTION_RULES[settings.select_by],
     }
     return FitResult(model=model, best_epoch=best_epoch, curves=curves, checkpoint=out_dir / CHECKPOINT_DIR /
                      f"{BEST_NAME}.ckpt", timing=timing, info=info)

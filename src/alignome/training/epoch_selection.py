@@ -51,12 +51,42 @@ def reidentification_top1(emb: np.ndarray, scans: pd.DataFrame) -> float:
     return float(reidentification(emb, scans.reset_index(drop=True), ks=(1,))["top1"])
 
 
-def is_better(top1: float, loss: float, best_top1: float, best_loss: float) -> bool:
-    """Lexicographic selection: higher top-1 wins; equal top-1 → lower loss (NaN loss is worst)."""
+#: Criteria that choose the kept epoch of contrastive training, with how they read in logs and reports.
+SELECTION_RULES = {
+    "val_loss": "min validation InfoNCE (consecutive visits of validation subjects, at the configured "
+                "temperature), ties: max val_top1",
+    "val_top1": "max val_top1 (re-identification on validation subjects), ties: min val_loss",
+}
+
+
+def is_better(top1: float, loss: float, best_top1: float, best_loss: float, select_by: str = "val_top1") -> bool:
+    """Whether an epoch with ``top1`` and ``loss`` beats the best so far under ``select_by``.
+
+    ``"val_top1"``: higher top-1 wins, equal top-1 → lower loss. ``"val_loss"``: lower loss
+    wins, equal loss → higher top-1. A NaN is the worst value; no best yet (None or NaN on
+    the criterion) → True.
+    """
+    if select_by not in SELECTION_RULES:
+        raise ValueError(f"select_by must be one of {sorted(SELECTION_RULES)}, got {select_by!r}")
+    if select_by == "val_loss":
+        # the loss, negated, takes the place of top-1: higher is better, NaN worst
+        if best_loss is None:
+            return True
+        flip = lambda v: -math.inf if v is None or math.isnan(v) else -v  # noqa: E731
+        return _lexicographic(flip(loss), top1, flip(best_loss), best_top1)
     if best_top1 is None or math.isnan(best_top1):
         return True
-    if not math.isclose(top1, best_top1, rel_tol=0.0, abs_tol=1e-12):
-        return top1 > best_top1
-    loss = math.inf if math.isnan(loss) else loss
-    best_loss = math.inf if math.isnan(best_loss) else best_loss
-    return loss < best_loss
+    return _lexicographic(top1, -_finite_or_inf(loss), best_top1, -_finite_or_inf(best_loss))
+
+
+def _finite_or_inf(value: float | None) -> float:
+    return math.inf if value is None or math.isnan(value) else value
+
+
+def _lexicographic(first: float, second: float, best_first: float, best_second: float) -> bool:
+    """Higher ``first`` wins; a tie (within 1e-12) goes to higher ``second`` (NaN loses)."""
+    if not math.isclose(first, best_first, rel_tol=0.0, abs_tol=1e-12):
+        return first > best_first
+    second = -math.inf if second is None or math.isnan(second) else second
+    best_second = -math.inf if best_second is None or math.isnan(best_second) else best_second
+    return second > best_second

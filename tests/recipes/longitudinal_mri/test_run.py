@@ -49,7 +49,7 @@ def test_every_encoder_is_evaluated_on_test_subjects_only(mri_run):
     out, _ = mri_run
     results = pd.read_csv(out / "results.csv")
     assert set(results["method"]) == {
-        "clinimcl", "clinimcl:features", "untrained", "untrained:features", "supervised", "oracle"
+        "clinimcl", "clinimcl:features", "untrained", "untrained:features", "supervised", "voxels-pca", "oracle"
     }
     assert set(results["fold"]) == {"test"}
     # the oracle (probes on the simulation's true volumes) has probes only: it has no images to embed
@@ -77,8 +77,27 @@ def test_every_encoder_is_evaluated_on_test_subjects_only(mri_run):
     z = [c for c in emb.columns if c.startswith("z_")]
     clinimcl = emb.loc[emb["method"] == "clinimcl", z]
     assert clinimcl.notna().all(axis=0).sum() == 128  # the supervised reference embeds with its encoder features
-    norms = (emb[z].fillna(0) ** 2).sum(axis=1) ** 0.5
-    assert norms.sub(1).abs().max() < 1e-4  # embeddings are L2-normalised
+    networks = emb[emb["method"] != "voxels-pca"]
+    norms = (networks[z].fillna(0) ** 2).sum(axis=1) ** 0.5
+    assert norms.sub(1).abs().max() < 1e-4  # the networks' embeddings are L2-normalised
+
+
+def test_the_voxel_pca_row_is_fitted_on_every_training_scan_and_reported(mri_run):
+    out, _ = mri_run
+    metrics = json.loads((out / "metrics.json").read_text())
+    emb = pd.read_parquet(out / "embeddings.parquet")
+    pca = emb[emb["method"] == "voxels-pca"]
+    train_scans = int((pca["split"] == "train").sum())
+    assert metrics["voxel_pca"]["fit_scans"] == train_scans
+    assert metrics["voxel_pca"]["components"] == min(128, train_scans - 1)
+    z = [c for c in emb.columns if c.startswith("z_")]
+    assert pca[z].notna().all(axis=0).sum() == metrics["voxel_pca"]["components"]
+    # centred on the training scans: their scores average zero on every component, the test scans' do not
+    assert abs(pca.loc[pca["split"] == "train", z].mean()).max() < 1e-8
+    assert abs(pca.loc[pca["split"] == "test", z].dropna(axis=1).mean()).max() > 1e-3
+    header = next(line for line in (out / "summary.md").read_text().splitlines() if line.startswith("| metric"))
+    assert "| voxels-pca |" in header
+    assert "voxels-pca" in metrics["probe_penalties"]
 
 
 def test_metrics_record_speed_cache_and_which_loss_ran(mri_run):
@@ -89,6 +108,12 @@ def test_metrics_record_speed_cache_and_which_loss_ran(mri_run):
     assert metrics["cache"]["built"] == metrics["cohort"]["scans"] and metrics["cache"]["hits"] == 0
     assert metrics["speed"]["train_volumes_per_s"] > 0 and 0 <= metrics["speed"]["data_wait_share"] < 1
     assert 1 <= metrics["encoder"]["best_epoch"] <= metrics["encoder"]["epochs"]
+    # the kept epoch is the one of lowest validation InfoNCE (the default rule), and the curves mark it
+    assert metrics["encoder"]["selection"].startswith("min validation InfoNCE")
+    curves = pd.read_csv(out / "training_curves.csv")
+    clinimcl = curves[curves["method"] == "clinimcl"]
+    assert clinimcl.loc[clinimcl["kept"], "epoch"].tolist() == [metrics["encoder"]["best_epoch"]]
+    assert metrics["encoder"]["best_epoch"] == int(clinimcl.loc[clinimcl["val_loss"].idxmin(), "epoch"])
     # every probe's penalty, chosen on training subjects, is written down
     penalties = metrics["probe_penalties"]["clinimcl"]
     assert {"diagnosis", "age"} <= set(penalties) and penalties["age"]["inner_folds"] >= 2

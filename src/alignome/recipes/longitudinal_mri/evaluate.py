@@ -118,8 +118,12 @@ def evaluate_encoders(
     seed: int,
     truth: pd.DataFrame | None = None,
     n_boot: int = DEFAULT_BOOTSTRAPS,
+    baselines: dict[str, np.ndarray] | None = None,
 ) -> Evaluation:
     """Evaluate each encoder's frozen embeddings on held-out subjects.
+
+    ``baselines`` holds the embeddings of methods that are no network (the voxel-PCA baseline),
+    row ``i`` for scan ``i``: they go through the same evaluation after the encoders.
 
     Temporal consistency, re-identification and atrophy tracking (against ``truth``, the
     simulated cohort's true volumes aligned to ``scans``; unavailable without it) are computed
@@ -142,11 +146,14 @@ def evaluate_encoders(
     scans_test = scans.iloc[test].reset_index(drop=True)
     truth_test = truth.iloc[test].reset_index(drop=True) if truth is not None else None
     resamples = SubjectResamples.draw(last_diagnosis(scans_test), n_boot, seed)
-    for method, model in models.items():
-        t0 = time.perf_counter()
-        emb = embed_volumes(model, volumes)
-        seconds += time.perf_counter() - t0
-        embedded += len(volumes)
+    for method, model in {**models, **(baselines or {})}.items():
+        if isinstance(model, np.ndarray):
+            emb = model
+        else:
+            t0 = time.perf_counter()
+            emb = embed_volumes(model, volumes)
+            seconds += time.perf_counter() - t0
+            embedded += len(volumes)
         consistency = temporal_consistency(emb[test], scans_test)
         results += _rows(method, "temporal consistency", {k: consistency[k] for k in CONSISTENCY_METRICS},
                          consistency_draws(emb[test], scans_test, consistency["per_subject"], resamples), resamples)

@@ -4,3 +4,5 @@
 CONTRASTIVE = "clinimcl"
 #: The probes on a simulated cohort's true volumes (the ceiling).
 ORACLE = "oracle"
+#: The linear baseline on raw features: PCA of the preprocessed voxels, fitted on training subjects.
+VOXEL_PCA = "voxels-pca"

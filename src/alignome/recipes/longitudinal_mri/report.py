@@ -12,7 +12,7 @@ import pandas as pd
 from alignome.analysis.trajectories import distance_figure, trajectory_figure
 from alignome.evaluation.visit_metrics import distance_distributions
 from alignome.recipes.longitudinal_mri.merit_figure import merit_figure
-from alignome.recipes.longitudinal_mri.methods import CONTRASTIVE, ORACLE
+from alignome.recipes.longitudinal_mri.methods import CONTRASTIVE, ORACLE, VOXEL_PCA
 from alignome.recipes.longitudinal_mri.seeds import seed_spread
 from alignome.report.build import fresh_figure_dir, write_report
 from alignome.report.figures import house_style, new_figure, save_figure
@@ -42,7 +42,8 @@ ROWS = (
     ("age probe", "r2", "Age probe R² ↑", True),
 )
 #: Methods in display order; others follow.
-METHOD_ORDER = (CONTRASTIVE, f"{CONTRASTIVE}:features", "supervised", "untrained", "untrained:features", ORACLE)
+METHOD_ORDER = (CONTRASTIVE, f"{CONTRASTIVE}:features", "supervised", "untrained", "untrained:features", VOXEL_PCA,
+                ORACLE)
 #: Encoders whose trajectories are drawn (the ``:features`` views would repeat them).
 TRAJECTORY_METHODS = (CONTRASTIVE, "supervised", "untrained")
 #: The run's optional tables the report draws from, with the columns each needs.
@@ -130,7 +131,10 @@ def comparison_markdown(results: pd.DataFrame, unavailable: dict[str, str] | Non
         "\n\nThe encoder of paper 004 is `clinimcl` (its 128-d projection); `untrained` is the same network "
         "at its seeded initialisation and `supervised` the same encoder trained on diagnosis and age of the "
         "training subjects, which embeds with its pooled encoder features; `:features` rows embed ClinImCL "
-        "and the untrained network the same way, for a like-for-like comparison. Probes are fitted on training "
+        "and the untrained network the same way, for a like-for-like comparison. `voxels-pca` is the linear "
+        "baseline on the raw features: principal components of the preprocessed voxels, fitted on every visit of "
+        "the training subjects (as many as the projection's dimensions, fewer with fewer training scans) and "
+        "applied to every scan. Probes are fitted on training "
         "subjects (penalty chosen by inner cross-validation grouped by subject, on training subjects only) and "
         f"scored on test subjects; intervals resample test subjects ({DEFAULT_BOOTSTRAPS:,} times, within their last "
         "diagnosis). "
@@ -158,7 +162,8 @@ def speed_markdown(metrics: dict[str, Any]) -> str:
     add("parameters", enc.get("parameters"), "{:,}")
     add("input size (voxels per side)", enc.get("input_size"))
     add("loss", enc.get("loss"))
-    add("best epoch (validation re-identification)", f"{enc.get('best_epoch')} of {enc.get('epochs')}" if enc else None)
+    add("kept epoch", f"{enc.get('best_epoch')} of {enc.get('epochs')}" if enc else None)
+    add("kept epoch chosen by", enc.get("selection"))
     add("training volumes / s (after the first epoch)", speed.get("train_volumes_per_s"), "{:.1f}")
     add("share of step time waiting for data", speed.get("data_wait_share"), "{:.1%}")
     epochs = speed.get("epoch_seconds") or []
@@ -253,13 +258,14 @@ def contrastive_curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
         for i, (method, sub) in enumerate(frame.groupby("method", sort=False)):
             sub = sub.sort_values("epoch")
             colour = f"C{i}"
+            kept = sub[sub["kept"].astype(bool)] if "kept" in sub else sub.iloc[:0]
             ax_loss.plot(sub["epoch"], sub["train_loss"], color=colour, lw=1.6, label=f"{method} train")
             if "val_loss" in sub and sub["val_loss"].notna().any():
                 ax_loss.plot(sub["epoch"], sub["val_loss"], color=colour, lw=1.6, ls="--", label=f"{method} validation")
+                ax_loss.scatter(kept["epoch"], kept["val_loss"], s=90, facecolors="none", edgecolors=colour, lw=2)
             if "val_top1" in sub and sub["val_top1"].notna().any():
                 ax_top.plot(sub["epoch"], sub["val_top1"], color=colour, lw=1.6, marker="o", ms=3, label=method)
-                best = sub.loc[sub["val_top1"].idxmax()]
-                ax_top.scatter([best["epoch"]], [best["val_top1"]], s=90, facecolors="none", edgecolors=colour, lw=2)
+                ax_top.scatter(kept["epoch"], kept["val_top1"], s=90, facecolors="none", edgecolors=colour, lw=2)
         ax_loss.set(xlabel="Epoch", ylabel="Loss", title="Loss")
         ax_top.set(xlabel="Epoch", ylabel="Top-1", title="Validation re-identification", ylim=(0, 1.02))
         ax_loss.legend(frameon=False, fontsize=8)

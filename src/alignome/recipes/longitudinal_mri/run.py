@@ -19,9 +19,11 @@ from alignome.io.writable import check_writable
 from alignome.recipes.loading import load_data_section
 from alignome.recipes.longitudinal_mri.checkpoint_key import checkpoint_dir
 from alignome.recipes.longitudinal_mri.evaluate import evaluate_encoders, last_diagnosis
+from alignome.recipes.longitudinal_mri.methods import VOXEL_PCA
 from alignome.recipes.longitudinal_mri.schema import LongitudinalMRIRecipe, MRIDataConfig
 from alignome.recipes.longitudinal_mri.seeds import run_seeds
 from alignome.recipes.longitudinal_mri.train import train_encoders
+from alignome.recipes.longitudinal_mri.voxel_baseline import voxel_pca_embeddings
 from alignome.recipes.run_dir import finish_run, open_run_dir, simulate_once
 from alignome.simulate.mri3d import simulate_mri3d
 
@@ -85,10 +87,11 @@ def run_single_seed(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path
     Steps: read and validate the NIfTI cohort; preprocess every volume once into the
     content-keyed cache (both cores); split subjects into train/validation/test;
     pretrain the 3D encoder with longitudinal InfoNCE (checkpoint chosen by the
-    validation metric, resumable); embed every scan with it and with the reference
-    encoders; evaluate on test subjects (temporal consistency, re-identification, atrophy
-    tracking, probes fitted on training subjects, each with a bootstrap interval over test
-    subjects); write tables, embeddings and the report.
+    validation metric, resumable); embed every scan with it, with the reference
+    encoders and with a PCA of the voxels fitted on training subjects; evaluate on test
+    subjects (temporal consistency, re-identification, atrophy tracking, probes fitted on
+    training subjects, each with a bootstrap interval over test subjects); write tables,
+    embeddings and the report.
     """
     check_writable(cache_dir(recipe.data), "volume cache",
                    fix="set ALIGNOME_CACHE_DIR (or data.cache_dir in the recipe) to a folder you can write to")
@@ -134,8 +137,14 @@ def run_single_seed(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path
     if not trained.main_process:  # a launched copy of the command: the main process evaluates and reports
         return out
     timings.update(trained.timings_s)
+    baselines, voxel_pca = {}, None
+    if VOXEL_PCA in recipe.protocol.references:
+        t0 = time.perf_counter()
+        baselines, voxel_pca = voxel_pca_embeddings(volumes, rows, recipe.method.embedding_dim, log)
+        timings["fit_voxel_pca"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    evaluation = evaluate_encoders(trained.models, volumes, scans, rows, recipe.seed, truth=cohort.truth)
+    evaluation = evaluate_encoders(trained.models, volumes, scans, rows, recipe.seed, truth=cohort.truth,
+                                   baselines=baselines)
     timings["embed_and_evaluate"] = time.perf_counter() - t0
     for note in evaluation.notes:
         log.warning("%s", note)
@@ -165,6 +174,7 @@ def run_single_seed(recipe: LongitudinalMRIRecipe, preset: str | None, out: Path
                   "seconds": stats.seconds},
         "preprocess": preprocessing,
         "encoder": trained.description,
+        "voxel_pca": voxel_pca,
         "speed": {**trained.speed, "inference_volumes_per_s": evaluation.inference_volumes_per_s},
         "unavailable": evaluation.unavailable,
         "probe_penalties": evaluation.penalties,

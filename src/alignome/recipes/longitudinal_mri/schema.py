@@ -12,10 +12,11 @@ from alignome.diagnoses import default_diagnosis_map
 from alignome.imaging.augment import AugmentSettings
 from alignome.imaging.settings import PreprocessSettings
 from alignome.recipes.kind import RecipeBase
+from alignome.recipes.longitudinal_mri.methods import VOXEL_PCA
 from alignome.strict_model import StrictModel
 
-#: Reference encoders the contrastive encoder is compared with.
-REFERENCES = ("untrained", "supervised")
+#: References the contrastive encoder is compared with.
+REFERENCES = ("untrained", "supervised", VOXEL_PCA)
 
 
 class MRIDataConfig(StrictModel):
@@ -48,6 +49,9 @@ class MRIDataConfig(StrictModel):
 class LongitudinalMethod(StrictModel):
     """Encoder, objective and optimiser of paper 004 (defaults as in the paper where it says).
 
+    ``select_by`` chooses the kept epoch on validation subjects: ``val_loss`` (the InfoNCE being
+    trained, at the configured temperature) or ``val_top1`` (re-identification with the projection).
+
     ``devices`` > 1 trains data-parallel (Lightning DDP; ``strategy: ddp_spawn`` on CPU, ``ddp``
     on GPUs) with negatives gathered from every process.
     """
@@ -66,6 +70,7 @@ class LongitudinalMethod(StrictModel):
     weight_decay: float = 1e-4
     augment: AugmentSettings = Field(default_factory=AugmentSettings)
     precision: Literal["auto", "32-true", "16-mixed", "bf16-mixed"] = "auto"
+    select_by: Literal["val_loss", "val_top1"] = "val_loss"
     devices: int = 1
     strategy: str = "auto"
 

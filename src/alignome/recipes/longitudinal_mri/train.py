@@ -58,11 +58,12 @@ def contrastive_settings(recipe: LongitudinalMRIRecipe) -> ContrastiveTrainSetti
         augment=m.augment,
         seed=recipe.seed,
         precision=m.precision,
+        select_by=m.select_by,
     )
 
 
 def _curves(fit: Any, method: str) -> pd.DataFrame:
-    return fit.curves.assign(method=method, fold="val")
+    return fit.curves.assign(method=method, fold="val", kept=fit.curves["epoch"] == fit.best_epoch)
 
 
 class EncoderFeatures(nn.Module):
@@ -139,7 +140,7 @@ def train_encoders(
         return out
     out.models[CONTRASTIVE] = fit.model
     curves = [_curves(fit, CONTRASTIVE)]
-    log.info("ClinImCL: best epoch %d of %d (chosen by validation re-identification)", fit.best_epoch, settings.epochs)
+    log.info("ClinImCL: best epoch %d of %d (%s)", fit.best_epoch, settings.epochs, fit.info["selection"])
     out.speed = {k: v for k, v in fit.timing.items()}
     n_params = sum(p.numel() for p in fit.model.parameters())
     out.description = {
@@ -150,6 +151,7 @@ def train_encoders(
         "learnable_temperature": settings.learnable_temperature,
         "loss": FORM_TEXT[settings.form],
         "best_epoch": int(fit.best_epoch),
+        "selection": fit.info["selection"],
         "epochs": settings.epochs,
         "input_size": int(volumes.shape[-1]),
         "training": fit.info,

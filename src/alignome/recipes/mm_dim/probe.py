@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
 
 from alignome.evaluation.tuned_logistic_probe import tuned_logistic_probe
+from alignome.evaluation.voxel_pca import voxel_pca
 from alignome.models.dim import MultimodalDIM
 from alignome.recipes.mm_dim.cohort import GROUP_NAMES, PairedCohort
 from alignome.recipes.mm_dim.splits import FoldPlan
@@ -33,19 +33,18 @@ RAW_BASELINE = "voxels-PCA"
 
 
 def voxel_pca_latents(cohort: PairedCohort, volumes: dict[int, np.ndarray], subjects: list[str],
-                      fit_subjects: tuple[str, ...], components: int, seed: int) -> dict[int, pd.DataFrame]:
+                      fit_subjects: tuple[str, ...], components: int) -> dict[int, pd.DataFrame]:
     """The simplest strong baseline: principal components of each modality's standardised voxels.
 
-    The PCA is fitted on ``fit_subjects`` (the probe's training subjects) only, then applied to all
-    ``subjects``; its scores stand in for an encoder's latents.
+    The PCA (:func:`alignome.evaluation.voxel_pca.voxel_pca`, exact) is fitted on ``fit_subjects``
+    (the probe's training subjects) only, then applied to all ``subjects``; its scores stand in for
+    an encoder's latents.
     """
     pairs = cohort.evaluation.set_index("subject").loc[subjects]
-    fit = pairs.index.isin(list(fit_subjects))
+    fit = np.flatnonzero(pairs.index.isin(list(fit_subjects)))
     out = {}
     for m, column in enumerate(("row_a", "row_b")):
-        x = np.stack([volumes[int(i)].ravel() for i in pairs[column]]).astype(np.float64)
-        pca = PCA(n_components=min(components, int(fit.sum()) - 1), random_state=seed).fit(x[fit])
-        z = pca.transform(x)
+        z = voxel_pca(np.stack([volumes[int(i)] for i in pairs[column]]), fit, components).scores
         out[m] = pd.DataFrame(z, index=pairs.index, columns=[f"z_{j}" for j in range(z.shape[1])])
     return out
 

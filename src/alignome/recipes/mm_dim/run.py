@@ -73,7 +73,7 @@ def run_fold(recipe: MMDimRecipe, cohort: PairedCohort, volumes: dict[int, np.nd
     split_of = plan.split_of()
     subjects = sorted(split_of)
     rows, latents, curves, speed, coefs = [], [], [], {}, {}
-    baseline = voxel_pca_latents(cohort, inputs, subjects, plan.probe_train, m.latent_dim, recipe.seed)
+    baseline = voxel_pca_latents(cohort, inputs, subjects, plan.probe_train, m.latent_dim)
     outcome = probe_rows(baseline, cohort, plan, recipe.data.modalities, RAW_BASELINE, p.probe_trials, p.probe_folds,
                          recipe.seed)
     rows += outcome.rows
