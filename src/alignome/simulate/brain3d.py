@@ -112,14 +112,14 @@ class Flow:
         x = np.array(mm, dtype=np.float64, copy=True)
         if distance_mm == 0.0:
             return x
-        inside = self._inside(x)
+        inside = self.inside_box(x)
         if step_mm is not None:
             x[:, inside] = next(self.follow_each(x[:, inside], [distance_mm], step_mm))[1]
             return x
         pts = x[:, inside]
         steps = steps or max(4, int(np.ceil(abs(distance_mm) / 2.0)))
         for _ in range(steps):
-            self._step(pts, distance_mm / steps)
+            self.step(pts, distance_mm / steps)
         x[:, inside] = pts
         return x
 
@@ -134,7 +134,7 @@ class Flow:
         """
         distances = np.asarray(distances, dtype=np.float64)
         x = np.array(mm, dtype=np.float64, copy=True)
-        inside = self._inside(x)
+        inside = self.inside_box(x)
         for sign in (1.0, -1.0):
             chosen = np.flatnonzero(distances >= 0) if sign > 0 else np.flatnonzero(distances < 0)
             pts = x[:, inside]
@@ -142,24 +142,24 @@ class Flow:
             for i in chosen[np.argsort(np.abs(distances[chosen]), kind="stable")]:
                 full = int(np.floor(abs(distances[i]) / step_mm + 1e-9))
                 for _ in range(full - done):
-                    self._step(pts, sign * step_mm)
+                    self.step(pts, sign * step_mm)
                 done = full
                 rest = abs(distances[i]) - full * step_mm
                 out = x.copy()
                 out[:, inside] = pts
                 if rest > 1e-9:
                     moved = out[:, inside]
-                    self._step(moved, sign * rest)
+                    self.step(moved, sign * rest)
                     out[:, inside] = moved
                 yield int(i), out
 
-    def _inside(self, x: np.ndarray) -> np.ndarray:
+    def inside_box(self, x: np.ndarray) -> np.ndarray:
         """Points inside the flow's box (the field is ~0 elsewhere, so the others never move)."""
         lo = self.grid.origin.reshape((3,) + (1,) * (x.ndim - 1))
         hi = lo + self.grid.spacing * (np.array(self.grid.shape).reshape(lo.shape) - 1)
         return np.all((x >= lo) & (x <= hi), axis=0)
 
-    def _step(self, pts: np.ndarray, dt: float) -> None:
+    def step(self, pts: np.ndarray, dt: float) -> None:
         """One Euler step of length ``dt`` (mm), in place, for ``(3, n)`` points."""
         idx = self.grid.to_index(pts)
         pts += dt * np.stack([ndi.map_coordinates(f, idx, order=1, mode="constant", cval=0.0) for f in self.field])

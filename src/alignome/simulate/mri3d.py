@@ -79,6 +79,7 @@ from alignome.simulate.mri3d_volumes import (
     disease_course,
     structure_volumes,
 )
+from alignome.simulate.flow_walk import FlowWalk
 from alignome.simulate.raw_head import raw_head, raw_truth
 from alignome.simulate.brain3d import (
     BrainAtlas,
@@ -322,11 +323,18 @@ def render_subject(
     brain_moves = atlas.brain_flow.moves(anatomy)
     y = y_full[:, support]
     del y_full
+    # the brain shrinks from the same points at every visit: walk them once, read each visit's distance off
+    brain_walk = FlowWalk.walk(atlas.brain_flow, anatomy[:, brain_moves], FLOW_STEP_MM["brain"],
+                               -float(SOLVE_MM["brain"].max()), -float(SOLVE_MM["brain"].min()))
+    # ventricles expand from the same points at every visit, except those the brain's shrinkage moved first
+    vent_walk = FlowWalk.walk(atlas.ventricle_flow, anatomy.reshape(3, -1), FLOW_STEP_MM["ventricle"],
+                              float(SOLVE_MM["ventricle"].min()), float(SOLVE_MM["ventricle"].max()))
     # how each structure's volume answers its flow, measured once on this head
-    brain_curve = _volume_curve(atlas.brain_flow, atlas.brain, atlas.grid, anatomy[:, support], -SOLVE_MM["brain"],
-                                FLOW_STEP_MM["brain"])
-    vent_curve = _volume_curve(atlas.ventricle_flow, atlas.ventricles, atlas.grid, anatomy[:, support],
-                               SOLVE_MM["ventricle"], FLOW_STEP_MM["ventricle"])
+    brain_curve = _walked_volume_curve(brain_walk, np.flatnonzero(support[brain_moves]), atlas.brain, atlas.grid,
+                                       anatomy[:, support & ~brain_moves], -SOLVE_MM["brain"])
+    vent_moves = atlas.ventricle_flow.moves(anatomy[:, support])
+    vent_curve = _walked_volume_curve(vent_walk, np.flatnonzero(support.ravel())[vent_moves], atlas.ventricles,
+                                      atlas.grid, anatomy[:, support][:, ~vent_moves], SOLVE_MM["ventricle"])
     level = params.intensity_scale * design.gain
     out: list[RenderedScan] = []
     for k in range(len(design.ages)):
@@ -343,9 +351,10 @@ def render_subject(
         # anatomy in the head's own frame: the truth is measured here, free of the pose; the brain
         # shrinks from its surface, ventricles expand (pushing tissue away), then hippocampi shrink
         shrunk_brain = anatomy.copy()
-        shrunk_brain[:, brain_moves] = atlas.brain_flow.follow(anatomy[:, brain_moves], -b_mm,
-                                                               step_mm=FLOW_STEP_MM["brain"])
-        expanded = atlas.ventricle_flow.follow(shrunk_brain, v_mm, step_mm=FLOW_STEP_MM["ventricle"])
+        shrunk_brain[:, brain_moves] = brain_walk.at(-b_mm)
+        expanded = vent_walk.at(v_mm).reshape(anatomy.shape)
+        expanded[:, brain_moves] = atlas.ventricle_flow.follow(shrunk_brain[:, brain_moves], v_mm,
+                                                               step_mm=FLOW_STEP_MM["ventricle"])
         hip_curve = _volume_curve(atlas.hippocampus_flow, atlas.hippocampus, atlas.grid, expanded[:, support],
                                   -SOLVE_MM["hippocampus"], FLOW_STEP_MM["hippocampus"])
         h_mm = _distance_for(design.volumes["hippocampus"][k], hip_curve * voxel_ml, SOLVE_MM["hippocampus"])
@@ -427,6 +436,17 @@ def _volume_curve(
     for i, moved in flow.follow_each(points[:, moving], distances, step_mm):
         curve[i] = fixed + sample(mask, mask_grid, moved).sum()
     return curve
+
+
+def _walked_volume_curve(
+    walk: FlowWalk, columns: np.ndarray, mask: np.ndarray, mask_grid: Grid, fixed_points: np.ndarray,
+    distances: np.ndarray,
+) -> np.ndarray:
+    """:func:`_volume_curve` over ``fixed_points`` (which the flow leaves in place) and the walked points
+    ``columns``, read off a walk that spans ``distances``."""
+    fixed = sample(mask, mask_grid, fixed_points).sum()
+    return np.array([fixed + sample(mask, mask_grid, walk.at(float(d), columns)).sum() for d in distances],
+                    dtype=np.float64)
 
 
 def _distance_for(target_ml: float, curve_ml: np.ndarray, distances: np.ndarray) -> float:
