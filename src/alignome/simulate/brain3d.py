@@ -12,6 +12,10 @@ skull-stripped MNI152 (ICBM 2009c symmetric) T1 template that nilearn ships
   ellipsoid centred at MNI ``(±26, −22, −14)`` mm, semi-axes 6 (left–right) ×
   20 (anterior–posterior) × 7 (inferior–superior) mm, its long axis tilted
   30° so that the head (anterior) lies lower than the tail (3.5 ml per side);
+* **entorhinal cortex**: likewise an ellipsoid per side on the anterior parahippocampal gyrus,
+  centred at MNI ``(±23, −6, −34)`` mm, semi-axes 5 × 12 × 5 mm, tilted 20° like the
+  hippocampus (1.25 ml per side; inside the template brain, 3 mm below and medial to the
+  hippocampal head, touching the brain surface as the cortex does);
 * **flows**: unit vector fields ``∇(G_σ * mask)`` scaled so that their largest
   norm is 1; sampling along them grows the structure, against them shrinks it.
   Atrophy is integrated along these stationary velocity fields
@@ -40,6 +44,10 @@ VENTRICLE_BOX_MM = ((-35.0, 35.0), (-50.0, 35.0), (-10.0, 40.0))
 HIPPOCAMPUS_CENTRES_MM = ((-26.0, -22.0, -14.0), (26.0, -22.0, -14.0))
 HIPPOCAMPUS_SEMI_AXES_MM = (6.0, 20.0, 7.0)
 HIPPOCAMPUS_TILT_DEG = 30.0
+ENTORHINAL_CENTRES_MM = ((-23.0, -6.0, -34.0), (23.0, -6.0, -34.0))
+ENTORHINAL_SEMI_AXES_MM = (5.0, 12.0, 5.0)
+ENTORHINAL_TILT_DEG = 20.0
+ENTORHINAL_FLOW_SIGMA_MM = 3.0
 VENTRICLE_FLOW_SIGMA_MM = 6.0
 HIPPOCAMPUS_FLOW_SIGMA_MM = 3.0
 BRAIN_FLOW_SIGMA_MM = 4.0
@@ -181,14 +189,14 @@ class BrainAtlas:
         Source grid of the template and masks (half the output spacing, at least 1 mm).
     t1
         T1 template in ``[0, 1]``, smoothed to the output resolution.
-    ventricles, hippocampus, brain
+    ventricles, hippocampus, entorhinal, brain
         Partial-volume fractions in ``[0, 1]``.
     reach
         ``1`` within ``SUPPORT_MARGIN_MM`` of the brain, else ``0`` (where images can be non-zero).
     csf
         Template intensity of ventricular CSF (median where ``ventricles > 0.9``).
-    ventricle_flow, hippocampus_flow, brain_flow
-        Flows into each structure (``σ`` = 6, 3 and 4 mm); following the brain flow
+    ventricle_flow, hippocampus_flow, entorhinal_flow, brain_flow
+        Flows into each structure (``σ`` = 6, 3, 3 and 4 mm); following the brain flow
         backwards shrinks the brain from its outer surface (whole-brain atrophy).
     """
 
@@ -202,6 +210,8 @@ class BrainAtlas:
     ventricle_flow: Flow
     hippocampus_flow: Flow
     brain_flow: Flow
+    entorhinal: np.ndarray
+    entorhinal_flow: Flow
 
 
 def output_grid(voxel_mm: float) -> Grid:
@@ -248,34 +258,49 @@ def _ventricle_mask(t1: np.ndarray, brain: np.ndarray, grid: Grid) -> np.ndarray
     return mask
 
 
-def hippocampus_mask(points: np.ndarray) -> np.ndarray:
-    """Both hippocampi as tilted ellipsoids (see the module docstring) at ``(3, ...)`` MNI points."""
-    tilt = np.deg2rad(HIPPOCAMPUS_TILT_DEG)
-    a, b, c = HIPPOCAMPUS_SEMI_AXES_MM
+def tilted_ellipsoids(
+    points: np.ndarray, centres: tuple[tuple[float, float, float], ...], semi_axes: tuple[float, float, float],
+    tilt_deg: float,
+) -> np.ndarray:
+    """Union of ellipsoids at ``(3, ...)`` MNI points, each long (anterior–posterior) axis rising
+    posteriorly by ``tilt_deg`` (the anterior end lies lower)."""
+    tilt = np.deg2rad(tilt_deg)
+    a, b, c = semi_axes
     inside = np.zeros(np.broadcast_shapes(*(p.shape for p in points)), dtype=bool)
-    for cx, cy, cz in HIPPOCAMPUS_CENTRES_MM:
+    for cx, cy, cz in centres:
         dx = points[0] - cx
         dy = points[1] - cy
         dz = points[2] - cz
-        # rotate about the left-right axis: the long axis rises posteriorly
+        # rotate about the left-right axis
         u = dy * np.cos(tilt) - dz * np.sin(tilt)
         w = dy * np.sin(tilt) + dz * np.cos(tilt)
         inside |= (dx / a) ** 2 + (u / b) ** 2 + (w / c) ** 2 <= 1.0
     return inside
 
 
-def _hippocampus_1mm(grid: Grid) -> np.ndarray:
-    reach = max(HIPPOCAMPUS_SEMI_AXES_MM) + 2.0
-    xs = [cx for cx, _, _ in HIPPOCAMPUS_CENTRES_MM]
-    _, cy, cz = HIPPOCAMPUS_CENTRES_MM[0]
-    box = _box_slices(grid, ((min(xs) - reach, max(xs) + reach), (cy - reach, cy + reach), (cz - reach, cz + reach)))
+def hippocampus_mask(points: np.ndarray) -> np.ndarray:
+    """Both hippocampi as tilted ellipsoids (see the module docstring) at ``(3, ...)`` MNI points."""
+    return tilted_ellipsoids(points, HIPPOCAMPUS_CENTRES_MM, HIPPOCAMPUS_SEMI_AXES_MM, HIPPOCAMPUS_TILT_DEG)
+
+
+def entorhinal_mask(points: np.ndarray) -> np.ndarray:
+    """Both entorhinal cortices as tilted ellipsoids (see the module docstring) at ``(3, ...)`` MNI points."""
+    return tilted_ellipsoids(points, ENTORHINAL_CENTRES_MM, ENTORHINAL_SEMI_AXES_MM, ENTORHINAL_TILT_DEG)
+
+
+def _ellipsoids_1mm(grid: Grid, mask, centres: tuple[tuple[float, float, float], ...],
+                    semi_axes: tuple[float, float, float]) -> np.ndarray:
+    """``mask`` (a function of MNI points) on ``grid``, evaluated only in the box around ``centres``."""
+    reach = max(semi_axes) + 2.0
+    box = _box_slices(grid, tuple((min(c[i] for c in centres) - reach, max(c[i] for c in centres) + reach)
+                                  for i in range(3)))
     axes = [
         (np.arange(sl.start, sl.stop) * grid.spacing + grid.origin[i]).reshape([-1 if j == i else 1 for j in range(3)])
         for i, sl in enumerate(box)
     ]
-    mask = np.zeros(grid.shape, dtype=bool)
-    mask[box] = hippocampus_mask(axes)
-    return mask
+    out = np.zeros(grid.shape, dtype=bool)
+    out[box] = mask(axes)
+    return out
 
 
 def _flow(mask: np.ndarray, sigma_mm: float, grid: Grid, margin: int = 2) -> Flow:
@@ -307,7 +332,8 @@ def load_atlas(voxel_mm: float) -> BrainAtlas:
     grid1 = output_grid(1.0)
     brain = t1 > BRAIN_THRESHOLD  # the template is skull-stripped and has no holes
     ventricles = _ventricle_mask(t1, brain, grid1)
-    hippocampus = _hippocampus_1mm(grid1)
+    hippocampus = _ellipsoids_1mm(grid1, hippocampus_mask, HIPPOCAMPUS_CENTRES_MM, HIPPOCAMPUS_SEMI_AXES_MM)
+    entorhinal = _ellipsoids_1mm(grid1, entorhinal_mask, ENTORHINAL_CENTRES_MM, ENTORHINAL_SEMI_AXES_MM)
 
     spacing = max(1.0, voxel_mm / 2.0)
     src = output_grid(spacing)
@@ -327,6 +353,7 @@ def load_atlas(voxel_mm: float) -> BrainAtlas:
 
     vent_src = resample(ventricles)
     hip_src = resample(hippocampus)
+    ec_src = resample(entorhinal)
     t1_src = resample(t1)
     brain_src = resample(brain)
     reach = ndi.distance_transform_edt(brain_src < 0.01) * spacing <= SUPPORT_MARGIN_MM
@@ -341,6 +368,8 @@ def load_atlas(voxel_mm: float) -> BrainAtlas:
         ventricle_flow=_flow(vent_src, VENTRICLE_FLOW_SIGMA_MM, src),
         hippocampus_flow=_flow(hip_src, HIPPOCAMPUS_FLOW_SIGMA_MM, src),
         brain_flow=_flow(brain_src, BRAIN_FLOW_SIGMA_MM, src),
+        entorhinal=ec_src,
+        entorhinal_flow=_flow(ec_src, ENTORHINAL_FLOW_SIGMA_MM, src),
     )
 
 
