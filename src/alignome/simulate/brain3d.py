@@ -161,10 +161,11 @@ class Flow:
                     out[:, inside] = moved
                 yield int(i), out
 
-    def inside_box(self, x: np.ndarray) -> np.ndarray:
-        """Points inside the flow's box (the field is ~0 elsewhere, so the others never move)."""
-        lo = self.grid.origin.reshape((3,) + (1,) * (x.ndim - 1))
-        hi = lo + self.grid.spacing * (np.array(self.grid.shape).reshape(lo.shape) - 1)
+    def inside_box(self, x: np.ndarray, margin_voxels: int = 0) -> np.ndarray:
+        """Points inside the flow's box, grown by ``margin_voxels`` (the field is ~0 elsewhere, so the
+        others never move)."""
+        lo = self.grid.origin.reshape((3,) + (1,) * (x.ndim - 1)) - margin_voxels * self.grid.spacing
+        hi = lo + self.grid.spacing * (np.array(self.grid.shape).reshape(lo.shape) - 1 + 2 * margin_voxels)
         return np.all((x >= lo) & (x <= hi), axis=0)
 
     def step(self, pts: np.ndarray, dt: float) -> None:
@@ -173,10 +174,15 @@ class Flow:
         pts += dt * np.stack([ndi.map_coordinates(f, idx, order=1, mode="constant", cval=0.0) for f in self.field])
 
     def moves(self, mm: np.ndarray, tolerance: float = 1e-4) -> np.ndarray:
-        """Boolean mask of the ``(3, n)`` points the flow moves (field norm above ``tolerance``)."""
-        idx = self.grid.to_index(mm)
+        """Boolean mask of the ``(3, ...)`` points the flow moves (field norm above ``tolerance``)."""
+        # "constant" interpolation reads only zeros beyond one voxel outside the box (within it, SciPy
+        # versions differ on whether the edge is blended in): farther points cannot move
+        near = self.inside_box(mm, margin_voxels=1)
+        idx = self.grid.to_index(mm[:, near])
         norm2 = sum(ndi.map_coordinates(f, idx, order=1, mode="constant", cval=0.0) ** 2 for f in self.field)
-        return norm2 > tolerance**2
+        out = np.zeros(near.shape, dtype=bool)
+        out[near] = norm2 > tolerance**2
+        return out
 
 
 @dataclass(frozen=True)

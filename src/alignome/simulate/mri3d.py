@@ -432,7 +432,7 @@ def render_subject(
 
 
 #: displacements (mm) at which a structure's volume is measured to find the one that gives its true
-#: volume: the brain's and hippocampi's shrinkage, the ventricles' expansion
+#: volume: the brain's, hippocampi's and entorhinal cortices' shrinkage, the ventricles' expansion
 SOLVE_MM = {
     "brain": np.linspace(-4.0, 8.0, 7),
     "ventricle": np.linspace(-4.0, 28.0, 33),
