@@ -363,7 +363,7 @@ def load_atlas(voxel_mm: float) -> BrainAtlas:
     t1_src = resample(t1)
     brain_src = resample(brain)
     reach = ndi.distance_transform_edt(brain_src < 0.01) * spacing <= SUPPORT_MARGIN_MM
-    return BrainAtlas(
+    atlas = BrainAtlas(
         grid=src,
         t1=t1_src,
         ventricles=vent_src,
@@ -377,6 +377,19 @@ def load_atlas(voxel_mm: float) -> BrainAtlas:
         entorhinal=ec_src,
         entorhinal_flow=_flow(ec_src, ENTORHINAL_FLOW_SIGMA_MM, src),
     )
+    for name in ("hippocampus", "entorhinal"):  # the renderer samples these masks near their boxes only
+        if not _vanishes_outside_box(getattr(atlas, name), getattr(atlas, f"{name}_flow"), src):
+            raise RuntimeError(f"the {name} mask reaches beyond its flow's box at {voxel_mm} mm voxels")
+    return atlas
+
+
+def _vanishes_outside_box(mask: np.ndarray, flow: Flow, grid: Grid) -> bool:
+    """Whether ``mask`` (on ``grid``) is exactly zero outside ``flow``'s box (a sub-grid of ``grid``)."""
+    lo = np.rint((flow.grid.origin - grid.origin) / grid.spacing).astype(int)
+    box = tuple(slice(int(a), int(a) + n) for a, n in zip(lo, flow.grid.shape))
+    outside = mask.copy()
+    outside[box] = 0.0
+    return not outside.any()
 
 
 def sample(volume: np.ndarray, grid: Grid, mm: np.ndarray, cval: float = 0.0) -> np.ndarray:

@@ -363,30 +363,32 @@ def render_subject(
         expanded = vent_walk.at(v_mm).reshape(anatomy.shape)
         expanded[:, brain_moves] = atlas.ventricle_flow.follow(shrunk_brain[:, brain_moves], v_mm,
                                                                step_mm=FLOW_STEP_MM["ventricle"])
-        hip_curve = _volume_curve(atlas.hippocampus_flow, atlas.hippocampus, atlas.grid, expanded[:, support],
-                                  -SOLVE_MM["hippocampus"], FLOW_STEP_MM["hippocampus"])
-        h_mm = _distance_for(design.volumes["hippocampus"][k], hip_curve * voxel_ml, SOLVE_MM["hippocampus"])
-        shrunk = atlas.hippocampus_flow.follow(expanded[:, support], -h_mm, step_mm=FLOW_STEP_MM["hippocampus"])
+        expanded_support = expanded[:, support]
+        # hippocampi and entorhinal cortices (masks zero outside their flows' boxes) shrink along their own
+        # flows from the same points; only points near those boxes take part
+        local = np.flatnonzero(atlas.hippocampus_flow.inside_box(expanded_support, 1)
+                               | atlas.entorhinal_flow.inside_box(expanded_support, 1))
+        hip_before, hip, hip_moved = _shrink_to(atlas.hippocampus_flow, atlas.hippocampus, atlas.grid,
+                                                expanded_support[:, local], design.volumes["hippocampus"][k],
+                                                "hippocampus", voxel_ml)
+        ec_before, ec, _ = _shrink_to(atlas.entorhinal_flow, atlas.entorhinal, atlas.grid,
+                                      expanded_support[:, local], design.volumes["entorhinal"][k], "entorhinal",
+                                      voxel_ml)
+        shrunk = expanded_support.copy()
+        shrunk[:, local] = hip_moved
         vent = sample(atlas.ventricles, atlas.grid, shrunk)
-        hip = sample(atlas.hippocampus, atlas.grid, shrunk)
         brain = sample(atlas.brain, atlas.grid, shrunk)
-        # the entorhinal cortices shrink along their own flow, from the same points as the hippocampi
-        ec_curve = _volume_curve(atlas.entorhinal_flow, atlas.entorhinal, atlas.grid, expanded[:, support],
-                                 -SOLVE_MM["entorhinal"], FLOW_STEP_MM["entorhinal"])
-        e_mm = _distance_for(design.volumes["entorhinal"][k], ec_curve * voxel_ml, SOLVE_MM["entorhinal"])
-        ec = sample(atlas.entorhinal, atlas.grid, atlas.entorhinal_flow.follow(
-            expanded[:, support], -e_mm, step_mm=FLOW_STEP_MM["entorhinal"]))
-        # tissue the hippocampi and entorhinal cortices lost is replaced by CSF (ex-vacuo widening around them)
+        # the tissue they lost is replaced by CSF (ex-vacuo widening around them)
+        lost_support = np.zeros(shrunk.shape[1])
+        lost_support[local] = np.minimum(np.clip(hip_before - hip, 0.0, 1.0) + np.clip(ec_before - ec, 0.0, 1.0), 1.0)
         lost = np.zeros(grid.shape)
-        lost[support] = np.clip(sample(atlas.hippocampus, atlas.grid, expanded[:, support]) - hip, 0.0, 1.0)
-        ec_lost = np.clip(sample(atlas.entorhinal, atlas.grid, expanded[:, support]) - ec, 0.0, 1.0)
-        lost[support] = np.minimum(lost[support] + ec_lost, 1.0)
+        lost[support] = lost_support
         values = np.zeros(y.shape[1], dtype=np.float64)
         kept = np.zeros(grid.shape, dtype=bool)
         clean = None
         if with_anatomy or not noise:
             loss = lost[support]
-            clean = level * ((1.0 - loss) * sample(atlas.t1, atlas.grid, expanded[:, support]) + loss * atlas.csf)
+            clean = level * ((1.0 - loss) * sample(atlas.t1, atlas.grid, expanded_support) + loss * atlas.csf)
         if noise:
             # the scanner sees the head slightly moved (registration residual) ...
             p = grid.to_index(rotation(angles) @ (y - centre) + centre + shift.reshape(3, 1))
@@ -442,6 +444,19 @@ SOLVE_MM = {
 #: Euler step (mm) of each flow, in the curves and the render alike, so that a curve measures the
 #: very maps the render applies; distances between these steps cost one extra (shorter) step each
 FLOW_STEP_MM = {"brain": 2.0, "ventricle": 2.0, "hippocampus": 1.0, "entorhinal": 1.0}
+
+
+def _shrink_to(
+    flow: Flow, mask: np.ndarray, mask_grid: Grid, points: np.ndarray, target_ml: float, name: str, voxel_ml: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shrink a structure along its flow until its mask holds ``target_ml`` over ``points``.
+
+    Returns the mask fraction at every point before and after, and the moved points.
+    """
+    curve = _volume_curve(flow, mask, mask_grid, points, -SOLVE_MM[name], FLOW_STEP_MM[name])
+    distance = _distance_for(target_ml, curve * voxel_ml, SOLVE_MM[name])
+    moved = flow.follow(points, -distance, step_mm=FLOW_STEP_MM[name])
+    return sample(mask, mask_grid, points), sample(mask, mask_grid, moved), moved
 
 
 def _volume_curve(
