@@ -36,3 +36,17 @@ def test_lattice_steps_are_equal_steps_when_the_distance_is_a_multiple() -> None
     # and points outside the field's box never move
     far = np.array([[50.0], [0.0], [0.0]])
     assert np.array_equal(flow.follow(far, 5.0, step_mm=2.0), far)
+
+
+def test_moves_looks_only_near_the_box_and_misses_nothing() -> None:
+    from scipy import ndimage as ndi
+
+    flow = _swirl_flow()
+    # points inside, within one voxel outside (where interpolation still reads the edge) and far outside
+    pts = np.random.default_rng(2).uniform(-14.0, 14.0, size=(3, 4000))
+    idx = flow.grid.to_index(pts)
+    norm2 = sum(ndi.map_coordinates(f, idx, order=1, mode="constant", cval=0.0) ** 2 for f in flow.field)
+    assert np.array_equal(flow.moves(pts), norm2 > 1e-8)
+    assert 0 < (norm2 > 1e-8).sum() < len(norm2)
+    grid_pts = flow.grid.points()
+    assert np.array_equal(flow.moves(grid_pts), flow.moves(grid_pts.reshape(3, -1)).reshape(flow.grid.shape))

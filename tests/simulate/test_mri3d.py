@@ -14,7 +14,12 @@ from typer.testing import CliRunner
 
 from alignome.cli import app
 from alignome.errors import ConfigError
-from alignome.simulate.brain3d import HIPPOCAMPUS_SEMI_AXES_MM, load_atlas, output_grid
+from alignome.simulate.brain3d import (
+    ENTORHINAL_SEMI_AXES_MM,
+    HIPPOCAMPUS_SEMI_AXES_MM,
+    load_atlas,
+    output_grid,
+)
 from alignome.simulate.mri3d import Mri3dParams, design_cohort, render_subject, simulate_mri3d
 
 MANIFEST_COLUMNS = ["subject", "session", "age", "modality", "path", "diagnosis", "sex"]
@@ -68,7 +73,8 @@ def test_files_manifest_and_truth_are_consistent(cohort: Path) -> None:
     assert truth["scan_id"].is_unique
     for col in ("subject", "session", "age", "diagnosis", "sex"):
         assert list(truth[col]) == list(man[col]), col
-    for col in ("ventricle_ml", "hippocampus_ml", "brain_ml", "disease_rate", "subject_pace", "head_scale"):
+    for col in ("ventricle_ml", "hippocampus_ml", "brain_ml", "entorhinal_ml", "disease_rate", "subject_pace",
+                "head_scale"):
         assert truth[col].notna().all() and (truth[col] > 0).all(), col
     assert (truth["disease_stage"] >= 0).all() and truth["scanner"].isin(["A", "B", "C"]).all()
     for _, g in truth.groupby("subject"):
@@ -138,8 +144,9 @@ def test_images_hold_the_true_volumes_free_of_pose_and_noise(cohort: Path, atlas
     assert len(mine) == len(scans)
     assert np.allclose(mine["rendered_ventricle_ml"], [s.ventricle_ml for s in scans], atol=1e-3)
     assert np.allclose(mine["rendered_hippocampus_ml"], [s.hippocampus_ml for s in scans], atol=1e-3)
+    assert np.allclose(mine["rendered_entorhinal_ml"], [s.entorhinal_ml for s in scans], atol=1e-3)
     # the renderer finds the deformation that gives each structure its true (model) volume
-    for name in ("ventricle", "hippocampus", "brain"):
+    for name in ("ventricle", "hippocampus", "brain", "entorhinal"):
         rel = truth[f"rendered_{name}_ml"] / truth[f"{name}_ml"] - 1.0
         assert rel.abs().max() < 0.01, name
         # and within a subject the change between visits, which atrophy rates are made of
@@ -154,11 +161,13 @@ def test_ventricles_grow_and_hippocampi_shrink_within_each_subject(cohort: Path)
         assert (np.diff(g["age"]) > 0).all()
         assert (np.diff(g["ventricle_ml"]) > 0).all()
         assert (np.diff(g["hippocampus_ml"]) < 0).all()
+        assert (np.diff(g["entorhinal_ml"]) < 0).all()
         assert (np.diff(g["brain_ml"]) < 0).all()
         assert (np.diff(g["disease_stage"]) > 0).all()
-    # plausible volumes: lateral ventricles 5-90 ml, both hippocampi 3-10 ml
+    # plausible volumes: lateral ventricles 5-90 ml, both hippocampi 3-10 ml, both entorhinal cortices 0.7-4.5 ml
     assert truth["ventricle_ml"].between(5, 90).all()
     assert truth["hippocampus_ml"].between(3, 10).all()
+    assert truth["entorhinal_ml"].between(0.7, 4.5).all()
 
 
 def test_atrophy_is_faster_for_ad_than_cn(stable_subjects) -> None:
@@ -174,8 +183,10 @@ def test_atrophy_is_faster_for_ad_than_cn(stable_subjects) -> None:
         slot = by_dx[design.diagnoses[0]]
         slot.setdefault("ventricle", []).append(yearly(design, scans, "ventricle_ml"))
         slot.setdefault("hippocampus", []).append(yearly(design, scans, "hippocampus_ml"))
+        slot.setdefault("entorhinal", []).append(yearly(design, scans, "entorhinal_ml"))
     assert np.mean(by_dx["AD"]["ventricle"]) > 1.5 * np.mean(by_dx["CN"]["ventricle"]) > 0
     assert np.mean(by_dx["AD"]["hippocampus"]) < 1.5 * np.mean(by_dx["CN"]["hippocampus"]) < 0
+    assert np.mean(by_dx["AD"]["entorhinal"]) < 1.5 * np.mean(by_dx["CN"]["entorhinal"]) < 0
 
 
 def test_design_stage_rates_and_conversions() -> None:
@@ -205,6 +216,7 @@ def test_image_changes_where_the_truth_says(stable_subjects) -> None:
 
     ventricles = box((0, -15, 18), (22, 30, 17))
     hippocampi = box((26, -22, -14), (9, 22, 9)) | box((-26, -22, -14), (9, 22, 9))
+    entorhinal = box((23, -6, -34), (6, 12, 6)) | box((-23, -6, -34), (6, 12, 6))
     frontal_pole = box((0, 55, 20), (30, 12, 15))
     deep_white_matter = box((25, 25, 30), (6, 6, 6))  # far from the ventricles, hippocampi and the surface
     for design, scans in stable_subjects:
@@ -216,6 +228,7 @@ def test_image_changes_where_the_truth_says(stable_subjects) -> None:
         assert 0.0 <= (1.0 - last[frontal_pole].mean() / first[frontal_pole].mean()) / years < 0.02
         if design.diagnoses[0] == "AD":
             assert last[hippocampi].mean() < 0.999 * first[hippocampi].mean()
+            assert last[entorhinal].mean() < 0.999 * first[entorhinal].mean()
         # and the change is larger around the ventricles than far from every changing structure
         change = np.abs(last - first)
         assert change[ventricles].mean() > 20 * change[deep_white_matter].mean()
@@ -244,9 +257,14 @@ def test_atlas_anatomy_and_invertible_atrophy(atlas) -> None:
     assert abs(left / vent - 0.5) < 0.05  # the symmetric template has two equal lateral ventricles
     a, b, c = HIPPOCAMPUS_SEMI_AXES_MM
     assert atlas.hippocampus.sum() * ml == pytest.approx(2 * 4 / 3 * np.pi * a * b * c / 1000, rel=0.05)
+    a, b, c = ENTORHINAL_SEMI_AXES_MM
+    assert atlas.entorhinal.sum() * ml == pytest.approx(2 * 4 / 3 * np.pi * a * b * c / 1000, rel=0.05)
+    # inside the template brain and apart from the hippocampi (each solved for its own volume)
+    assert (atlas.entorhinal * (atlas.brain < 0.5)).sum() < 0.05 * atlas.entorhinal.sum()
+    assert (atlas.entorhinal * atlas.hippocampus).sum() < 0.02 * atlas.entorhinal.sum()
     grid = output_grid(4.0)
     y = grid.points()
-    for flow, dist in ((atlas.ventricle_flow, 15.0), (atlas.hippocampus_flow, -2.0)):
+    for flow, dist in ((atlas.ventricle_flow, 15.0), (atlas.hippocampus_flow, -2.0), (atlas.entorhinal_flow, -2.0)):
         moved = flow.follow(y, dist)
         jac = np.stack([np.stack(np.gradient(moved[i], grid.spacing), axis=0) for i in range(3)], axis=0)
         det = np.linalg.det(np.moveaxis(jac, (0, 1), (-2, -1)))

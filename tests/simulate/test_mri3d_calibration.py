@@ -27,7 +27,8 @@ def test_calibration_falls_in_the_published_ranges(truth: pd.DataFrame) -> None:
     assert outside_ranges(report) == [], {k: report[k] for k in PUBLISHED_RANGES}
     # AD is faster than MCI, faster than CN, for every structure (ventricles grow, the rest shrinks)
     change = report["annual change"]
-    assert (change["hippocampus"].diff().dropna() < 0).all() and (change["brain"].diff().dropna() < 0).all()
+    for shrinking in ("hippocampus", "brain", "entorhinal"):
+        assert (change[shrinking].diff().dropna() < 0).all(), shrinking
     assert (change["ventricle"].diff().dropna() > 0).all()
 
 
@@ -46,12 +47,14 @@ def test_annual_change_matches_a_hand_computed_interval() -> None:
                           "diagnosis": ["CN", "CN", "CN", "MCI"],
                           "hippocampus_ml": [7.0, 7.0 * 0.98**2, 6.0, 5.0],
                           "ventricle_ml": [20.0, 20.0 * 1.05**2, 20.0, 30.0],
-                          "brain_ml": [1000.0, 1000.0, 1000.0, 900.0]})
+                          "brain_ml": [1000.0, 1000.0, 1000.0, 900.0],
+                          "entorhinal_ml": [3.0, 3.0 * 0.97**2, 3.0, 2.0]})
     change = annual_change(table)
     # subject b's interval changes diagnosis and is left out
     assert change.loc["CN", "hippocampus"] == pytest.approx(-2.0)
     assert change.loc["CN", "ventricle"] == pytest.approx(5.0)
     assert change.loc["CN", "brain"] == pytest.approx(0.0)
+    assert change.loc["CN", "entorhinal"] == pytest.approx(-3.0)
     assert change.loc[["MCI", "AD"]].isna().all().all()
 
 

@@ -12,6 +12,10 @@ skull-stripped MNI152 (ICBM 2009c symmetric) T1 template that nilearn ships
   ellipsoid centred at MNI ``(±26, −22, −14)`` mm, semi-axes 6 (left–right) ×
   20 (anterior–posterior) × 7 (inferior–superior) mm, its long axis tilted
   30° so that the head (anterior) lies lower than the tail (3.5 ml per side);
+* **entorhinal cortex**: likewise an ellipsoid per side on the anterior parahippocampal gyrus,
+  centred at MNI ``(±23, −6, −34)`` mm, semi-axes 5 × 12 × 5 mm, tilted 20° like the
+  hippocampus (1.25 ml per side; inside the template brain, 3 mm below and medial to the
+  hippocampal head, touching the brain surface as the cortex does);
 * **flows**: unit vector fields ``∇(G_σ * mask)`` scaled so that their largest
   norm is 1; sampling along them grows the structure, against them shrinks it.
   Atrophy is integrated along these stationary velocity fields
@@ -40,6 +44,10 @@ VENTRICLE_BOX_MM = ((-35.0, 35.0), (-50.0, 35.0), (-10.0, 40.0))
 HIPPOCAMPUS_CENTRES_MM = ((-26.0, -22.0, -14.0), (26.0, -22.0, -14.0))
 HIPPOCAMPUS_SEMI_AXES_MM = (6.0, 20.0, 7.0)
 HIPPOCAMPUS_TILT_DEG = 30.0
+ENTORHINAL_CENTRES_MM = ((-23.0, -6.0, -34.0), (23.0, -6.0, -34.0))
+ENTORHINAL_SEMI_AXES_MM = (5.0, 12.0, 5.0)
+ENTORHINAL_TILT_DEG = 20.0
+ENTORHINAL_FLOW_SIGMA_MM = 3.0
 VENTRICLE_FLOW_SIGMA_MM = 6.0
 HIPPOCAMPUS_FLOW_SIGMA_MM = 3.0
 BRAIN_FLOW_SIGMA_MM = 4.0
@@ -112,14 +120,14 @@ class Flow:
         x = np.array(mm, dtype=np.float64, copy=True)
         if distance_mm == 0.0:
             return x
-        inside = self._inside(x)
+        inside = self.inside_box(x)
         if step_mm is not None:
             x[:, inside] = next(self.follow_each(x[:, inside], [distance_mm], step_mm))[1]
             return x
         pts = x[:, inside]
         steps = steps or max(4, int(np.ceil(abs(distance_mm) / 2.0)))
         for _ in range(steps):
-            self._step(pts, distance_mm / steps)
+            self.step(pts, distance_mm / steps)
         x[:, inside] = pts
         return x
 
@@ -134,7 +142,7 @@ class Flow:
         """
         distances = np.asarray(distances, dtype=np.float64)
         x = np.array(mm, dtype=np.float64, copy=True)
-        inside = self._inside(x)
+        inside = self.inside_box(x)
         for sign in (1.0, -1.0):
             chosen = np.flatnonzero(distances >= 0) if sign > 0 else np.flatnonzero(distances < 0)
             pts = x[:, inside]
@@ -142,33 +150,39 @@ class Flow:
             for i in chosen[np.argsort(np.abs(distances[chosen]), kind="stable")]:
                 full = int(np.floor(abs(distances[i]) / step_mm + 1e-9))
                 for _ in range(full - done):
-                    self._step(pts, sign * step_mm)
+                    self.step(pts, sign * step_mm)
                 done = full
                 rest = abs(distances[i]) - full * step_mm
                 out = x.copy()
                 out[:, inside] = pts
                 if rest > 1e-9:
                     moved = out[:, inside]
-                    self._step(moved, sign * rest)
+                    self.step(moved, sign * rest)
                     out[:, inside] = moved
                 yield int(i), out
 
-    def _inside(self, x: np.ndarray) -> np.ndarray:
-        """Points inside the flow's box (the field is ~0 elsewhere, so the others never move)."""
-        lo = self.grid.origin.reshape((3,) + (1,) * (x.ndim - 1))
-        hi = lo + self.grid.spacing * (np.array(self.grid.shape).reshape(lo.shape) - 1)
+    def inside_box(self, x: np.ndarray, margin_voxels: int = 0) -> np.ndarray:
+        """Points inside the flow's box, grown by ``margin_voxels`` (the field is ~0 elsewhere, so the
+        others never move)."""
+        lo = self.grid.origin.reshape((3,) + (1,) * (x.ndim - 1)) - margin_voxels * self.grid.spacing
+        hi = lo + self.grid.spacing * (np.array(self.grid.shape).reshape(lo.shape) - 1 + 2 * margin_voxels)
         return np.all((x >= lo) & (x <= hi), axis=0)
 
-    def _step(self, pts: np.ndarray, dt: float) -> None:
+    def step(self, pts: np.ndarray, dt: float) -> None:
         """One Euler step of length ``dt`` (mm), in place, for ``(3, n)`` points."""
         idx = self.grid.to_index(pts)
         pts += dt * np.stack([ndi.map_coordinates(f, idx, order=1, mode="constant", cval=0.0) for f in self.field])
 
     def moves(self, mm: np.ndarray, tolerance: float = 1e-4) -> np.ndarray:
-        """Boolean mask of the ``(3, n)`` points the flow moves (field norm above ``tolerance``)."""
-        idx = self.grid.to_index(mm)
+        """Boolean mask of the ``(3, ...)`` points the flow moves (field norm above ``tolerance``)."""
+        # "constant" interpolation reads only zeros beyond one voxel outside the box (within it, SciPy
+        # versions differ on whether the edge is blended in): farther points cannot move
+        near = self.inside_box(mm, margin_voxels=1)
+        idx = self.grid.to_index(mm[:, near])
         norm2 = sum(ndi.map_coordinates(f, idx, order=1, mode="constant", cval=0.0) ** 2 for f in self.field)
-        return norm2 > tolerance**2
+        out = np.zeros(near.shape, dtype=bool)
+        out[near] = norm2 > tolerance**2
+        return out
 
 
 @dataclass(frozen=True)
@@ -181,14 +195,14 @@ class BrainAtlas:
         Source grid of the template and masks (half the output spacing, at least 1 mm).
     t1
         T1 template in ``[0, 1]``, smoothed to the output resolution.
-    ventricles, hippocampus, brain
+    ventricles, hippocampus, entorhinal, brain
         Partial-volume fractions in ``[0, 1]``.
     reach
         ``1`` within ``SUPPORT_MARGIN_MM`` of the brain, else ``0`` (where images can be non-zero).
     csf
         Template intensity of ventricular CSF (median where ``ventricles > 0.9``).
-    ventricle_flow, hippocampus_flow, brain_flow
-        Flows into each structure (``σ`` = 6, 3 and 4 mm); following the brain flow
+    ventricle_flow, hippocampus_flow, entorhinal_flow, brain_flow
+        Flows into each structure (``σ`` = 6, 3, 3 and 4 mm); following the brain flow
         backwards shrinks the brain from its outer surface (whole-brain atrophy).
     """
 
@@ -202,6 +216,8 @@ class BrainAtlas:
     ventricle_flow: Flow
     hippocampus_flow: Flow
     brain_flow: Flow
+    entorhinal: np.ndarray
+    entorhinal_flow: Flow
 
 
 def output_grid(voxel_mm: float) -> Grid:
@@ -248,34 +264,49 @@ def _ventricle_mask(t1: np.ndarray, brain: np.ndarray, grid: Grid) -> np.ndarray
     return mask
 
 
-def hippocampus_mask(points: np.ndarray) -> np.ndarray:
-    """Both hippocampi as tilted ellipsoids (see the module docstring) at ``(3, ...)`` MNI points."""
-    tilt = np.deg2rad(HIPPOCAMPUS_TILT_DEG)
-    a, b, c = HIPPOCAMPUS_SEMI_AXES_MM
+def tilted_ellipsoids(
+    points: np.ndarray, centres: tuple[tuple[float, float, float], ...], semi_axes: tuple[float, float, float],
+    tilt_deg: float,
+) -> np.ndarray:
+    """Union of ellipsoids at ``(3, ...)`` MNI points, each long (anterior–posterior) axis rising
+    posteriorly by ``tilt_deg`` (the anterior end lies lower)."""
+    tilt = np.deg2rad(tilt_deg)
+    a, b, c = semi_axes
     inside = np.zeros(np.broadcast_shapes(*(p.shape for p in points)), dtype=bool)
-    for cx, cy, cz in HIPPOCAMPUS_CENTRES_MM:
+    for cx, cy, cz in centres:
         dx = points[0] - cx
         dy = points[1] - cy
         dz = points[2] - cz
-        # rotate about the left-right axis: the long axis rises posteriorly
+        # rotate about the left-right axis
         u = dy * np.cos(tilt) - dz * np.sin(tilt)
         w = dy * np.sin(tilt) + dz * np.cos(tilt)
         inside |= (dx / a) ** 2 + (u / b) ** 2 + (w / c) ** 2 <= 1.0
     return inside
 
 
-def _hippocampus_1mm(grid: Grid) -> np.ndarray:
-    reach = max(HIPPOCAMPUS_SEMI_AXES_MM) + 2.0
-    xs = [cx for cx, _, _ in HIPPOCAMPUS_CENTRES_MM]
-    _, cy, cz = HIPPOCAMPUS_CENTRES_MM[0]
-    box = _box_slices(grid, ((min(xs) - reach, max(xs) + reach), (cy - reach, cy + reach), (cz - reach, cz + reach)))
+def hippocampus_mask(points: np.ndarray) -> np.ndarray:
+    """Both hippocampi as tilted ellipsoids (see the module docstring) at ``(3, ...)`` MNI points."""
+    return tilted_ellipsoids(points, HIPPOCAMPUS_CENTRES_MM, HIPPOCAMPUS_SEMI_AXES_MM, HIPPOCAMPUS_TILT_DEG)
+
+
+def entorhinal_mask(points: np.ndarray) -> np.ndarray:
+    """Both entorhinal cortices as tilted ellipsoids (see the module docstring) at ``(3, ...)`` MNI points."""
+    return tilted_ellipsoids(points, ENTORHINAL_CENTRES_MM, ENTORHINAL_SEMI_AXES_MM, ENTORHINAL_TILT_DEG)
+
+
+def _ellipsoids_1mm(grid: Grid, mask, centres: tuple[tuple[float, float, float], ...],
+                    semi_axes: tuple[float, float, float]) -> np.ndarray:
+    """``mask`` (a function of MNI points) on ``grid``, evaluated only in the box around ``centres``."""
+    reach = max(semi_axes) + 2.0
+    box = _box_slices(grid, tuple((min(c[i] for c in centres) - reach, max(c[i] for c in centres) + reach)
+                                  for i in range(3)))
     axes = [
         (np.arange(sl.start, sl.stop) * grid.spacing + grid.origin[i]).reshape([-1 if j == i else 1 for j in range(3)])
         for i, sl in enumerate(box)
     ]
-    mask = np.zeros(grid.shape, dtype=bool)
-    mask[box] = hippocampus_mask(axes)
-    return mask
+    out = np.zeros(grid.shape, dtype=bool)
+    out[box] = mask(axes)
+    return out
 
 
 def _flow(mask: np.ndarray, sigma_mm: float, grid: Grid, margin: int = 2) -> Flow:
@@ -307,7 +338,8 @@ def load_atlas(voxel_mm: float) -> BrainAtlas:
     grid1 = output_grid(1.0)
     brain = t1 > BRAIN_THRESHOLD  # the template is skull-stripped and has no holes
     ventricles = _ventricle_mask(t1, brain, grid1)
-    hippocampus = _hippocampus_1mm(grid1)
+    hippocampus = _ellipsoids_1mm(grid1, hippocampus_mask, HIPPOCAMPUS_CENTRES_MM, HIPPOCAMPUS_SEMI_AXES_MM)
+    entorhinal = _ellipsoids_1mm(grid1, entorhinal_mask, ENTORHINAL_CENTRES_MM, ENTORHINAL_SEMI_AXES_MM)
 
     spacing = max(1.0, voxel_mm / 2.0)
     src = output_grid(spacing)
@@ -327,10 +359,11 @@ def load_atlas(voxel_mm: float) -> BrainAtlas:
 
     vent_src = resample(ventricles)
     hip_src = resample(hippocampus)
+    ec_src = resample(entorhinal)
     t1_src = resample(t1)
     brain_src = resample(brain)
     reach = ndi.distance_transform_edt(brain_src < 0.01) * spacing <= SUPPORT_MARGIN_MM
-    return BrainAtlas(
+    atlas = BrainAtlas(
         grid=src,
         t1=t1_src,
         ventricles=vent_src,
@@ -341,7 +374,22 @@ def load_atlas(voxel_mm: float) -> BrainAtlas:
         ventricle_flow=_flow(vent_src, VENTRICLE_FLOW_SIGMA_MM, src),
         hippocampus_flow=_flow(hip_src, HIPPOCAMPUS_FLOW_SIGMA_MM, src),
         brain_flow=_flow(brain_src, BRAIN_FLOW_SIGMA_MM, src),
+        entorhinal=ec_src,
+        entorhinal_flow=_flow(ec_src, ENTORHINAL_FLOW_SIGMA_MM, src),
     )
+    for name in ("hippocampus", "entorhinal"):  # the renderer samples these masks near their boxes only
+        if not _vanishes_outside_box(getattr(atlas, name), getattr(atlas, f"{name}_flow"), src):
+            raise RuntimeError(f"the {name} mask reaches beyond its flow's box at {voxel_mm} mm voxels")
+    return atlas
+
+
+def _vanishes_outside_box(mask: np.ndarray, flow: Flow, grid: Grid) -> bool:
+    """Whether ``mask`` (on ``grid``) is exactly zero outside ``flow``'s box (a sub-grid of ``grid``)."""
+    lo = np.rint((flow.grid.origin - grid.origin) / grid.spacing).astype(int)
+    box = tuple(slice(int(a), int(a) + n) for a, n in zip(lo, flow.grid.shape))
+    outside = mask.copy()
+    outside[box] = 0.0
+    return not outside.any()
 
 
 def sample(volume: np.ndarray, grid: Grid, mm: np.ndarray, cval: float = 0.0) -> np.ndarray:

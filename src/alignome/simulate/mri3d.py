@@ -8,8 +8,8 @@
   per scan, ``path`` relative to the directory;
 * ``truth.csv`` — per scan ``scan_id`` (``{subject}_{session}``), ``subject``,
   ``session``, ``age``, ``diagnosis``, the true ``ventricle_ml`` (both lateral
-  ventricles), ``hippocampus_ml`` (both hippocampi) and ``brain_ml`` (brain mask minus
-  lateral ventricles) of the volume model, the same measured on the rendered masks
+  ventricles), ``hippocampus_ml`` (both hippocampi), ``brain_ml`` (brain mask minus
+  lateral ventricles) and ``entorhinal_ml`` (both entorhinal cortices) of the volume model, the same measured on the rendered masks
   (``rendered_*_ml``, within 1 %), ``disease_stage`` and ``disease_rate`` (latent
   stage and its yearly growth), ``subject_pace``, ``baseline_diagnosis``,
   ``converts_to_ad`` and ``conversion_age`` (first AD visit after a non-AD one),
@@ -20,7 +20,7 @@
 
 Anatomy (see :mod:`alignome.simulate.brain3d`): the MNI152 template that nilearn
 ships, its lateral ventricles (dark voxels near the centre, connected components)
-and two ellipsoidal hippocampi (no atlas ships offline).
+and ellipsoidal hippocampi and entorhinal cortices (no atlas ships offline).
 
 Model, per subject ``i`` (own seeded generator, so a subject does not change
 when the cohort grows):
@@ -32,12 +32,12 @@ when the cohort grows):
   whose hazard rises with the stage (never backwards, one step per interval at most);
 * the renderer finds, per visit, the displacements along the atlas flows that give
   the brain (shrinking from its surface), the ventricles (expanding) and the
-  hippocampi (shrinking) their true volumes, from volume-versus-displacement curves
-  measured on the subject's own head;
+  hippocampi and entorhinal cortices (shrinking) their true volumes, from
+  volume-versus-displacement curves measured on the subject's own head;
 * own anatomy: a smooth random deformation (SD 2 mm, correlation 20 mm) and a head
   scale (female 0.985, male 1.015, log-SD 0.028: an ICV CV of about 10 %); own
   intensity gain (log-SD 0.1);
-* the tissue the hippocampi lose turns into CSF (ex-vacuo widening around them);
+* the tissue the hippocampi and entorhinal cortices lose turns into CSF (ex-vacuo widening around them);
 * scanner/site: each subject starts on scanner A, B or C (60 / 20 / 20 %) and 30 % move
   to another one at a random follow-up; B and C differ in T1 contrast (``t1 ** 0.85``,
   ``t1 ** 1.2``), noise (× 1.5, × 0.8), blur (FWHM 1.5, 0.8 mm) and bias field (× 1.5, × 2);
@@ -50,7 +50,7 @@ when the cohort grows):
 The truth is measured in the head's own frame (no pose), on partial-volume
 label masks warped by the same maps as the image (``ventricle_ml``: lateral
 ventricles; ``hippocampus_ml``: both hippocampi; ``brain_ml``: the template's
-brain mask).
+brain mask; ``entorhinal_ml``: both entorhinal cortices, warped by their own flow).
 
 Images are sampled once per scan with linear interpolation
 (``scipy.ndimage.map_coordinates``, ``order=1``) from the template smoothed to
@@ -79,6 +79,7 @@ from alignome.simulate.mri3d_volumes import (
     disease_course,
     structure_volumes,
 )
+from alignome.simulate.flow_walk import FlowWalk
 from alignome.simulate.raw_head import raw_head, raw_truth
 from alignome.simulate.brain3d import (
     BrainAtlas,
@@ -97,6 +98,9 @@ POSE_CENTRE_MM = np.array([0.0, -18.0, 18.0])
 MAX_VISITS = 20
 VOXEL_RANGE_MM = (1.0, 8.0)
 SKULL_STRIP_FRACTION = 0.05
+#: structures whose subject residual is drawn after every other draw of a subject's design, so that
+#: their presence leaves the other draws (diagnosis course, scanners, gain) of each seed as they are
+DRAWN_LAST = ("entorhinal",)
 
 
 @dataclass(frozen=True)
@@ -235,19 +239,23 @@ def design_subject(
     stages, stage, stage_rate, pace = disease_course(rng, dx, gaps, params.disease)
     scale = params.head_scale[int(male)] * float(np.exp(rng.normal(0.0, params.head_scale_sd)))
     structures = dict(params.structures)
-    residual = {name: float(rng.normal(0.0, s.subject_log_sd)) for name, s in structures.items()}
+    residual = {name: float(rng.normal(0.0, s.subject_log_sd)) for name, s in structures.items()
+                if name not in DRAWN_LAST}
     scanner = int(rng.choice(len(params.scanners), p=params.scanner_probabilities))
     moves = bool(rng.random() < params.scanner_change_share) and n_visits > 1
     move_at = int(rng.integers(1, max(n_visits, 2)))
     other = (scanner + 1 + int(rng.integers(0, len(params.scanners) - 1))) % len(params.scanners)
     scanners = [params.scanners[other if moves and k >= move_at else scanner].name for k in range(n_visits)]
     subject = f"sub-{index + 1:0{width}d}"
+    gain = float(np.exp(rng.normal(0.0, params.subject_gain_log_sd)))
+    residual.update({name: float(rng.normal(0.0, structures[name].subject_log_sd))
+                     for name in DRAWN_LAST if name in structures})
     return SubjectDesign(
         subject=subject,
         sex="M" if male else "F",
         head_scale=scale,
         rate_multiplier=pace,
-        gain=float(np.exp(rng.normal(0.0, params.subject_gain_log_sd))),
+        gain=gain,
         ages=ages,
         diagnoses=[STAGES[s] for s in stages],
         stage=stage,
@@ -267,6 +275,7 @@ class RenderedScan:
     ventricle_ml: float
     hippocampus_ml: float
     brain_ml: float
+    entorhinal_ml: float
     brain_mask: np.ndarray | None = None  # bool, output grid: the voxels the skull stripping kept
     anatomy: np.ndarray | None = None  # float32, output grid: the image ``noise=False`` renders (on request)
 
@@ -322,11 +331,18 @@ def render_subject(
     brain_moves = atlas.brain_flow.moves(anatomy)
     y = y_full[:, support]
     del y_full
+    # the brain shrinks from the same points at every visit: walk them once, read each visit's distance off
+    brain_walk = FlowWalk.walk(atlas.brain_flow, anatomy[:, brain_moves], FLOW_STEP_MM["brain"],
+                               -float(SOLVE_MM["brain"].max()), -float(SOLVE_MM["brain"].min()))
+    # ventricles expand from the same points at every visit, except those the brain's shrinkage moved first
+    vent_walk = FlowWalk.walk(atlas.ventricle_flow, anatomy.reshape(3, -1), FLOW_STEP_MM["ventricle"],
+                              float(SOLVE_MM["ventricle"].min()), float(SOLVE_MM["ventricle"].max()))
     # how each structure's volume answers its flow, measured once on this head
-    brain_curve = _volume_curve(atlas.brain_flow, atlas.brain, atlas.grid, anatomy[:, support], -SOLVE_MM["brain"],
-                                FLOW_STEP_MM["brain"])
-    vent_curve = _volume_curve(atlas.ventricle_flow, atlas.ventricles, atlas.grid, anatomy[:, support],
-                               SOLVE_MM["ventricle"], FLOW_STEP_MM["ventricle"])
+    brain_curve = _walked_volume_curve(brain_walk, np.flatnonzero(support[brain_moves]), atlas.brain, atlas.grid,
+                                       anatomy[:, support & ~brain_moves], -SOLVE_MM["brain"])
+    vent_moves = atlas.ventricle_flow.moves(anatomy[:, support])
+    vent_curve = _walked_volume_curve(vent_walk, np.flatnonzero(support.ravel())[vent_moves], atlas.ventricles,
+                                      atlas.grid, anatomy[:, support][:, ~vent_moves], SOLVE_MM["ventricle"])
     level = params.intensity_scale * design.gain
     out: list[RenderedScan] = []
     for k in range(len(design.ages)):
@@ -343,25 +359,36 @@ def render_subject(
         # anatomy in the head's own frame: the truth is measured here, free of the pose; the brain
         # shrinks from its surface, ventricles expand (pushing tissue away), then hippocampi shrink
         shrunk_brain = anatomy.copy()
-        shrunk_brain[:, brain_moves] = atlas.brain_flow.follow(anatomy[:, brain_moves], -b_mm,
-                                                               step_mm=FLOW_STEP_MM["brain"])
-        expanded = atlas.ventricle_flow.follow(shrunk_brain, v_mm, step_mm=FLOW_STEP_MM["ventricle"])
-        hip_curve = _volume_curve(atlas.hippocampus_flow, atlas.hippocampus, atlas.grid, expanded[:, support],
-                                  -SOLVE_MM["hippocampus"], FLOW_STEP_MM["hippocampus"])
-        h_mm = _distance_for(design.volumes["hippocampus"][k], hip_curve * voxel_ml, SOLVE_MM["hippocampus"])
-        shrunk = atlas.hippocampus_flow.follow(expanded[:, support], -h_mm, step_mm=FLOW_STEP_MM["hippocampus"])
+        shrunk_brain[:, brain_moves] = brain_walk.at(-b_mm)
+        expanded = vent_walk.at(v_mm).reshape(anatomy.shape)
+        expanded[:, brain_moves] = atlas.ventricle_flow.follow(shrunk_brain[:, brain_moves], v_mm,
+                                                               step_mm=FLOW_STEP_MM["ventricle"])
+        expanded_support = expanded[:, support]
+        # hippocampi and entorhinal cortices (masks zero outside their flows' boxes) shrink along their own
+        # flows from the same points; only points near those boxes take part
+        local = np.flatnonzero(atlas.hippocampus_flow.inside_box(expanded_support, 1)
+                               | atlas.entorhinal_flow.inside_box(expanded_support, 1))
+        hip_before, hip, hip_moved = _shrink_to(atlas.hippocampus_flow, atlas.hippocampus, atlas.grid,
+                                                expanded_support[:, local], design.volumes["hippocampus"][k],
+                                                "hippocampus", voxel_ml)
+        ec_before, ec, _ = _shrink_to(atlas.entorhinal_flow, atlas.entorhinal, atlas.grid,
+                                      expanded_support[:, local], design.volumes["entorhinal"][k], "entorhinal",
+                                      voxel_ml)
+        shrunk = expanded_support.copy()
+        shrunk[:, local] = hip_moved
         vent = sample(atlas.ventricles, atlas.grid, shrunk)
-        hip = sample(atlas.hippocampus, atlas.grid, shrunk)
         brain = sample(atlas.brain, atlas.grid, shrunk)
-        # tissue the hippocampi lost is replaced by CSF (ex-vacuo widening around them)
+        # the tissue they lost is replaced by CSF (ex-vacuo widening around them)
+        lost_support = np.zeros(shrunk.shape[1])
+        lost_support[local] = np.minimum(np.clip(hip_before - hip, 0.0, 1.0) + np.clip(ec_before - ec, 0.0, 1.0), 1.0)
         lost = np.zeros(grid.shape)
-        lost[support] = np.clip(sample(atlas.hippocampus, atlas.grid, expanded[:, support]) - hip, 0.0, 1.0)
+        lost[support] = lost_support
         values = np.zeros(y.shape[1], dtype=np.float64)
         kept = np.zeros(grid.shape, dtype=bool)
         clean = None
         if with_anatomy or not noise:
             loss = lost[support]
-            clean = level * ((1.0 - loss) * sample(atlas.t1, atlas.grid, expanded[:, support]) + loss * atlas.csf)
+            clean = level * ((1.0 - loss) * sample(atlas.t1, atlas.grid, expanded_support) + loss * atlas.csf)
         if noise:
             # the scanner sees the head slightly moved (registration residual) ...
             p = grid.to_index(rotation(angles) @ (y - centre) + centre + shift.reshape(3, 1))
@@ -398,6 +425,7 @@ def render_subject(
                 ventricle_ml=float(vent.sum() * voxel_ml),
                 hippocampus_ml=float(hip.sum() * voxel_ml),
                 brain_ml=float((brain.sum() - vent.sum()) * voxel_ml),
+                entorhinal_ml=float(ec.sum() * voxel_ml),
                 brain_mask=kept,
                 anatomy=anatomy_image,
             )
@@ -406,15 +434,29 @@ def render_subject(
 
 
 #: displacements (mm) at which a structure's volume is measured to find the one that gives its true
-#: volume: the brain's and hippocampi's shrinkage, the ventricles' expansion
+#: volume: the brain's, hippocampi's and entorhinal cortices' shrinkage, the ventricles' expansion
 SOLVE_MM = {
     "brain": np.linspace(-4.0, 8.0, 7),
     "ventricle": np.linspace(-4.0, 28.0, 33),
     "hippocampus": np.linspace(-3.0, 4.0, 15),
+    "entorhinal": np.linspace(-3.0, 4.0, 15),
 }
 #: Euler step (mm) of each flow, in the curves and the render alike, so that a curve measures the
 #: very maps the render applies; distances between these steps cost one extra (shorter) step each
-FLOW_STEP_MM = {"brain": 2.0, "ventricle": 2.0, "hippocampus": 1.0}
+FLOW_STEP_MM = {"brain": 2.0, "ventricle": 2.0, "hippocampus": 1.0, "entorhinal": 1.0}
+
+
+def _shrink_to(
+    flow: Flow, mask: np.ndarray, mask_grid: Grid, points: np.ndarray, target_ml: float, name: str, voxel_ml: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shrink a structure along its flow until its mask holds ``target_ml`` over ``points``.
+
+    Returns the mask fraction at every point before and after, and the moved points.
+    """
+    curve = _volume_curve(flow, mask, mask_grid, points, -SOLVE_MM[name], FLOW_STEP_MM[name])
+    distance = _distance_for(target_ml, curve * voxel_ml, SOLVE_MM[name])
+    moved = flow.follow(points, -distance, step_mm=FLOW_STEP_MM[name])
+    return sample(mask, mask_grid, points), sample(mask, mask_grid, moved), moved
 
 
 def _volume_curve(
@@ -427,6 +469,17 @@ def _volume_curve(
     for i, moved in flow.follow_each(points[:, moving], distances, step_mm):
         curve[i] = fixed + sample(mask, mask_grid, moved).sum()
     return curve
+
+
+def _walked_volume_curve(
+    walk: FlowWalk, columns: np.ndarray, mask: np.ndarray, mask_grid: Grid, fixed_points: np.ndarray,
+    distances: np.ndarray,
+) -> np.ndarray:
+    """:func:`_volume_curve` over ``fixed_points`` (which the flow leaves in place) and the walked points
+    ``columns``, read off a walk that spans ``distances``."""
+    fixed = sample(mask, mask_grid, fixed_points).sum()
+    return np.array([fixed + sample(mask, mask_grid, walk.at(float(d), columns)).sum() for d in distances],
+                    dtype=np.float64)
 
 
 def _distance_for(target_ml: float, curve_ml: np.ndarray, distances: np.ndarray) -> float:
@@ -466,6 +519,7 @@ def design_truth_rows(design: SubjectDesign) -> list[dict[str, object]]:
                 "ventricle_ml": round(float(design.volumes["ventricle"][k]), 4),
                 "hippocampus_ml": round(float(design.volumes["hippocampus"][k]), 4),
                 "brain_ml": round(float(design.volumes["brain"][k]), 2),
+                "entorhinal_ml": round(float(design.volumes["entorhinal"][k]), 4),
                 "disease_stage": round(float(design.stage[k]), 5),
                 "disease_rate": round(float(design.stage_rate[k]), 5),
                 "subject_pace": round(design.rate_multiplier, 4),
@@ -503,6 +557,7 @@ def _simulate_subject(
             rendered_ventricle_ml=round(scan.ventricle_ml, 4),
             rendered_hippocampus_ml=round(scan.hippocampus_ml, 4),
             rendered_brain_ml=round(scan.brain_ml, 2),
+            rendered_entorhinal_ml=round(scan.entorhinal_ml, 4),
             path=rel,
         )
     return rows

@@ -5,7 +5,7 @@
 :func:`truth_without_images`) and reports
 
 * the **oracle's AD-vs-CN AUC**: 5-fold cross-validated logistic regression on each
-  subject's baseline log true volumes (hippocampus, lateral ventricles, brain) with
+  subject's baseline log true volumes (hippocampus, lateral ventricles, brain, entorhinal cortex) with
   age and log head scale as covariates, as volumetry adjusts for age and head size;
 * baseline AD/CN and MCI/CN ratios of mean volumes and the hippocampal CV among CN;
 * the **annual change** (%/yr) of each structure per diagnosis: the mean over
@@ -27,7 +27,8 @@ import pandas as pd
 
 from alignome.diagnoses import DIAGNOSES
 
-VOLUMES = {"hippocampus": "hippocampus_ml", "ventricle": "ventricle_ml", "brain": "brain_ml"}
+VOLUMES = {"hippocampus": "hippocampus_ml", "ventricle": "ventricle_ml", "brain": "brain_ml",
+           "entorhinal": "entorhinal_ml"}
 
 #: Published ranges the calibrated simulator must fall in (README, "The simulated brain").
 PUBLISHED_RANGES: dict[str, tuple[float, float]] = {
@@ -42,6 +43,9 @@ PUBLISHED_RANGES: dict[str, tuple[float, float]] = {
     "brain %/yr AD": (-2.0, -1.0),
     "ventricle %/yr CN": (1.0, 5.0),
     "ventricle %/yr AD": (5.0, 12.0),
+    "entorhinal AD/CN": (0.72, 0.82),
+    "entorhinal %/yr CN": (-1.5, -0.4),
+    "entorhinal %/yr AD": (-5.5, -3.0),
 }
 
 
