@@ -60,7 +60,7 @@ def test_training_reads_its_rows_only(small_cohort) -> None:
     genotypes[train] = small_cohort.panel[train]
     z = np.full(small_cohort.n, np.nan)
     z[train] = small_cohort.z[train]
-    for kind in ("clip", "simclr", "vae", "supervised"):
+    for kind in ("clip", "simclr", "vae", "supervised", "pixels-pca"):
         fit = fit_embedder(replace(SMALL, kind=kind, epochs=1), images, train, genotypes=genotypes,
                            effects=small_cohort.beta[small_cohort.causal], target=z)
         assert all(np.isfinite(r["train_loss"]) for r in fit.curve), kind
