@@ -1,9 +1,10 @@
 """What held-out embeddings recover (paper 003 §3.1): the latent trait by ridge, causal variants by multi-trait GWAS.
 
-* :func:`ridge_r2` (predictions: :func:`ridge_predictions`) — R² of a trait predicted from embeddings by ridge regression, computed
-  on the held-out subjects alone by K-fold cross-fitting: each fold is predicted by a ridge
-  fitted on the other folds, whose penalty is chosen by an inner leave-one-out CV
-  (``RidgeCV``) on those folds only (nested folds). The pooled out-of-fold predictions give R².
+* :func:`ridge_r2` (its predictions: :func:`ridge_predictions`) — R² of a trait predicted from
+  embeddings by ridge regression, computed on the held-out subjects alone by K-fold
+  cross-fitting: each fold is predicted by a ridge fitted on the other folds, whose penalty is
+  chosen by an inner leave-one-out CV (``RidgeCV``) on those folds only (nested folds). The
+  pooled out-of-fold predictions give R².
 * :func:`embedding_gwas` — the project's multi-trait GWAS (:mod:`alignome.gwas`): the
   embeddings' top-D principal components, rank inverse-normal transformed
   (:func:`alignome.gwas.phenotypes.embedding_phenotypes`), tested jointly against each

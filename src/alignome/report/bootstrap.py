@@ -1,4 +1,4 @@
-"""Stratified bootstrap of test subjects and the AUC (rank formula) or R² of every resample at once, on an index matrix."""
+"""Stratified bootstrap of test subjects; the AUC (rank formula) or R² of every resample at once (an index matrix)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""95 % intervals: fold-averaged AUCs by a stratified bootstrap of test subjects or a t-interval over folds; Wilson for shares."""
+"""95 % intervals: fold-averaged AUCs (bootstrap of test subjects, or t over folds); Wilson for shares."""
 
 from __future__ import annotations
 

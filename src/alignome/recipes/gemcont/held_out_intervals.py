@@ -30,7 +30,8 @@ from alignome.report.intervals import DEFAULT_BOOTSTRAPS, percentile_interval, r
 INTERVAL_COLUMNS = ("ci_low", "ci_high")
 
 
-def held_out_resamples(strata: np.ndarray, seed: int, task: str, split: int, n_boot: int = DEFAULT_BOOTSTRAPS) -> np.ndarray:
+def held_out_resamples(strata: np.ndarray, seed: int, task: str, split: int,
+                       n_boot: int = DEFAULT_BOOTSTRAPS) -> np.ndarray:
     """Resamples ``(n_boot, n)`` of the held-out subjects within ``strata``, fixed by (seed, task, split)."""
     return stratified_resamples(np.asarray(strata), n_boot, np.random.default_rng(resample_seed(seed, task, split)))
 

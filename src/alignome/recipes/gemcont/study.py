@@ -54,7 +54,7 @@ def training_rows(n_test: int, n_pool: int, n_train: int, split: int, seed: int)
 
 @dataclass(frozen=True)
 class Scores:
-    """What held-out embeddings recover; ``z_pred`` holds the ridge's cross-fitted prediction of each test subject's z."""
+    """What held-out embeddings recover; ``z_pred``: the ridge's cross-fitted z of each test subject."""
 
     r2: float
     recovered: float
@@ -77,7 +77,8 @@ def score_embeddings(embedding: np.ndarray, cohort: RotationCohort, test_rows: n
     z_pred = ridge_predictions(embedding, cohort.z[test_rows], seed=seed, folds=ridge_folds)
     p = embedding_gwas(embedding, cohort.genotypes[test_rows], n_pcs)
     null = ~cohort.causal
-    return Scores(r2=r2_score_of(cohort.z[test_rows], z_pred), recovered=recovered_fraction(p, cohort.causal, threshold),
+    return Scores(r2=r2_score_of(cohort.z[test_rows], z_pred),
+                  recovered=recovered_fraction(p, cohort.causal, threshold),
                   lambda_gc_null=lambda_gc(p[null]), null_hits=int(np.sum(p[null] < threshold)), p=p, z_pred=z_pred)
 
 

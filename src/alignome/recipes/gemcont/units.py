@@ -15,7 +15,7 @@ from alignome.training.image_embedders import EmbedderSettings, fit_embedder
 
 @dataclass
 class UnitResult:
-    """Scores, training record and held-out embeddings of one unit; ``z_pred``: the ridge's cross-fitted z of each test subject."""
+    """Scores, training record and held-out embeddings of one unit; ``z_pred``: the ridge's cross-fitted z."""
 
     scores: dict[str, float]
     curve: list[dict[str, float]]
