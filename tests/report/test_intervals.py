@@ -7,12 +7,13 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 from scipy.stats import t as student_t
-from sklearn.metrics import roc_auc_score
+from scipy.stats import binomtest
+from sklearn.metrics import r2_score, roc_auc_score
 
 from alignome.errors import DataError
 from alignome.evaluation.tasks import task_auc
-from alignome.report.bootstrap import resampled_auc, stratified_resamples
-from alignome.report.intervals import bootstrap_auc, fold_interval, resample_seed
+from alignome.report.bootstrap import resampled_auc, resampled_r2, stratified_resamples
+from alignome.report.intervals import bootstrap_auc, fold_interval, resample_seed, wilson_interval
 from tests.helpers.predictions import CLASSES, simulated_predictions
 
 
@@ -136,3 +137,26 @@ def test_fold_interval_is_the_clipped_t_interval() -> None:
     assert fold_interval(values, (0.0, 1.0)) == pytest.approx((0.74 - half, 0.74 + half))
     assert fold_interval(np.array([0.9, 1.0]), (0.0, 1.0))[1] == 1.0
     assert fold_interval(np.array([0.9]), (0.0, 1.0)) is None
+
+
+def test_resampled_r2_equals_sklearn_on_each_resample() -> None:
+    rng = np.random.default_rng(4)
+    y = rng.normal(size=60)
+    pred = 0.7 * y + rng.normal(scale=0.5, size=60)
+    index = stratified_resamples(np.zeros(60), 30, rng)
+    expected = [r2_score(y[row], pred[row]) for row in index]
+    assert np.allclose(resampled_r2(y, pred, index), expected)
+    assert resampled_r2(y, pred, np.arange(60)[None])[0] == pytest.approx(r2_score(y, pred))
+    assert np.isnan(resampled_r2(y, pred, np.zeros((1, 60), dtype=int))[0])  # one subject drawn: y does not vary
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 20), (7, 20), (20, 20), (3, 5), (40, 100)])
+def test_wilson_interval_equals_scipy_for_whole_counts(k: int, n: int) -> None:
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert wilson_interval(k / n, n) == pytest.approx((ci.low, ci.high))
+
+
+def test_wilson_interval_narrows_with_trials_and_contains_the_share() -> None:
+    narrow, wide = wilson_interval(0.3, 400), wilson_interval(0.3, 20)
+    assert wide[0] < narrow[0] < 0.3 < narrow[1] < wide[1]
+    assert np.isnan(wilson_interval(0.3, 0)).all()

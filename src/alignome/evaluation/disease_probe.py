@@ -15,8 +15,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 
-def probe_auc(features: np.ndarray, disease: np.ndarray, seed: int = 0, folds: int = 5) -> float:
-    """Cross-fitted ROC AUC of ``disease`` (bool) from ``features`` (n×k) of the same held-out subjects."""
+def probe_scores(features: np.ndarray, disease: np.ndarray, seed: int = 0, folds: int = 5) -> np.ndarray:
+    """Cross-fitted decision scores (log-odds) of ``disease`` (bool) from ``features`` (n×k) of the same subjects."""
     x = np.asarray(features, dtype=np.float64)
     x = x[:, None] if x.ndim == 1 else x
     y = np.asarray(disease, dtype=bool)
@@ -24,7 +24,12 @@ def probe_auc(features: np.ndarray, disease: np.ndarray, seed: int = 0, folds: i
     for fit, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
         model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000)).fit(x[fit], y[fit])
         score[held] = model.decision_function(x[held])
-    return float(roc_auc_score(y, score))
+    return score
+
+
+def probe_auc(features: np.ndarray, disease: np.ndarray, seed: int = 0, folds: int = 5) -> float:
+    """Cross-fitted ROC AUC of ``disease`` (bool) from ``features`` (n×k) of the same held-out subjects."""
+    return float(roc_auc_score(np.asarray(disease, dtype=bool), probe_scores(features, disease, seed, folds)))
 
 
 def standardised_difference(values: np.ndarray, disease: np.ndarray) -> float:

@@ -1,4 +1,4 @@
-"""Stratified bootstrap of test subjects and the AUC of every resample at once (rank formula on an index matrix)."""
+"""Stratified bootstrap of test subjects; the AUC (rank formula) or R² of every resample at once (an index matrix)."""
 
 from __future__ import annotations
 
@@ -73,3 +73,26 @@ def resampled_auc(y: np.ndarray, proba: np.ndarray, index: np.ndarray) -> np.nda
     classes = [1] if proba.shape[1] == 2 else range(proba.shape[1])
     per_class = [_one_vs_rest_auc(y_rows == c, proba[index, c]) for c in classes]
     return np.mean(per_class, axis=0)
+
+
+def resampled_r2(y: np.ndarray, pred: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """R² (1 − SS_res / SS_tot around the resample's own mean) of ``pred`` for ``y`` on each resample.
+
+    Parameters
+    ----------
+    y, pred
+        Observed values and their (cross-fitted) predictions, shape ``(n,)``.
+    index
+        Resamples as rows of indices, shape ``(n_boot, m)``; ``np.arange(n)[None]`` gives the R² itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_boot,)``; NaN for a resample whose ``y`` does not vary.
+    """
+    y_rows = np.asarray(y, dtype=np.float64)[index]
+    residual = y_rows - np.asarray(pred, dtype=np.float64)[index]
+    total = ((y_rows - y_rows.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    varies = total > 1e-12 * np.maximum((y_rows ** 2).sum(axis=1), 1e-300)  # rounding leaves a constant y a tiny total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(varies, 1.0 - (residual ** 2).sum(axis=1) / total, np.nan)

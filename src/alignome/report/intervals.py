@@ -1,4 +1,4 @@
-"""95 % intervals of fold-averaged AUCs: a stratified bootstrap of test subjects, or a t-interval over folds."""
+"""95 % intervals: fold-averaged AUCs (bootstrap of test subjects, or t over folds); Wilson for shares."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from alignome.errors import DataError
@@ -85,6 +86,19 @@ def fold_interval(values: np.ndarray, bounds: tuple[float, float], level: float 
     half = student_t.ppf((1.0 + level) / 2.0, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
     low, high = np.clip([values.mean() - half, values.mean() + half], *bounds)
     return float(low), float(high)
+
+
+def wilson_interval(share: float, n: float, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``share`` observed over ``n`` trials (``share · n`` need not be whole).
+
+    Stays inside [0, 1] and is not degenerate at 0 or 1, unlike the Wald interval; NaN when ``n`` is 0.
+    """
+    if not n > 0 or not np.isfinite(share):
+        return float("nan"), float("nan")
+    z = norm.ppf((1.0 + level) / 2.0)
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def resample_seed(seed: int, task: str, fold: int) -> list[int]:

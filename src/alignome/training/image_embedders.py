@@ -10,6 +10,8 @@
 * ``supervised`` — the same encoder + projection + a linear head regressing a target
   (the latent z: the upper bound), standardised on training rows, MSE, early stopping on a
   held-out share of the training rows (the best epoch's weights are kept).
+* ``pixels-pca`` — no network: PCA of the training images' raw pixels to ``embedding_dim``
+  components (:mod:`alignome.training.pixel_pca`), the linear baseline.
 
 All use AdamW (lr 3e-4, weight decay 1e-4 by default) with a warm-up + cosine schedule per
 step, fixed seeds (weights, batch order, augmentation and SCARF draws from their own
@@ -37,10 +39,11 @@ from alignome.objectives.contrastive import ContrastiveForm, contrastive_loss
 from alignome.models.temperature import Temperature
 from alignome.training._state import make_adamw, snapshot
 from alignome.training.holdout import group_holdout
+from alignome.training.pixel_pca import PixelPCA, fit_pixel_pca
 from alignome.training.scarf import scarf_corrupt
 from alignome.training.schedule import warmup_cosine
 
-EmbedderKind = Literal["clip", "simclr", "vae", "supervised"]
+EmbedderKind = Literal["clip", "simclr", "vae", "supervised", "pixels-pca"]
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ def fit_embedder(
     effects: np.ndarray | None = None,
     target: np.ndarray | None = None,
     progress: bool = False,
-) -> FittedEmbedder:
+) -> FittedEmbedder | PixelPCA:
     """Train one embedder on ``images[train_rows]`` (and the same rows of ``genotypes``/``target``).
 
     Parameters
@@ -161,6 +164,8 @@ def fit_embedder(
         Show a progress bar over epochs.
     """
     s = settings
+    if s.kind == "pixels-pca":
+        return fit_pixel_pca(images, train_rows, s.embedding_dim, s.seed)
     torch.manual_seed(s.seed)
     train_rows = np.asarray(train_rows)
     in_channels = 1 if np.asarray(images[:1]).ndim == 3 else int(images.shape[1])

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from alignome.recipes.gemcont.study import score_embeddings, study_conditions, training_rows
+from alignome.recipes.gemcont.study import oracle_scores, score_embeddings, study_conditions, training_rows
 from alignome.training.image_embedders import EmbedderSettings, fit_embedder
 
 N_TEST = 1000
@@ -41,6 +41,17 @@ def test_scores_read_test_subjects_only(small_cohort) -> None:
     assert honest.r2 > 0.3  # the planted signal is found: the scores are not blind
 
 
+def test_oracle_r2_is_the_squared_correlation_of_z_and_its_angle(small_cohort) -> None:
+    # α = α_max·tanh(c·z): a ridge of z on α can explain corr(z, tanh(c·z))² of var(z), no more
+    z = small_cohort.z[TEST]
+    analytic = np.corrcoef(z, np.tanh(small_cohort.c * z))[0, 1] ** 2
+    oracle = oracle_scores(small_cohort, TEST, 5e-8, 5, 0)
+    assert oracle.r2 == pytest.approx(analytic, abs=0.005)
+    assert oracle.r2 < analytic + 1e-9  # cross-fitting cannot beat the in-sample fit
+    # its GWAS is the 1-df scan of α alone: the strongest causal variant is found, no null one
+    assert oracle.recovered > 0 and oracle.null_hits == 0
+
+
 def test_training_reads_its_rows_only(small_cohort) -> None:
     train = training_rows(N_TEST, small_cohort.n - N_TEST, 200, 0, 0)
     images = np.full_like(small_cohort.images, np.nan)  # any other row read would poison the loss
@@ -49,7 +60,7 @@ def test_training_reads_its_rows_only(small_cohort) -> None:
     genotypes[train] = small_cohort.panel[train]
     z = np.full(small_cohort.n, np.nan)
     z[train] = small_cohort.z[train]
-    for kind in ("clip", "simclr", "vae", "supervised"):
+    for kind in ("clip", "simclr", "vae", "supervised", "pixels-pca"):
         fit = fit_embedder(replace(SMALL, kind=kind, epochs=1), images, train, genotypes=genotypes,
                            effects=small_cohort.beta[small_cohort.causal], target=z)
         assert all(np.isfinite(r["train_loss"]) for r in fit.curve), kind

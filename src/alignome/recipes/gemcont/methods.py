@@ -14,13 +14,16 @@ METHODS: dict[str, tuple[str, dict]] = {
     "simclr": ("simclr", {}),
     "vae": ("vae", {}),
     "supervised": ("supervised", {}),
+    "pixels-pca": ("pixels-pca", {}),  # the linear baseline: PCA of the raw pixels, fitted on training images
     "gemcont-random-init": ("clip", {"projector_init": "random"}),
     "gemcont-no-scarf": ("clip", {"scarf_p": 0.0}),
     "gemcont-fixed-tau": ("clip", {"learnable_temperature": False}),
     "prs": ("clip", {}),  # spirometry study: the panel's PRS as the projector's only input
 }
-#: The methods of paper 003's Fig. 2, in its order; ablations follow.
-FIGURE_METHODS = ("gemcont", "simclr", "vae", "supervised")
+#: The row of simulated data that reads the truth itself (the rotation angle, the airway trait): no training.
+ORACLE = "oracle"
+#: The methods of paper 003's Fig. 2, in its order, then the linear baseline and the oracle; ablations follow.
+FIGURE_METHODS = ("gemcont", "simclr", "vae", "supervised", "pixels-pca", ORACLE)
 
 
 def method_settings(base: EmbedderSettings, method: str, seed: int) -> EmbedderSettings:

@@ -32,16 +32,25 @@ METRICS = (("r2", "R² of z"), ("recovered_fraction", "causal variants found"),
 NOTE_ROTATION = (
     "R² of the latent z from held-out embeddings (ridge, nested 5-fold cross-fitting on the test subjects); the "
     "share of causal variants at p < 5e-8 in the multi-trait GWAS of the test embeddings' top PCs (rank-INT); λGC "
-    "over the unlinked null variants of the same scan. `supervised` regresses z itself (the upper bound); "
-    "`gemcont-*` are ablations.")
+    "over the unlinked null variants of the same scan. `supervised` regresses z itself (the learnt upper bound); "
+    "`pixels-pca` is the linear baseline (PCA of the raw pixels fitted on the training images, same dimension); "
+    "`oracle` is the true rotation angle α of each test image as a 1-d embedding (its GWAS: one PC, 1 df): what "
+    "the images carry at most, and the GWAS's power at this test size. `gemcont-*` are ablations. Intervals: R², "
+    "bootstrap of the test subjects (1,000 resamples of the cross-fitted predictions, the same for every split and "
+    "method; the mean over splits per resample); causal share, Wilson over the causal variants (each counted once).")
 NOTE_SPIROMETRY = (
     "On the held-out half of each 50/50 split: disease AUC of an L2 logistic probe cross-fitted over 5 folds of "
     "the held-out subjects (FEV1/FVC and the PRS alone as one-feature baselines); |Cohen's d| of the embeddings' "
     "PC1 between cases and controls (of FEV1/FVC itself in its row); the share of the disease GWAS's loci (segments "
     "with a meta-analysis p < 5e-8) where the embedding GWAS reaches p < 5e-8. `prs` is GEMCONT with the panel's "
-    "score as the projector's only input; `supervised` regresses the airway trait (the upper bound).")
+    "score as the projector's only input; `supervised` regresses the airway trait (the learnt upper bound); "
+    "`pixels-pca` is the linear baseline (PCA of the raw pixels fitted on the training half); `oracle` is the true "
+    "airway trait scored by the same code (its GWAS: one PC). Intervals: AUC, bootstrap of each split's held-out "
+    "subjects within case/control (1,000 resamples, the mean over splits per resample); loci share, Wilson over "
+    "the disease GWAS's loci.")
 NOTE_OWN = ("One split of your own images: the held-out embeddings' multi-trait GWAS on the whole fileset "
-            "(training subjects excluded): λGC and the number of variants at p < 5e-8.")
+            "(training subjects excluded): λGC and the number of variants at p < 5e-8. Real data have no oracle row "
+            "(no known trait).")
 
 
 def _order(methods) -> list[str]:
@@ -50,18 +59,23 @@ def _order(methods) -> list[str]:
 
 
 def _cells(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean, sd and count over splits of each cell, with its 95 % interval (``low``, ``high``; NaN without)."""
     frame = results.assign(value=pd.to_numeric(results["value"], errors="coerce"))
-    for col in ("axis", "n_train", "h_g", "alpha_max_deg"):  # absent from a run on your own images
+    for col in ("axis", "n_train", "h_g", "alpha_max_deg", "ci_low", "ci_high"):  # absent from some runs
         if col not in frame.columns:
             frame[col] = np.nan
-    return frame.groupby(["axis", "n_train", "h_g", "alpha_max_deg", "task", "method", "metric"], sort=False,
-                         dropna=False)["value"].agg(["mean", "std", "count"]).reset_index()
+    grouped = frame.groupby(["axis", "n_train", "h_g", "alpha_max_deg", "task", "method", "metric"], sort=False,
+                            dropna=False)
+    cells = grouped["value"].agg(["mean", "std", "count"])
+    cells["low"], cells["high"] = grouped["ci_low"].first(), grouped["ci_high"].first()  # one interval per cell
+    return cells.reset_index()
 
 
-def _fmt(mean: float, sd: float) -> str:
+def _fmt(mean: float, sd: float, low: float = math.nan, high: float = math.nan) -> str:
     if not np.isfinite(mean):
         return "–"
-    return f"{mean:.3f} ± {sd:.3f}" if np.isfinite(sd) else f"{mean:.3f}"
+    text = f"{mean:.3f} ± {sd:.3f}" if np.isfinite(sd) else f"{mean:.3f}"
+    return f"{text} [{low:.3f}, {high:.3f}]" if np.isfinite(low) and np.isfinite(high) else text
 
 
 def summary_markdown(results: pd.DataFrame) -> str:
@@ -74,11 +88,11 @@ def summary_markdown(results: pd.DataFrame) -> str:
         splits = int(sub["count"].max())
         known = dict(METRICS)
         shown = [m for m in known if m in set(sub["metric"])] or list(dict.fromkeys(sub["metric"]))
-        lines = [f"**{task}** ({splits} training split{'s' if splits != 1 else ''}; mean ± sd)", "",
+        lines = [f"**{task}** ({splits} training split{'s' if splits != 1 else ''}; mean ± sd [95 % interval])", "",
                  "| method | " + " | ".join(known.get(m, m) for m in shown) + " |", "|---|" + "---:|" * len(shown)]
         for method in _order(sub["method"]):
             vals = sub[sub["method"] == method].set_index("metric")
-            row = [_fmt(vals.loc[m, "mean"], vals.loc[m, "std"]) if m in vals.index else "–" for m in shown]
+            row = [_fmt(*vals.loc[m, ["mean", "std", "low", "high"]]) if m in vals.index else "–" for m in shown]
             lines.append(f"| {method} | " + " | ".join(row) + " |")
         blocks.append("\n".join(lines))
     metrics = set(results["metric"])

@@ -11,14 +11,16 @@ import pandas as pd
 
 from alignome.imaging.emnist import load_emnist
 from alignome.imaging.glyph_set import GlyphSet, stratified_subsample
-from alignome.recipes.gemcont.methods import base_settings, method_settings
+from alignome.recipes.gemcont.held_out_intervals import SplitDraws, held_out_resamples, with_intervals
+from alignome.recipes.gemcont.methods import ORACLE, base_settings, method_settings
 from alignome.recipes.gemcont.own_images import run_own_images
 from alignome.recipes.gemcont.schema import GemcontRecipe
 from alignome.recipes.gemcont.spirometry_study import run_spirometry
-from alignome.recipes.gemcont.study import Condition, study_conditions, training_rows
+from alignome.recipes.gemcont.study import Condition, Scores, oracle_scores, study_conditions, training_rows
 from alignome.recipes.gemcont.units import Evaluation, UnitResult, fit_and_score
 from alignome.recipes.run_dir import finish_run, open_run_dir
 from alignome.recipes.work_units import run_units
+from alignome.report.bootstrap import resampled_r2
 from alignome.simulate.glyphs import render_glyphs
 from alignome.simulate.rotation_study import RotationCohort, simulate_rotation_cohort, write_plink
 
@@ -102,15 +104,35 @@ def run_gemcont(recipe: GemcontRecipe, preset: str | None, out: Path) -> Path:
     done = run_units("gemcont study", units, out / "checkpoints", key, recipe.protocol.jobs, log)
     timings["train_and_score"] = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
     rows, curves, speeds = [], [], []
-    for name, (c, split, method) in meta.items():
-        res = done[name]
-        for metric, value in res.scores.items():
+    draws = SplitDraws()
+    resamples = {c.label: held_out_resamples(np.zeros(d.n_test), recipe.seed, c.label, 0) for c in conditions}
+
+    def record(c: Condition, split: int, method: str, scores: dict[str, float], z_pred: np.ndarray | None) -> None:
+        for metric, value in scores.items():
             rows.append({"method": method, "task": c.label, "metric": metric, "fold": split, "value": value,
                          "axis": c.axis, "n_train": c.n_train, "h_g": c.h_g, "alpha_max_deg": c.alpha_max_deg})
+        if z_pred is not None:
+            y = cohorts[(c.h_g, c.alpha_max_deg)].z[test_rows]
+            draws.add(method, c.label, "r2", resampled_r2(y, z_pred, resamples[c.label]))
+
+    for name, (c, split, method) in meta.items():
+        res = done[name]
+        record(c, split, method, res.scores, res.z_pred)
         curves += [{"method": method, "task": c.label, "fold": split, **r} for r in res.curve]
         speeds.append({"method": method, **res.speed})
-    pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
+    oracles: dict[tuple[float, float], Scores] = {}
+    for c in conditions:  # the truth needs no training: one row per condition, split 0's ridge folds
+        dials = (c.h_g, c.alpha_max_deg)
+        if dials not in oracles:
+            oracles[dials] = oracle_scores(cohorts[dials], test_rows, p.threshold, p.ridge_folds, recipe.seed * 1000)
+        o = oracles[dials]
+        record(c, 0, ORACLE, {"r2": o.r2, "recovered_fraction": o.recovered, "lambda_gc_null": o.lambda_gc_null,
+                              "null_hits": float(o.null_hits)}, o.z_pred)
+    results = with_intervals(pd.DataFrame(rows), draws, {"recovered_fraction": d.n_variants})
+    results.to_csv(out / "results.csv", index=False)
+    timings["oracle_and_intervals"] = time.perf_counter() - t0
     pd.DataFrame(curves).to_csv(out / "training_curves.csv", index=False)
 
     default = conditions[0]

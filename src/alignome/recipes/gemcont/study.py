@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignome.evaluation.embedding_recovery import embedding_gwas, recovered_fraction, ridge_r2
+from alignome.evaluation.embedding_recovery import embedding_gwas, r2_score_of, recovered_fraction, ridge_predictions
 from alignome.gwas.significance import lambda_gc
 from alignome.simulate.rotation_study import RotationCohort
 
@@ -54,13 +54,14 @@ def training_rows(n_test: int, n_pool: int, n_train: int, split: int, seed: int)
 
 @dataclass(frozen=True)
 class Scores:
-    """What held-out embeddings recover."""
+    """What held-out embeddings recover; ``z_pred``: the ridge's cross-fitted z of each test subject."""
 
     r2: float
     recovered: float
     lambda_gc_null: float
     null_hits: int
     p: np.ndarray
+    z_pred: np.ndarray
 
 
 def score_embeddings(embedding: np.ndarray, cohort: RotationCohort, test_rows: np.ndarray, n_pcs: int,
@@ -73,8 +74,21 @@ def score_embeddings(embedding: np.ndarray, cohort: RotationCohort, test_rows: n
     test_rows = np.asarray(test_rows)
     if len(embedding) != len(test_rows):
         raise ValueError(f"{len(embedding)} embeddings for {len(test_rows)} test subjects")
-    r2 = ridge_r2(embedding, cohort.z[test_rows], seed=seed, folds=ridge_folds)
+    z_pred = ridge_predictions(embedding, cohort.z[test_rows], seed=seed, folds=ridge_folds)
     p = embedding_gwas(embedding, cohort.genotypes[test_rows], n_pcs)
     null = ~cohort.causal
-    return Scores(r2=r2, recovered=recovered_fraction(p, cohort.causal, threshold),
-                  lambda_gc_null=lambda_gc(p[null]), null_hits=int(np.sum(p[null] < threshold)), p=p)
+    return Scores(r2=r2_score_of(cohort.z[test_rows], z_pred),
+                  recovered=recovered_fraction(p, cohort.causal, threshold),
+                  lambda_gc_null=lambda_gc(p[null]), null_hits=int(np.sum(p[null] < threshold)), p=p, z_pred=z_pred)
+
+
+def oracle_scores(cohort: RotationCohort, test_rows: np.ndarray, threshold: float, ridge_folds: int,
+                  seed: int) -> Scores:
+    """The scores of the true rotation angle α of each test image, used as a 1-d embedding.
+
+    No image embedding can carry more of z than α does (the images are glyphs turned by α),
+    so its R² bounds the others'; its GWAS (the same multi-trait test with one PC: α
+    rank-INT, one degree of freedom) is the power limit of the test set for the causal variants.
+    """
+    return score_embeddings(cohort.alpha_deg[np.asarray(test_rows), None], cohort, test_rows, 1, threshold,
+                            ridge_folds, seed)

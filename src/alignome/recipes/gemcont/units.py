@@ -15,13 +15,14 @@ from alignome.training.image_embedders import EmbedderSettings, fit_embedder
 
 @dataclass
 class UnitResult:
-    """Scores, training record and held-out embeddings of one unit."""
+    """Scores, training record and held-out embeddings of one unit; ``z_pred``: the ridge's cross-fitted z."""
 
     scores: dict[str, float]
     curve: list[dict[str, float]]
     speed: dict[str, float]
     embedding: np.ndarray
     timings_s: dict[str, float] = field(default_factory=dict)
+    z_pred: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -59,4 +60,4 @@ def fit_and_score(settings: EmbedderSettings, cohort: RotationCohort, train_rows
         record["best_epoch"] = float(fitted.best_epoch)
     speed = {"train_images_per_s": fitted.images_per_s, "data_share": fitted.data_share, "train_s": fitted.seconds}
     return UnitResult(scores=record, curve=fitted.curve, speed=speed, embedding=embedding.astype(np.float32),
-                      timings_s={"train": t1 - t0, "embed_and_score": t2 - t1})
+                      timings_s={"train": t1 - t0, "embed_and_score": t2 - t1}, z_pred=scores.z_pred)
