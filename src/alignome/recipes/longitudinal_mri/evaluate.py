@@ -35,7 +35,7 @@ CONSISTENCY_METRICS = ("consecutive_distance", "between_subject_distance", "rati
 #: Columns of ``results.csv``: the shared ones and the 95 % bootstrap interval over test subjects.
 EVALUATION_COLUMNS = (*RESULT_COLUMNS, "ci_low", "ci_high")
 #: Ground-truth volumes of a simulated cohort that the oracle probes see.
-TRUTH_FEATURES = ("ventricle_ml", "hippocampus_ml", "brain_ml")
+TRUTH_FEATURES = ("ventricle_ml", "hippocampus_ml", "entorhinal_ml", "brain_ml")
 
 
 @dataclass

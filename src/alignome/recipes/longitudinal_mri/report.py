@@ -141,7 +141,8 @@ def comparison_markdown(results: pd.DataFrame, unavailable: dict[str, str] | Non
         "Atrophy tracking: per test subject, the cosine distance between first- and last-visit embeddings against "
         "the true |log volume ratio| over the same interval, Spearman across subjects. Conversion: baseline scan of "
         "subjects first seen as MCI with a follow-up, converter when a later visit is AD. On a simulated cohort "
-        "`oracle` is the same probes given the true ventricle, hippocampus and brain volumes: "
+        "`oracle` is the same probes given the true ventricle, hippocampus, entorhinal and brain volumes "
+        "(those the truth table holds): "
         "the ceiling for what the images hold."
     )
     if unavailable:
