@@ -7,7 +7,8 @@ import pytest
 from scipy.linalg import eigh
 from scipy.stats import ortho_group
 
-from alignome.analysis.representation_similarity import linear_cka, similarity_by_group, svcca
+from alignome.analysis.representation_similarity import (linear_cka, similarity_by_group, svcca,
+                                                         svcca_direction_cap, svcca_with_directions)
 from alignome.errors import DataError
 
 
@@ -88,4 +89,36 @@ def test_similarity_by_group_and_errors(pair) -> None:
     with pytest.raises(DataError, match="do not pair"):
         linear_cka(x, y[:10])
     with pytest.raises(DataError, match="too few"):
-        svcca(x[:8], y[:8], keep_variance=1.0)
+        svcca(x[:3], y[:3])
+    with pytest.raises(DataError, match="too few"):  # 4 + 4 directions of 9 centred subjects span all 8
+        svcca(x[:9], y[:9], keep_variance=1.0, max_directions=4)
+
+
+def test_svcca_of_small_groups_keeps_at_most_n_minus_2_directions_in_all_and_matches_the_reference() -> None:
+    rng = np.random.default_rng(4)
+    n = 20  # fewer subjects than the 64 latent dimensions: uncapped, every canonical correlation is 1
+    shared = rng.standard_normal((n, 2))
+    x = shared @ rng.standard_normal((2, 64)) + rng.standard_normal((n, 64))
+    y = shared @ rng.standard_normal((2, 64)) + rng.standard_normal((n, 64))
+    value, kx, ky = svcca_with_directions(x, y)
+    assert (kx, ky) == (svcca_direction_cap(n),) * 2 == (9, 9)
+    assert kx + ky < n - 1
+    assert value == pytest.approx(_capped_reference(x, y, kx), rel=1e-8)
+    assert value < 0.99  # not the degenerate 1 of too many directions
+    assert svcca(x, x) == pytest.approx(1.0)
+    table = similarity_by_group(x, y, ["AD"] * n)
+    assert table.loc[0, "svcca"] == pytest.approx(value) and table.loc[0, "svcca_directions"] == "9+9"
+    assert table.loc[0, "n"] == n
+
+
+def _capped_reference(x: np.ndarray, y: np.ndarray, k: int) -> float:
+    """The first ``k`` principal components of each side, then CCA by eigendecomposition."""
+    def reduce(a: np.ndarray) -> np.ndarray:
+        a = a - a.mean(0)
+        w, v = eigh(a.T @ a)
+        return a @ v[:, ::-1][:, :k]
+
+    rx, ry = reduce(x), reduce(y)
+    sxx, syy, sxy = rx.T @ rx, ry.T @ ry, rx.T @ ry
+    rho2 = np.linalg.eigvals(np.linalg.solve(sxx, sxy) @ np.linalg.solve(syy, sxy.T)).real
+    return float(np.sqrt(np.clip(rho2, 0, 1)).mean())

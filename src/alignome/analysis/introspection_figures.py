@@ -65,12 +65,21 @@ def _check_volumes(volumes: Mapping[str, np.ndarray], background: np.ndarray | N
                         fix="give the anatomy on the maps' grid")
 
 
+def _group_labels(table: pd.DataFrame, groups: list[str]) -> list[str]:
+    """``"HC (n=20)"`` where the table has an ``n`` column, else the group names."""
+    if "n" not in table.columns:
+        return list(groups)
+    n = table.groupby("group")["n"].max()
+    return [f"{g} (n={int(n[g])})" for g in groups]
+
+
 def similarity_heatmap(table: pd.DataFrame, path: str | Path, groups: Sequence[str] = GROUP_ORDER) -> Path:
     """CKA and SVCCA between modalities, one row per method and one column per group (paper 001, Fig. 2).
 
     ``table`` has columns ``method``, ``group``, ``cka`` and ``svcca`` (e.g.
     :func:`alignome.analysis.representation_similarity.similarity_by_group` per method);
-    methods keep their order of first appearance, groups follow ``groups`` (others after).
+    methods keep their order of first appearance, groups follow ``groups`` (others after); an
+    ``n`` column (subjects per group) labels each group, as SVCCA on few subjects reads high.
     """
     missing = [c for c in ("method", "group", "cka", "svcca") if c not in table.columns]
     if missing:
@@ -90,7 +99,7 @@ def similarity_heatmap(table: pd.DataFrame, path: str | Path, groups: Sequence[s
                 if np.isfinite(value):
                     ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
                             color="white" if value < 0.6 else "black")
-            ax.set_xticks(range(len(cols)), cols)
+            ax.set_xticks(range(len(cols)), _group_labels(table, cols))
             ax.set_yticks(range(len(methods)), methods if ax is axes[0] else [""] * len(methods))
             ax.grid(False)
             ax.set_title("linear CKA" if metric == "cka" else "SVCCA")

@@ -7,6 +7,7 @@ import torch
 
 from alignome.models.dim.multimodal import ModalityOutput
 from alignome.objectives.dim import DIMObjective, infonce_bound, parse_objective, tanh_clip
+from alignome.objectives.dim.critic import separable_scores
 from alignome.objectives.dim.zoo import _pairs
 
 B, L, D = 4, 3, 5
@@ -16,12 +17,13 @@ LAM, C = 4e-2, 20.0
 def _slow_bound(anchor, candidate):
     """−mean over anchors (m, l) of log[exp f⁺ / Σ_k exp f(m, k)] (+ λ·mean f²), one scalar at a time.
 
-    ``anchor(m, l)`` and ``candidate(k, l)`` return d-vectors; the positive is k = m, negatives k ≠ m.
+    ``anchor(m, l)`` and ``candidate(k, l)`` return d-vectors, ``f = u·v / √d``; the positive is
+    k = m, negatives k ≠ m.
     """
     losses, squares = [], []
     for m in range(B):
         for l in range(L):
-            raw = [float(anchor(m, l) @ candidate(k, l)) for k in range(B)]
+            raw = [float(anchor(m, l) @ candidate(k, l)) / math.sqrt(D) for k in range(B)]
             squares += raw
             clipped = [C * math.tanh(s / C) for s in raw]
             negatives_and_positive = sum(math.exp(s) for s in clipped)
@@ -72,11 +74,18 @@ def test_tanh_clip_formula_and_bound():
     assert tanh_clip(torch.tensor(0.01), 20.0) == pytest.approx(0.01, rel=1e-6)
 
 
-def test_penalty_is_lambda_times_mean_squared_raw_score():
-    u, v = torch.full((2, 1, 1), 30.0), torch.ones(2, 1, 1)  # every raw score 30: above the clip
+def test_penalty_is_lambda_times_mean_squared_scaled_score():
+    u, v = torch.full((2, 1, 4), 15.0), torch.ones(2, 1, 4)  # every score 4·15 / √4 = 30: above the clip
     bound = infonce_bound(u, v, penalty=0.04, clip=20.0)
     assert float(bound.penalty) == pytest.approx(0.04 * 900)
     assert float(bound.loss) == pytest.approx(math.log(2))  # equal clipped scores: chance
+
+
+def test_scores_of_unit_variance_embeddings_have_unit_variance_whatever_the_dimension():
+    g = torch.Generator().manual_seed(1)
+    for d in (4, 64, 1024):
+        u, v = torch.randn(64, 1, d, generator=g), torch.randn(64, 1, d, generator=g)
+        assert float(separable_scores(u, v).std()) == pytest.approx(1.0, abs=0.1)
 
 
 def test_names_combine_components():

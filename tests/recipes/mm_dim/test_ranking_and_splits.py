@@ -86,7 +86,7 @@ def test_default_preset_scores_at_least_40_labelled_subjects_per_hold_out_and_fo
     assert min(labelled(f.test) for f in splits.folds) >= 40
 
 
-@pytest.mark.parametrize("preset, voxel_mm", [("quick", 12.0), ("default", 6.0), ("paper", 3.0)])
+@pytest.mark.parametrize("preset, voxel_mm", [("quick", 12.0), ("default", 6.0), ("zoo", 12.0), ("paper", 3.0)])
 def test_simulated_cohort_is_rendered_at_the_size_the_networks_train_at(preset, voxel_mm, monkeypatch, tmp_path):
     seen = {}
 

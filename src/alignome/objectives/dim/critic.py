@@ -1,11 +1,15 @@
 """The separable dot-product critic and its penalised, clipped InfoNCE bound (paper 001, sections 2.2 and 3.2).
 
-For anchors ``u[m, l]`` (sample ``m``, location ``l``) and candidates ``v[k, l]`` the critic is
-``f(u, v) = uᵀv``. The positive of anchor ``(m, l)`` is ``v[m, l]``; its negatives are ``v[k, l]``,
+For anchors ``u[m, l]`` (sample ``m``, location ``l``) and candidates ``v[k, l]`` of dimension ``n``
+the critic is ``f(u, v) = uᵀv / √n`` (section 2.2 names ``n``, the latent dimension, in the critic;
+AMDIM scales alike). The positive of anchor ``(m, l)`` is ``v[m, l]``; its negatives are ``v[k, l]``,
 ``k ≠ m``, at the same location (a latent has one location, shared by every anchor location).
 The bound is ``log(exp f⁺ / (1/N Σ_k exp f_k))``; the loss returned is its negative mean without
-the constant ``log N``. As in AMDIM, the squared raw scores are penalised (``λ·mean f²``) and the
-scores entering the softmax are clipped by ``c·tanh(f/c)``.
+the constant ``log N``. As in AMDIM, the squared scores are penalised (``λ·mean f²``) and the
+scores entering the softmax are clipped by ``c·tanh(f/c)``, both on the scaled ``f``. Without the
+``1/√n`` the penalty weighs ``√n`` (8) times more against the bound for 64-d embeddings; on the
+simulated cohort L-CL's embeddings then shrank towards 0, where the bound sits at chance
+(``log N``), and stayed there.
 """
 
 from __future__ import annotations
@@ -38,10 +42,10 @@ def tanh_clip(scores: Tensor, clip: float = CLIP) -> Tensor:
 
 
 def separable_scores(u: Tensor, v: Tensor) -> Tensor:
-    """``f(u[m, l], v[k, l])`` as ``(M, K, L)`` from ``u`` ``(M, L, d)`` and ``v`` ``(K, L or 1, d)``."""
+    """``f(u[m, l], v[k, l]) = u·v / √d`` as ``(M, K, L)`` from ``u`` ``(M, L, d)`` and ``v`` ``(K, L or 1, d)``."""
     if u.ndim != 3 or v.ndim != 3 or u.shape[2] != v.shape[2] or v.shape[1] not in (1, u.shape[1]):
         raise ValueError(f"u (M, L, d) and v (K, L or 1, d) do not match: {tuple(u.shape)}, {tuple(v.shape)}")
-    return torch.einsum("mld,kld->mkl", u, v.expand(-1, u.shape[1], -1))
+    return torch.einsum("mld,kld->mkl", u, v.expand(-1, u.shape[1], -1)) / u.shape[2] ** 0.5
 
 
 def infonce_bound(u: Tensor, v: Tensor, penalty: float = PENALTY, clip: float = CLIP) -> InfoNCEBound:
