@@ -20,14 +20,15 @@ PAGE_CSS = """
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--fg);
        font: 15px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, "DejaVu Sans", sans-serif; }
-main { max-width: 1100px; margin: 0 auto; padding: 28px 24px 60px; }
+main { max-width: 1400px; margin: 0 auto; padding: 28px 24px 60px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 .subtitle { color: var(--muted); margin: 0 0 8px; }
 .meta { display:flex; flex-wrap:wrap; gap:8px 20px; margin: 12px 0; padding:0; list-style:none; }
 .meta li { background: var(--soft); border:1px solid var(--line); border-radius:6px; padding:4px 10px; }
 .meta b { color: var(--muted); font-weight: 600; margin-right: 4px; }
-table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; font-size: 14px; }
+table.summary td:first-child, table.summary th:first-child { min-width: 15em; }  /* metric names, not wrapped word by word */
 th, td { border: 1px solid var(--line); padding: 5px 10px; text-align: left; }
 th { background: var(--soft); font-weight: 600; }
 td.num, th.num { text-align: right; }
