@@ -59,19 +59,22 @@ def saliency_pair(maps: tuple[np.ndarray, np.ndarray]) -> tuple[int, int, float,
 SALIENT_FLOOR = 0.1
 
 
-def group_difference_maps(maps: np.ndarray, groups: np.ndarray, coefficients: np.ndarray) -> dict[str, np.ndarray]:
+def group_difference_maps(maps: np.ndarray, groups: np.ndarray, coefficients: np.ndarray,
+                          relative_floor: float = 0.0) -> dict[str, np.ndarray]:
     """RBC (AD vs HC) maps of the probe's most positive and most negative dimension of one modality.
 
-    Voxels whose mean saliency over all subjects is below :data:`SALIENT_FLOOR` get 0, so a figure's
-    peak lies where the encoder attends. A constant probe (all coefficients equal) ranks no
-    dimension, so it gets no maps.
+    Voxels whose mean saliency over all subjects is below :data:`SALIENT_FLOOR`, or below
+    ``relative_floor`` times that mean map's maximum, get 0, so a figure's peak lies where the
+    encoder attends. A constant probe (all coefficients equal) ranks no dimension, so it gets no maps.
     """
     out = {}
     if np.ptp(coefficients) == 0:
         return out
     for label, dim in (("+", int(np.argmax(coefficients))), ("−", int(np.argmin(coefficients)))):
         test = mann_whitney_maps(maps[groups == 1, dim], maps[groups == 0, dim])
-        out[f"{label}β dim {dim}"] = np.where(maps[:, dim].mean(0) >= SALIENT_FLOOR, test.rbc, 0.0)
+        mean = maps[:, dim].mean(0)
+        salient = (mean >= SALIENT_FLOOR) & (mean >= relative_floor * mean.max())
+        out[f"{label}β dim {dim}"] = np.where(salient, test.rbc, 0.0)
     return out
 
 
