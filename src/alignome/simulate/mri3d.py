@@ -81,6 +81,7 @@ from alignome.simulate.mri3d_volumes import (
 )
 from alignome.simulate.flow_walk import FlowWalk
 from alignome.simulate.raw_head import raw_head, raw_truth
+from alignome.simulate.rician import rician_magnitude
 from alignome.simulate.brain3d import (
     BrainAtlas,
     Flow,
@@ -404,11 +405,9 @@ def render_subject(
                 signal = ndi.gaussian_filter(signal, scanner.blur_mm / 2.355 / grid.spacing)
             signal = signal[support]
             # ... with Rician noise, then skull-stripped
-            sd = params.noise_sd * scanner.noise_factor * level
-            real = signal + sd * visit_rng.standard_normal(signal.shape)
-            imag = sd * visit_rng.standard_normal(signal.shape)
+            noisy = rician_magnitude(signal, params.noise_sd * scanner.noise_factor * level, visit_rng)
             keep = sample(atlas.brain, atlas.grid, x) > SKULL_STRIP_FRACTION
-            values[keep] = np.sqrt(real[keep] ** 2 + imag[keep] ** 2)
+            values[keep] = noisy[keep]
             kept[support] = keep
         else:
             values[:] = clean
