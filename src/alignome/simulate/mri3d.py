@@ -72,6 +72,7 @@ from scipy import ndimage as ndi
 from alignome.checkpoint import atomic_write_bytes
 from alignome.diagnoses import DIAGNOSES
 from alignome.errors import ConfigError
+from alignome.simulate.cohort_args import check_cohort_args, is_whole
 from alignome.simulate.mri3d_volumes import (
     DEFAULT_STRUCTURES,
     DiseaseModel,
@@ -177,37 +178,20 @@ class SubjectDesign:
 
 
 def _check_args(subjects: int, visits: tuple[int, int], voxel_mm: float, seed: int, jobs: int) -> tuple[int, int]:
-    def is_int(v: object) -> bool:
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-    if not is_int(subjects) or subjects < 1:
-        raise ConfigError(
-            f"cannot simulate {subjects!r} subjects", field="subjects", fix="use --subjects 1 or more (default 24)"
-        )
+    check_cohort_args(subjects, seed, jobs, voxel_mm, VOXEL_RANGE_MM,
+                      "use --voxel-mm 4 (CI), 2 or 1 (the template's own resolution)")
     try:
         vmin, vmax = visits
     except (TypeError, ValueError):
         raise ConfigError(
             f"visits must be a pair (min, max), got {visits!r}", field="visits", fix="e.g. visits=(2, 4)"
         ) from None
-    if not (is_int(vmin) and is_int(vmax)) or vmin < 1 or vmax < vmin or vmax > MAX_VISITS:
+    if not (is_whole(vmin) and is_whole(vmax)) or vmin < 1 or vmax < vmin or vmax > MAX_VISITS:
         raise ConfigError(
             f"visits per subject must satisfy 1 <= min <= max <= {MAX_VISITS}, got min={vmin!r}, max={vmax!r}",
             field="visits",
             fix="use --visits-min 2 --visits-max 4 (at least 2 visits give every subject a positive pair)",
         )
-    if isinstance(voxel_mm, bool) or not isinstance(voxel_mm, (int, float, np.integer, np.floating)) or not (
-        VOXEL_RANGE_MM[0] <= float(voxel_mm) <= VOXEL_RANGE_MM[1]
-    ):
-        raise ConfigError(
-            f"voxel size {voxel_mm!r} mm is outside {VOXEL_RANGE_MM[0]:g}–{VOXEL_RANGE_MM[1]:g} mm",
-            field="voxel_mm",
-            fix="use --voxel-mm 4 (CI), 2 or 1 (the template's own resolution)",
-        )
-    if not is_int(seed) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}", field="seed", fix="e.g. --seed 0")
-    if not is_int(jobs) or jobs < 1:
-        raise ConfigError(f"jobs must be a positive integer, got {jobs!r}", field="jobs", fix="e.g. jobs=2")
     return int(vmin), int(vmax)
 
 
