@@ -58,6 +58,7 @@ from alignome.simulate.mri3d import (
     render_subject,
 )
 from alignome.simulate.mri3d_calibration import VOLUMES, cross_validated_auc, t1_oracle_features
+from alignome.simulate.progress import progress
 
 MODALITIES = ("T1w", "fALFF")
 #: Side of the cubic field of view (mm): the paper's 64 voxels of 3 mm.
@@ -268,17 +269,13 @@ def simulate_mm_cohort(
     regions = falff_regions(grid)
     out.mkdir(parents=True, exist_ok=True)
     from joblib import Parallel, delayed
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("[bold]simulating T1 + fALFF subjects"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
     per_subject = []
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task("simulate", total=len(designs))
+    with progress("simulating T1 + fALFF subjects", len(designs)) as advance:
         runner = Parallel(n_jobs=max(1, min(jobs, len(designs))), return_as="generator")
         for rows in runner(delayed(_simulate_subject)(d, f, atlas, grid, params, regions, out) for d, f in designs):
             per_subject.append(rows)
-            bar.advance(task)
+            advance()
     table = pd.DataFrame([row for rows in per_subject for row in rows])
     table = table.sort_values(["subject", "days", "modality"], kind="stable").reset_index(drop=True)
     _write_csv(out / "manifest.csv", table[MANIFEST_COLUMNS])

@@ -81,6 +81,7 @@ from alignome.simulate.mri3d_volumes import (
     structure_volumes,
 )
 from alignome.simulate.flow_walk import FlowWalk
+from alignome.simulate.progress import progress
 from alignome.simulate.raw_head import raw_head, raw_truth
 from alignome.simulate.rician import rician_magnitude
 from alignome.simulate.brain3d import (
@@ -654,16 +655,13 @@ def simulate_mri3d(
     grid = output_grid(float(voxel_mm))
     out.mkdir(parents=True, exist_ok=True)
     from joblib import Parallel, delayed
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("[bold]simulating 3D MRI subjects"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task("simulate", total=len(designs))
+    per_subject = []
+    with progress("simulating 3D MRI subjects", len(designs)) as advance:
         runner = Parallel(n_jobs=max(1, min(jobs, len(designs))), return_as="generator")
-        per_subject = []
         for rows in runner(delayed(_simulate_subject)(d, atlas, grid, params, out, bool(raw)) for d in designs):
             per_subject.append(rows)
-            bar.advance(task)
+            advance()
     table = pd.DataFrame([row for rows in per_subject for row in rows])
     _remove_stale_images(out, set(table["path"]))
     manifest = table.assign(modality="T1w")[["subject", "session", "age", "modality", "path", "diagnosis", "sex"]]
