@@ -41,6 +41,7 @@ from alignome.training._state import make_adamw, snapshot
 from alignome.training.holdout import group_holdout
 from alignome.training.pixel_pca import PixelPCA, fit_pixel_pca
 from alignome.training.scarf import scarf_corrupt
+from alignome.training.training_speed import TrainingSpeed
 from alignome.training.schedule import warmup_cosine
 
 EmbedderKind = Literal["clip", "simclr", "vae", "supervised", "pixels-pca"]
@@ -72,7 +73,7 @@ class EmbedderSettings:
 
 
 @dataclass
-class FittedEmbedder:
+class FittedEmbedder(TrainingSpeed):
     """A trained embedder and what its training did."""
 
     settings: EmbedderSettings
@@ -83,16 +84,6 @@ class FittedEmbedder:
     images_seen: int
     temperature: float | None = None
     best_epoch: int | None = None
-
-    @property
-    def images_per_s(self) -> float:
-        """Training images processed per second (forward + backward + data)."""
-        return self.images_seen / self.seconds if self.seconds > 0 else float("nan")
-
-    @property
-    def data_share(self) -> float:
-        """Share of training time spent gathering and augmenting batches."""
-        return self.data_seconds / self.seconds if self.seconds > 0 else float("nan")
 
     @torch.no_grad()
     def embed(self, images: np.ndarray, rows: np.ndarray | None = None, batch_size: int = 512) -> np.ndarray:
