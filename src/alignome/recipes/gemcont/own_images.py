@@ -21,6 +21,7 @@ import pandas as pd
 
 from alignome.cohort.image_manifest import load_image_manifest
 from alignome.genetics.encoding import AdditiveEncoder
+from alignome.genetics.panel import panel_effects
 from alignome.gwas.phenotypes import embedding_phenotypes
 from alignome.gwas.run import scan_gwas
 from alignome.gwas.significance import lambda_gc
@@ -49,7 +50,7 @@ def run_own_images(recipe: Any, preset: str | None, out: Path, log: logging.Logg
                                columns=own.columns or None, projector_init=base.projector_init)
     train, test = _split(len(data.subjects), own.test_fraction, recipe.seed)
     genotypes = AdditiveEncoder().fit(data.genotypes[train]).transform(data.genotypes)  # training means fill gaps
-    effects = pd.to_numeric(data.panel["beta"], errors="coerce").to_numpy(dtype=np.float64)
+    effects = panel_effects(data.panel)
     ids = np.asarray(data.subjects, dtype=str)
     (out / "trained_subjects.txt").write_text("\n".join(ids[train]) + "\n")
     pd.DataFrame({"subject": ids, "split": np.where(np.isin(np.arange(len(ids)), test), "test", "train")}).to_csv(

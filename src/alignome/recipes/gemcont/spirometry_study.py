@@ -32,6 +32,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from alignome.evaluation.disease_probe import probe_scores, standardised_difference
+from alignome.genetics.panel import panel_effects
 from alignome.gwas.phenotypes import embedding_phenotypes
 from alignome.gwas.run import scan_gwas
 from alignome.gwas.significance import GENOME_WIDE
@@ -69,7 +70,7 @@ def run_spirometry(recipe: Any, preset: str | None, out: Path, log: logging.Logg
     log.info("spirometry: %d subjects, %d cases, panel of %d variants, %d disease GWAS loci", cohort.n,
              int(cohort.disease.sum()), len(cohort.panel), len(targets))
     base = base_settings(recipe)
-    beta = pd.to_numeric(cohort.panel["beta"]).to_numpy(dtype=np.float64)
+    beta = panel_effects(cohort.panel)
     panel = cohort.panel_dosage.astype(np.float32)
     prs = np.asarray(cohort.prs, dtype=np.float32)[:, None]
     ids = np.asarray(cohort.subject_ids, dtype=str)
