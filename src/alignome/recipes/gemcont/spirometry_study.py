@@ -36,6 +36,7 @@ from alignome.genetics.panel import panel_effects
 from alignome.gwas.phenotypes import embedding_phenotypes
 from alignome.gwas.run import scan_gwas
 from alignome.gwas.significance import GENOME_WIDE
+from alignome.recipes.gemcont.embedding_table import embedding_table
 from alignome.recipes.gemcont.held_out_intervals import SplitDraws, auc_draws, held_out_resamples, with_intervals
 from alignome.recipes.gemcont.methods import ORACLE, base_settings, method_settings
 from alignome.recipes.gemcont.pc1_figure import PC1_FILE, status_table
@@ -94,7 +95,7 @@ def run_spirometry(recipe: Any, preset: str | None, out: Path, log: logging.Logg
 
         def score(method: str, emb: np.ndarray, n_pcs: int) -> None:
             probe(method, emb)
-            pcs = embedding_phenotypes(pd.DataFrame(emb, index=pd.Index(ids[test], name="IID")), n_pcs)
+            pcs = embedding_phenotypes(embedding_table(emb, ids[test]), n_pcs)
             status = pd.Series(y, index=ids[test]).loc[pcs.index].to_numpy()
             pc1 = pcs.iloc[:, 0].to_numpy()
             add(method, split, "pc1_cohens_d", abs(standardised_difference(pc1, status)))
