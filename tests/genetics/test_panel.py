@@ -8,7 +8,7 @@ import pytest
 
 from alignome.errors import ConfigError, DataError
 from alignome.genetics.clump import clump
-from alignome.genetics.panel import read_panel, select_panel, write_panel
+from alignome.genetics.panel import panel_effects, read_panel, select_panel, write_panel
 from alignome.genetics.sumstats_io import read_sumstats_file
 
 
@@ -70,3 +70,14 @@ def test_effects_travel_from_sumstats_to_the_panel_file_and_back(tmp_path):
     (tmp_path / "bad.tsv").write_text("variant\tbeta\na\tlarge\n")
     with pytest.raises(DataError, match="not a number"):
         read_panel(tmp_path / "bad.tsv")
+
+
+def test_panel_effects_are_floats_nan_where_missing_and_bad_rows_are_named(tmp_path):
+    frame = pd.DataFrame({"variant": ["a", "b", "c", "d"], "beta": ["0.5", pd.NA, "x", -2]}, dtype=object)
+    np.testing.assert_array_equal(panel_effects(frame), [0.5, np.nan, np.nan, -2.0])
+    assert panel_effects(frame).dtype == np.float64
+    assert np.isnan(panel_effects(frame.drop(columns="beta"))).all() and len(panel_effects(frame)) == 4
+    (tmp_path / "bad.tsv").write_text("variant\tbeta\na\t0.1\nb\tNA\nc\tlarge\n")
+    with pytest.raises(DataError, match="'large' is not a number") as err:
+        read_panel(tmp_path / "bad.tsv")
+    assert err.value.row == 4  # the file's line: header, a, b, c

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignome.imaging.glyph_set import stratified_subsample
-from alignome.simulate.glyphs import CLASSES, render_glyphs
+from alignome.imaging.glyph_set import BYCLASS, stratified_subsample
+from alignome.simulate.glyphs import render_glyphs
 from alignome.simulate.image_warp import rotate_images
 
 
@@ -15,7 +15,7 @@ def test_same_seed_same_glyphs_other_seed_other_glyphs():
     np.testing.assert_array_equal(a.labels, b.labels)
     assert not np.array_equal(a.images, c.images)
     assert a.images.dtype == np.uint8 and a.images.shape == (124, 28, 28)
-    assert a.classes == list(CLASSES) and len(a.classes) == 62
+    assert a.classes == list(BYCLASS) and len(a.classes) == 62
     assert np.all(np.bincount(a.labels, minlength=62) == 2)
 
 

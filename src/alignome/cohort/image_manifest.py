@@ -25,7 +25,7 @@ import pandas as pd
 from alignome.cohort.genotypes import open_plink
 from alignome.cohort.model import DropRecord
 from alignome.errors import ConfigError, DataError
-from alignome.genetics.panel import EFFECT_COLUMN, read_panel
+from alignome.genetics.panel import EFFECT_COLUMN, panel_effects, read_panel
 from alignome.imaging.resize import match_channels, resize_square
 from alignome.io.image_files import read_image_file
 from alignome.io.tables import Table, numeric, read_table
@@ -82,9 +82,7 @@ def check_panel_effects(panel: pd.DataFrame, init: str, file: str | Path | None 
     """
     if init == RANDOM_INIT:
         return
-    effects = pd.to_numeric(panel[EFFECT_COLUMN], errors="coerce") if EFFECT_COLUMN in panel.columns \
-        else pd.Series(np.nan, index=panel.index)
-    missing = effects.isna().to_numpy()
+    missing = np.isnan(panel_effects(panel))
     if not missing.any():
         return
     first = int(np.flatnonzero(missing)[0])
@@ -156,7 +154,7 @@ def _panel_genotypes(panel: pd.DataFrame, variants: pd.DataFrame, source: str,
     alleles = [a.upper() if isinstance(a, str) else None for a in panel["effect_allele"]]
     frame = pd.DataFrame({"variant": panel["variant"].astype(str).to_numpy(),
                           "effect_allele": np.array(alleles, dtype=object), "other_allele": None,
-                          "beta": pd.to_numeric(panel[EFFECT_COLUMN], errors="coerce").to_numpy()})
+                          "beta": panel_effects(panel)})
     result = harmonise(frame, bim, drop_ambiguous=False)
     for outcome, reason in (("not_in_bim", "panel variant(s) missing from the .bim"),
                             ("mismatch", "panel variant(s) whose effect allele is neither .bim allele")):

@@ -15,6 +15,11 @@ def auc_metric_name(task: str) -> str:
     return "auc_macro_ovr" if len(TASK_CLASSES[task]) > 2 else "auc"
 
 
+def binary_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC-AUC of ``score`` for the classes of ``y``; NaN unless ``y`` holds exactly two classes."""
+    return float(roc_auc_score(y, score)) if len(np.unique(y)) == 2 else float("nan")
+
+
 def task_auc(y: np.ndarray, proba: np.ndarray) -> float:
     """Binary ROC-AUC, or macro-averaged one-vs-rest ROC-AUC for more classes."""
     if proba.shape[1] == 2:

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import optuna
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from alignome.evaluation.linear_baseline import classifier_pipeline
+from alignome.evaluation.tasks import binary_auc
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -37,10 +37,6 @@ class ProbeResult:
     params: dict[str, Any]
     scores: np.ndarray
     coefficients: np.ndarray
-
-
-def _auc(y: np.ndarray, p: np.ndarray) -> float:
-    return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
 
 
 def _l1_ratio(params: dict[str, Any]) -> float:
@@ -67,8 +63,9 @@ def tuned_logistic_probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.nd
         params = {"C": trial.suggest_float("C", *C_RANGE, log=True),
                   "penalty": trial.suggest_categorical("penalty", list(PENALTIES)),
                   "l1_ratio": trial.suggest_float("l1_ratio", 0.0, 1.0)}
-        return float(np.mean([_auc(y_train[te], fit(params, x_train[tr], y_train[tr]).predict_proba(x_train[te])[:, 1])
-                              for tr, te in splits]))
+        return float(np.mean([
+            binary_auc(y_train[te], fit(params, x_train[tr], y_train[tr]).predict_proba(x_train[te])[:, 1])
+            for tr, te in splits]))
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     study.optimize(objective, n_trials=trials)

@@ -27,6 +27,14 @@ PANEL_COLUMNS = ["variant", "chrom", "pos", "effect_allele", "p", "source"]
 EFFECT_COLUMN = "beta"
 
 
+def panel_effects(frame: pd.DataFrame) -> np.ndarray:
+    """The :data:`EFFECT_COLUMN` of a panel-like table as float64: NaN where an effect is missing or not a
+    number, all NaN without the column."""
+    if EFFECT_COLUMN not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[EFFECT_COLUMN], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 @dataclass
 class PanelResult:
     """A panel and how it was chosen.
@@ -115,8 +123,7 @@ def select_panel(
     panel["pos"] = pd.to_numeric(panel["pos"], errors="coerce").astype("Int64")
     panel["p"] = chosen["p"].to_numpy(dtype=float)
     panel["source"] = source
-    effects = chosen[EFFECT_COLUMN] if EFFECT_COLUMN in chosen.columns else pd.Series(np.nan, index=chosen.index)
-    panel[EFFECT_COLUMN] = pd.to_numeric(effects, errors="coerce").to_numpy(dtype=float)
+    panel[EFFECT_COLUMN] = panel_effects(chosen)
     return PanelResult(panel=panel, rule=rule, considered=len(frame), not_genotyped=not_genotyped)
 
 
@@ -125,7 +132,7 @@ def write_panel(panel: pd.DataFrame, path: str | Path) -> Path:
     unknown fields)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    has_effects = EFFECT_COLUMN in panel.columns and pd.to_numeric(panel[EFFECT_COLUMN], errors="coerce").notna().any()
+    has_effects = not np.isnan(panel_effects(panel)).all()
     columns = PANEL_COLUMNS + [EFFECT_COLUMN] if has_effects else PANEL_COLUMNS
     panel[columns].to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.6g")
     return path
@@ -163,11 +170,11 @@ def read_panel(path: str | Path) -> pd.DataFrame:
             raise DataError(f"p-value '{frame['p'][bad].iloc[0]}' not in (0, 1]", file=path, field="p",
                             row=int(np.flatnonzero(bad)[0]) + 2, fix="give p-values in (0, 1] or NA")
     frame["pos"] = pd.to_numeric(frame["pos"], errors="coerce").astype("Int64")
-    effects = frame[EFFECT_COLUMN] if EFFECT_COLUMN in frame.columns else pd.Series(pd.NA, index=frame.index)
-    numbers = pd.to_numeric(effects, errors="coerce")
-    bad = effects.notna() & numbers.isna()
-    if bad.any():
-        raise DataError(f"effect '{effects[bad].iloc[0]}' is not a number", file=path, field=EFFECT_COLUMN,
-                        row=int(np.flatnonzero(bad)[0]) + 2, fix="give each effect as a number, or NA")
-    frame[EFFECT_COLUMN] = numbers.astype(float)
+    numbers = panel_effects(frame)
+    if EFFECT_COLUMN in frame.columns:
+        bad = np.flatnonzero(frame[EFFECT_COLUMN].notna().to_numpy() & np.isnan(numbers))
+        if bad.size:
+            raise DataError(f"effect '{frame[EFFECT_COLUMN].iloc[bad[0]]}' is not a number", file=path,
+                            field=EFFECT_COLUMN, row=int(bad[0]) + 2, fix="give each effect as a number, or NA")
+    frame[EFFECT_COLUMN] = numbers
     return frame[PANEL_COLUMNS + [EFFECT_COLUMN]]

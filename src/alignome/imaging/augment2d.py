@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def _area_boxes(n: int, h: int, w: int, scale: tuple[float, float], ratio: tuple[float, float],
+def _area_boxes(n: int, scale: tuple[float, float], ratio: tuple[float, float],
                 gen: torch.Generator) -> tuple[Tensor, Tensor]:
     """Per-image box heights and widths (fractions of the side) of area share in ``scale`` and aspect in ``ratio``."""
     area = scale[0] + (scale[1] - scale[0]) * torch.rand(n, generator=gen)
@@ -39,7 +39,7 @@ def random_erasing(x: Tensor, gen: torch.Generator, p: float = 0.5, scale: tuple
     """Erase one random rectangle in each image with probability ``p`` (``x``: ``(B, C, H, W)``)."""
     b, _, h, w = x.shape
     apply = torch.rand(b, generator=gen) < p
-    bh, bw = _area_boxes(b, h, w, scale, ratio, gen)
+    bh, bw = _area_boxes(b, scale, ratio, gen)
     top = torch.rand(b, generator=gen) * (1 - bh)
     left = torch.rand(b, generator=gen) * (1 - bw)
     rows = (torch.arange(h) + 0.5) / h
@@ -54,7 +54,7 @@ def random_resized_crop(x: Tensor, gen: torch.Generator, scale: tuple[float, flo
                         ratio: tuple[float, float] = (0.8, 1.25)) -> Tensor:
     """Crop a random box of each image and resize it back to the full size."""
     b = x.shape[0]
-    bh, bw = _area_boxes(b, x.shape[2], x.shape[3], scale, ratio, gen)
+    bh, bw = _area_boxes(b, scale, ratio, gen)
     cy = (torch.rand(b, generator=gen) * 2 - 1) * (1 - bh)  # centre in normalised [-1, 1] coordinates
     cx = (torch.rand(b, generator=gen) * 2 - 1) * (1 - bw)
     theta = torch.zeros(b, 2, 3)

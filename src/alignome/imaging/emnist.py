@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-import string
 
 import numpy as np
 
 from alignome.errors import DataError
-from alignome.imaging.glyph_set import GlyphSet
+from alignome.imaging.glyph_set import BYCLASS, GlyphSet
 from alignome.io.idx import read_idx
 
-BYCLASS = list(string.digits + string.ascii_uppercase + string.ascii_lowercase)
 MAPPING_FIX = "give the split's mapping file (emnist-<split>-mapping.txt: one 'label ascii-code' line per class)"
 
 
@@ -56,7 +54,7 @@ def load_emnist(images_path: str | Path, labels_path: str | Path, mapping_path: 
                         fix="give the -labels- file of the same split as the images")
     labels = labels.astype(np.int64)
     if mapping_path is None:
-        classes, index = BYCLASS, labels
+        classes, index = list(BYCLASS), labels
     else:
         mapping = read_mapping(mapping_path)
         known = np.array(sorted(mapping))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 import numpy as np
+
+#: EMNIST ByClass's 62 classes in label order (0-9, A-Z, a-z); the rendered glyphs use them too.
+BYCLASS: tuple[str, ...] = tuple(string.digits + string.ascii_uppercase + string.ascii_lowercase)
 
 
 @dataclass(frozen=True)

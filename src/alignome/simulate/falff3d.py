@@ -45,6 +45,7 @@ import pandas as pd
 from alignome.checkpoint import atomic_write_bytes
 from alignome.errors import ConfigError, DataError
 from alignome.simulate.brain3d import BrainAtlas, Grid, load_atlas
+from alignome.simulate.cohort_args import check_cohort_args
 from alignome.simulate.falff_map import FalffParams, SubjectFunction, falff_regions, render_falff
 from alignome.simulate.mri3d import (
     COHORT_YAML,
@@ -57,6 +58,7 @@ from alignome.simulate.mri3d import (
     render_subject,
 )
 from alignome.simulate.mri3d_calibration import VOLUMES, cross_validated_auc, t1_oracle_features
+from alignome.simulate.progress import progress
 
 MODALITIES = ("T1w", "fALFF")
 #: Side of the cubic field of view (mm): the paper's 64 voxels of 3 mm.
@@ -68,6 +70,7 @@ DAYS_PER_YEAR = 365.25
 #: Seeds the fALFF stream apart from the T1 designs of the same seed.
 FALFF_STREAM = 0xFA1FF
 VISITS = (2, 4)
+VOXEL_RANGE_MM = (2.0, 12.0)
 
 
 @dataclass(frozen=True)
@@ -227,21 +230,6 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
     atomic_write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode())
 
 
-def _check(subjects: int, seed: int, voxel_mm: float, jobs: int) -> None:
-    def is_int(v: object) -> bool:
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-    if not is_int(subjects) or subjects < 1:
-        raise ConfigError(f"cannot simulate {subjects!r} subjects", field="subjects", fix="use --subjects 1 or more")
-    if not is_int(seed) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}", field="seed", fix="e.g. --seed 0")
-    if not is_int(jobs) or jobs < 1:
-        raise ConfigError(f"jobs must be a positive integer, got {jobs!r}", field="jobs", fix="e.g. --jobs 2")
-    if isinstance(voxel_mm, bool) or not isinstance(voxel_mm, (int, float)) or not 2.0 <= float(voxel_mm) <= 12.0:
-        raise ConfigError(f"voxel size {voxel_mm!r} mm is outside 2–12 mm", field="voxel_mm",
-                          fix="use --voxel-mm 3 (the paper's 64³ grid), 6 (32³) or 12 (16³)")
-
-
 def simulate_mm_cohort(
     out: str | Path, subjects: int = 48, seed: int = 0, voxel_mm: float = 3.0, jobs: int = 2,
     params: MmParams | None = None,
@@ -269,7 +257,8 @@ def simulate_mm_cohort(
     Path
         ``out``; ``out / "cohort.yaml"`` names the manifest and the truth table.
     """
-    _check(subjects, seed, voxel_mm, jobs)
+    check_cohort_args(subjects, seed, jobs, voxel_mm, VOXEL_RANGE_MM,
+                      "use --voxel-mm 3 (the paper's 64³ grid), 6 (32³) or 12 (16³)")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} exists and is not a directory", field="out", fix="choose a new directory")
@@ -280,17 +269,13 @@ def simulate_mm_cohort(
     regions = falff_regions(grid)
     out.mkdir(parents=True, exist_ok=True)
     from joblib import Parallel, delayed
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("[bold]simulating T1 + fALFF subjects"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
     per_subject = []
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task("simulate", total=len(designs))
+    with progress("simulating T1 + fALFF subjects", len(designs)) as advance:
         runner = Parallel(n_jobs=max(1, min(jobs, len(designs))), return_as="generator")
         for rows in runner(delayed(_simulate_subject)(d, f, atlas, grid, params, regions, out) for d, f in designs):
             per_subject.append(rows)
-            bar.advance(task)
+            advance()
     table = pd.DataFrame([row for rows in per_subject for row in rows])
     table = table.sort_values(["subject", "days", "modality"], kind="stable").reset_index(drop=True)
     _write_csv(out / "manifest.csv", table[MANIFEST_COLUMNS])

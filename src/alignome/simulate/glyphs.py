@@ -16,16 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-import string
 
 import numpy as np
 from scipy import ndimage
 
-from alignome.imaging.glyph_set import GlyphSet
+from alignome.imaging.glyph_set import BYCLASS, GlyphSet
 from alignome.simulate.image_warp import bilinear_sample, centred_grid
 from alignome.simulate.progress import progress
 
-CLASSES: tuple[str, ...] = tuple(string.digits + string.ascii_uppercase + string.ascii_lowercase)
 FONT_FILES: tuple[str, ...] = (
     "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf",
     "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSerif-BoldItalic.ttf",
@@ -33,7 +31,7 @@ FONT_FILES: tuple[str, ...] = (
     "DejaVuSansMono-BoldOblique.ttf", "STIXGeneral.ttf", "STIXGeneralBol.ttf", "STIXGeneralItalic.ttf",
     "STIXGeneralBolIta.ttf", "cmr10.ttf", "cmss10.ttf", "cmti10.ttf", "cmtt10.ttf", "cmb10.ttf",
 )
-__all__ = ["CLASSES", "Distortion", "GlyphSet", "glyph_masters", "render_glyphs"]
+__all__ = ["Distortion", "GlyphSet", "glyph_masters", "render_glyphs"]
 MASTER_SIZE = 64  # masters are rendered larger than the output so warps resample them smoothly
 GLYPH_FILL = 0.72  # long side of a glyph / frame side, before the random scale
 MASTER_BLUR = 2.0  # master-pixel sigma: softens edges so a threshold sets the stroke width
@@ -97,7 +95,7 @@ def _render_master(char: str, font_path: Path, size: int) -> np.ndarray:
 def glyph_masters(size: int = MASTER_SIZE) -> np.ndarray:
     """Blurred masters ``(62 × len(FONT_FILES), size, size)`` float32, index ``label × n_fonts + font``."""
     folder = font_dir()
-    masters = np.stack([_render_master(char, folder / name, size) for char in CLASSES for name in FONT_FILES])
+    masters = np.stack([_render_master(char, folder / name, size) for char in BYCLASS for name in FONT_FILES])
     blurred = ndimage.gaussian_filter(masters, sigma=(0, MASTER_BLUR, MASTER_BLUR))
     peak = blurred.max(axis=(1, 2), keepdims=True)
     return (blurred / peak).astype(np.float32)  # each master peaks at 1 so thresholds mean the same
@@ -152,7 +150,7 @@ def render_glyphs(n: int, seed: int, size: int = 28, distortion: Distortion | No
     masters = glyph_masters(MASTER_SIZE)
     n_fonts = len(FONT_FILES)
     rng = np.random.default_rng(seed)
-    labels = rng.permutation(np.arange(n) % len(CLASSES)).astype(np.int64)
+    labels = rng.permutation(np.arange(n) % len(BYCLASS)).astype(np.int64)
     fonts = rng.integers(0, n_fonts, size=n)
     images = np.empty((n, size, size), dtype=np.uint8)
     ramp = 0.12  # soft edge of the threshold: anti-aliased strokes
@@ -165,4 +163,4 @@ def render_glyphs(n: int, seed: int, size: int = 28, distortion: Distortion | No
             value = np.clip((ink - level) / ramp + 0.5, 0.0, 1.0)
             images[start:stop] = np.round(value * 255.0).astype(np.uint8)
             advance(stop - start)
-    return GlyphSet(images=images, labels=labels, classes=list(CLASSES))
+    return GlyphSet(images=images, labels=labels, classes=list(BYCLASS))

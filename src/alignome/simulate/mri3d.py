@@ -72,6 +72,7 @@ from scipy import ndimage as ndi
 from alignome.checkpoint import atomic_write_bytes
 from alignome.diagnoses import DIAGNOSES
 from alignome.errors import ConfigError
+from alignome.simulate.cohort_args import check_cohort_args, is_whole
 from alignome.simulate.mri3d_volumes import (
     DEFAULT_STRUCTURES,
     DiseaseModel,
@@ -80,7 +81,9 @@ from alignome.simulate.mri3d_volumes import (
     structure_volumes,
 )
 from alignome.simulate.flow_walk import FlowWalk
+from alignome.simulate.progress import progress
 from alignome.simulate.raw_head import raw_head, raw_truth
+from alignome.simulate.rician import rician_magnitude
 from alignome.simulate.brain3d import (
     BrainAtlas,
     Flow,
@@ -176,37 +179,20 @@ class SubjectDesign:
 
 
 def _check_args(subjects: int, visits: tuple[int, int], voxel_mm: float, seed: int, jobs: int) -> tuple[int, int]:
-    def is_int(v: object) -> bool:
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-    if not is_int(subjects) or subjects < 1:
-        raise ConfigError(
-            f"cannot simulate {subjects!r} subjects", field="subjects", fix="use --subjects 1 or more (default 24)"
-        )
+    check_cohort_args(subjects, seed, jobs, voxel_mm, VOXEL_RANGE_MM,
+                      "use --voxel-mm 4 (CI), 2 or 1 (the template's own resolution)")
     try:
         vmin, vmax = visits
     except (TypeError, ValueError):
         raise ConfigError(
             f"visits must be a pair (min, max), got {visits!r}", field="visits", fix="e.g. visits=(2, 4)"
         ) from None
-    if not (is_int(vmin) and is_int(vmax)) or vmin < 1 or vmax < vmin or vmax > MAX_VISITS:
+    if not (is_whole(vmin) and is_whole(vmax)) or vmin < 1 or vmax < vmin or vmax > MAX_VISITS:
         raise ConfigError(
             f"visits per subject must satisfy 1 <= min <= max <= {MAX_VISITS}, got min={vmin!r}, max={vmax!r}",
             field="visits",
             fix="use --visits-min 2 --visits-max 4 (at least 2 visits give every subject a positive pair)",
         )
-    if isinstance(voxel_mm, bool) or not isinstance(voxel_mm, (int, float, np.integer, np.floating)) or not (
-        VOXEL_RANGE_MM[0] <= float(voxel_mm) <= VOXEL_RANGE_MM[1]
-    ):
-        raise ConfigError(
-            f"voxel size {voxel_mm!r} mm is outside {VOXEL_RANGE_MM[0]:g}–{VOXEL_RANGE_MM[1]:g} mm",
-            field="voxel_mm",
-            fix="use --voxel-mm 4 (CI), 2 or 1 (the template's own resolution)",
-        )
-    if not is_int(seed) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}", field="seed", fix="e.g. --seed 0")
-    if not is_int(jobs) or jobs < 1:
-        raise ConfigError(f"jobs must be a positive integer, got {jobs!r}", field="jobs", fix="e.g. jobs=2")
     return int(vmin), int(vmax)
 
 
@@ -404,11 +390,9 @@ def render_subject(
                 signal = ndi.gaussian_filter(signal, scanner.blur_mm / 2.355 / grid.spacing)
             signal = signal[support]
             # ... with Rician noise, then skull-stripped
-            sd = params.noise_sd * scanner.noise_factor * level
-            real = signal + sd * visit_rng.standard_normal(signal.shape)
-            imag = sd * visit_rng.standard_normal(signal.shape)
+            noisy = rician_magnitude(signal, params.noise_sd * scanner.noise_factor * level, visit_rng)
             keep = sample(atlas.brain, atlas.grid, x) > SKULL_STRIP_FRACTION
-            values[keep] = np.sqrt(real[keep] ** 2 + imag[keep] ** 2)
+            values[keep] = noisy[keep]
             kept[support] = keep
         else:
             values[:] = clean
@@ -671,16 +655,13 @@ def simulate_mri3d(
     grid = output_grid(float(voxel_mm))
     out.mkdir(parents=True, exist_ok=True)
     from joblib import Parallel, delayed
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("[bold]simulating 3D MRI subjects"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task("simulate", total=len(designs))
+    per_subject = []
+    with progress("simulating 3D MRI subjects", len(designs)) as advance:
         runner = Parallel(n_jobs=max(1, min(jobs, len(designs))), return_as="generator")
-        per_subject = []
         for rows in runner(delayed(_simulate_subject)(d, atlas, grid, params, out, bool(raw)) for d in designs):
             per_subject.append(rows)
-            bar.advance(task)
+            advance()
     table = pd.DataFrame([row for rows in per_subject for row in rows])
     _remove_stale_images(out, set(table["path"]))
     manifest = table.assign(modality="T1w")[["subject", "session", "age", "modality", "path", "diagnosis", "sex"]]

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from alignome.simulate.brain3d import Grid, SmoothField, rotation
+from alignome.simulate.rician import rician_magnitude
 
 CSF_MM, BONE_MM, SCALP_MM = 3.0, 9.0, 15.0
 T1_CSF, T1_BONE, T1_FAT, T1_MUSCLE = 0.2, 0.08, 0.85, 0.45
@@ -136,10 +137,7 @@ def raw_head(
     mni = rotation(angles).T @ (world - c - shift.reshape(3, 1)) / scale + c
     signal = ndi.map_coordinates(head, big.to_index(mni), order=1, mode="constant", cval=0.0)
     signal = signal * np.exp(bias(world)[0])  # the coil's field is fixed to the scanner, not the head
-    sd = params.noise_sd * level
-    real = signal + sd * rng.standard_normal(signal.shape)
-    imag = sd * rng.standard_normal(signal.shape)
-    image = np.sqrt(real**2 + imag**2).reshape(shape).astype(np.float32)
+    image = rician_magnitude(signal, params.noise_sd * level, rng).reshape(shape).astype(np.float32)
     return RawHead(image=image, affine=affine, rotation_deg=angles, translation_mm=shift, scale=scale)
 
 

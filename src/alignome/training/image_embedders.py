@@ -41,6 +41,7 @@ from alignome.training._state import make_adamw, snapshot
 from alignome.training.holdout import group_holdout
 from alignome.training.pixel_pca import PixelPCA, fit_pixel_pca
 from alignome.training.scarf import scarf_corrupt
+from alignome.training.training_speed import TrainingSpeed
 from alignome.training.schedule import warmup_cosine
 
 EmbedderKind = Literal["clip", "simclr", "vae", "supervised", "pixels-pca"]
@@ -72,7 +73,7 @@ class EmbedderSettings:
 
 
 @dataclass
-class FittedEmbedder:
+class FittedEmbedder(TrainingSpeed):
     """A trained embedder and what its training did."""
 
     settings: EmbedderSettings
@@ -83,16 +84,6 @@ class FittedEmbedder:
     images_seen: int
     temperature: float | None = None
     best_epoch: int | None = None
-
-    @property
-    def images_per_s(self) -> float:
-        """Training images processed per second (forward + backward + data)."""
-        return self.images_seen / self.seconds if self.seconds > 0 else float("nan")
-
-    @property
-    def data_share(self) -> float:
-        """Share of training time spent gathering and augmenting batches."""
-        return self.data_seconds / self.seconds if self.seconds > 0 else float("nan")
 
     @torch.no_grad()
     def embed(self, images: np.ndarray, rows: np.ndarray | None = None, batch_size: int = 512) -> np.ndarray:
@@ -114,12 +105,12 @@ def as_batch(images: np.ndarray, rows: np.ndarray) -> Tensor:
 
 
 class _ContrastivePair(nn.Module):
-    def __init__(self, image: ImageEmbedder, genotype: GenotypeProjector, temperature: Temperature) -> None:
+    """The image embedder, its contrastive partner (genotype projector, or none) and their temperature: one
+    module, so that one optimiser trains all three; the training loop calls the parts, never the whole."""
+
+    def __init__(self, image: ImageEmbedder, genotype: nn.Module, temperature: Temperature) -> None:
         super().__init__()
         self.image, self.genotype, self.temperature = image, genotype, temperature
-
-    def forward(self, x: Tensor) -> dict[str, Tensor]:
-        return self.image(x)
 
 
 def build_image_embedder(s: EmbedderSettings, in_channels: int = 1) -> ImageEmbedder:
@@ -181,7 +172,8 @@ def fit_embedder(
         model: nn.Module = ConvVAE2D(images.shape[-1], s.widths, s.embedding_dim, in_channels, s.pool_size)
     else:
         model = build_image_embedder(s, in_channels)
-    temp = Temperature(s.temperature, s.learnable_temperature)
+    contrastive = s.kind in ("clip", "simclr")
+    temp = Temperature(s.temperature, s.learnable_temperature) if contrastive else None
     if s.kind == "clip":
         if genotypes is None:
             raise ValueError("the genotype-image CLIP embedder needs genotypes")
@@ -195,7 +187,7 @@ def fit_embedder(
         model = nn.ModuleDict({"image": model, "head": nn.Linear(s.embedding_dim, 1)})
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_adamw(params, s.lr, s.weight_decay)
-    min_batch = 2 if s.kind in ("clip", "simclr") else 1
+    min_batch = 2 if contrastive else 1
     steps_per_epoch = max(1, len(train_rows) // s.batch_size + (len(train_rows) % s.batch_size >= min_batch))
     sched = warmup_cosine(opt, s.warmup_epochs * steps_per_epoch, s.epochs * steps_per_epoch)
     gen_order = torch.Generator().manual_seed(s.seed + 1)
@@ -245,26 +237,27 @@ def fit_embedder(
                 total += float(loss.detach()) * len(rows)
                 count += len(rows)
             row = {"epoch": epoch + 1, "train_loss": total / max(count, 1), "lr": sched.get_last_lr()[0]}
-            if s.kind in ("clip", "simclr"):
+            if contrastive:
                 row["temperature"] = temp.value
+            stop = False
             if s.kind == "supervised" and len(val_rows):
                 val = _supervised_val_loss(model, images, val_rows, y_all)
                 row["val_loss"] = val
                 if val < best[0]:
                     best = (val, snapshot(model), epoch + 1)
-                elif epoch + 1 - best[2] >= s.patience:
-                    curve.append(row)
-                    bar.advance(task)
-                    break
+                else:
+                    stop = epoch + 1 - best[2] >= s.patience
             curve.append(row)
             bar.advance(task)
+            if stop:
+                break
     best_epoch = None
     if best[1] is not None:
         model.load_state_dict(best[1])
         best_epoch = best[2]
     image_model = model["image"] if s.kind == "supervised" else (model if s.kind == "vae" else model.image)
     return FittedEmbedder(settings=s, model=image_model, curve=curve, seconds=data_s + compute_s, data_seconds=data_s,
-                          images_seen=seen, temperature=temp.value if s.kind in ("clip", "simclr") else None,
+                          images_seen=seen, temperature=temp.value if contrastive else None,
                           best_epoch=best_epoch)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 from alignome.errors import ConfigError
+from alignome.training.training_speed import TrainingSpeed
 
 
 def flat_pixels(images: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -27,7 +28,7 @@ def flat_pixels(images: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class PixelPCA:
+class PixelPCA(TrainingSpeed):
     """A PCA of training images' pixels, used as an embedder."""
 
     pca: PCA
@@ -37,16 +38,6 @@ class PixelPCA:
     data_seconds: float = 0.0
     temperature: float | None = None
     best_epoch: int | None = None
-
-    @property
-    def images_per_s(self) -> float:
-        """Training images fitted per second."""
-        return self.images_seen / self.seconds if self.seconds > 0 else float("nan")
-
-    @property
-    def data_share(self) -> float:
-        """Share of fitting time spent reading the images."""
-        return self.data_seconds / self.seconds if self.seconds > 0 else float("nan")
 
     def embed(self, images: np.ndarray, rows: np.ndarray | None = None, batch_size: int = 4096) -> np.ndarray:
         """Component scores of ``images[rows]`` (float32), read in batches."""

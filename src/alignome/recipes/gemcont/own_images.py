@@ -21,9 +21,11 @@ import pandas as pd
 
 from alignome.cohort.image_manifest import load_image_manifest
 from alignome.genetics.encoding import AdditiveEncoder
+from alignome.genetics.panel import panel_effects
 from alignome.gwas.phenotypes import embedding_phenotypes
 from alignome.gwas.run import scan_gwas
 from alignome.gwas.significance import lambda_gc
+from alignome.recipes.gemcont.embedding_table import embedding_table, write_embedding_table
 from alignome.recipes.gemcont.methods import METHODS, base_settings, method_settings
 from alignome.training.image_embedders import EmbedderSettings, fit_embedder
 
@@ -49,7 +51,7 @@ def run_own_images(recipe: Any, preset: str | None, out: Path, log: logging.Logg
                                columns=own.columns or None, projector_init=base.projector_init)
     train, test = _split(len(data.subjects), own.test_fraction, recipe.seed)
     genotypes = AdditiveEncoder().fit(data.genotypes[train]).transform(data.genotypes)  # training means fill gaps
-    effects = pd.to_numeric(data.panel["beta"], errors="coerce").to_numpy(dtype=np.float64)
+    effects = panel_effects(data.panel)
     ids = np.asarray(data.subjects, dtype=str)
     (out / "trained_subjects.txt").write_text("\n".join(ids[train]) + "\n")
     pd.DataFrame({"subject": ids, "split": np.where(np.isin(np.arange(len(ids)), test), "test", "train")}).to_csv(
@@ -71,9 +73,8 @@ def run_own_images(recipe: Any, preset: str | None, out: Path, log: logging.Logg
         t0 = time.perf_counter()
         fitted = fit_embedder(method_settings(base, method, recipe.seed), data.images, train, genotypes=genotypes,
                               effects=effects, progress=True)
-        emb = pd.DataFrame(fitted.embed(data.images, test), index=pd.Index(ids[test], name="IID"))
-        emb.columns = [f"e{i + 1}" for i in range(emb.shape[1])]
-        emb.to_csv(emb_dir / f"{method}.tsv", sep="\t")
+        emb = embedding_table(fitted.embed(data.images, test), ids[test])
+        write_embedding_table(emb, emb_dir / f"{method}.tsv")
         scan = scan_gwas(data.bfile.with_suffix(""), embedding_phenotypes(emb, p.gwas_pcs), covar, out=out / "gwas" / method,
                          mode="multi", trained_on=list(ids[train]), exclude_trained=True)
         pvals = scan.p["multi"]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from alignome.imaging.emnist import load_emnist
 from alignome.imaging.glyph_set import GlyphSet, stratified_subsample
+from alignome.recipes.gemcont.embedding_table import embedding_table, write_embedding_table
 from alignome.recipes.gemcont.held_out_intervals import SplitDraws, held_out_resamples, with_intervals
 from alignome.recipes.gemcont.methods import ORACLE, base_settings, method_settings
 from alignome.recipes.gemcont.own_images import run_own_images
@@ -48,10 +49,7 @@ def _write_held_out(out: Path, cohort: RotationCohort, test_rows: np.ndarray, tr
     emb_dir.mkdir(exist_ok=True)
     ids = cohort.subject_ids[test_rows]
     for method, res in results.items():
-        table = pd.DataFrame(res.embedding, columns=[f"e{i + 1}" for i in range(res.embedding.shape[1])])
-        table.insert(0, "IID", ids)
-        table.insert(0, "FID", ids)
-        table.to_csv(emb_dir / f"{method}.tsv", sep="\t", index=False)
+        write_embedding_table(embedding_table(res.embedding, ids), emb_dir / f"{method}.tsv")
     (out / "trained_subjects.txt").write_text("\n".join(cohort.subject_ids[train_rows]) + "\n")
     return sorted(results)
 

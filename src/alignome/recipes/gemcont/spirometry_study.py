@@ -32,9 +32,11 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from alignome.evaluation.disease_probe import probe_scores, standardised_difference
+from alignome.genetics.panel import panel_effects
 from alignome.gwas.phenotypes import embedding_phenotypes
 from alignome.gwas.run import scan_gwas
 from alignome.gwas.significance import GENOME_WIDE
+from alignome.recipes.gemcont.embedding_table import embedding_table
 from alignome.recipes.gemcont.held_out_intervals import SplitDraws, auc_draws, held_out_resamples, with_intervals
 from alignome.recipes.gemcont.methods import ORACLE, base_settings, method_settings
 from alignome.recipes.gemcont.pc1_figure import PC1_FILE, status_table
@@ -69,7 +71,7 @@ def run_spirometry(recipe: Any, preset: str | None, out: Path, log: logging.Logg
     log.info("spirometry: %d subjects, %d cases, panel of %d variants, %d disease GWAS loci", cohort.n,
              int(cohort.disease.sum()), len(cohort.panel), len(targets))
     base = base_settings(recipe)
-    beta = pd.to_numeric(cohort.panel["beta"]).to_numpy(dtype=np.float64)
+    beta = panel_effects(cohort.panel)
     panel = cohort.panel_dosage.astype(np.float32)
     prs = np.asarray(cohort.prs, dtype=np.float32)[:, None]
     ids = np.asarray(cohort.subject_ids, dtype=str)
@@ -93,7 +95,7 @@ def run_spirometry(recipe: Any, preset: str | None, out: Path, log: logging.Logg
 
         def score(method: str, emb: np.ndarray, n_pcs: int) -> None:
             probe(method, emb)
-            pcs = embedding_phenotypes(pd.DataFrame(emb, index=pd.Index(ids[test], name="IID")), n_pcs)
+            pcs = embedding_phenotypes(embedding_table(emb, ids[test]), n_pcs)
             status = pd.Series(y, index=ids[test]).loc[pcs.index].to_numpy()
             pc1 = pcs.iloc[:, 0].to_numpy()
             add(method, split, "pc1_cohens_d", abs(standardised_difference(pc1, status)))

@@ -87,7 +87,7 @@ def probe_rows(latents: dict[int, pd.DataFrame], cohort: PairedCohort, plan: Fol
             "auc_validation": _auc(y_of(plan.validation), probe.scores[n_hold:]),
             "auc_probe_cv": probe.cv_auc,
             "probe_C": probe.params["C"], "probe_penalty": probe.params["penalty"],
-            "probe_l1_ratio": probe.params["l1_ratio"],
+            "probe_l1_ratio": probe.params["l1_ratio"] if probe.params["penalty"] == "elasticnet" else float("nan"),
             "probe_nonzero": int(np.count_nonzero(probe.coefficients)),
             "n_probe_train": len(plan.probe_train), "n_holdout": n_hold, "n_validation": len(plan.validation),
         })
