@@ -41,6 +41,15 @@ def test_pixel_pca_is_sklearns_pca_of_the_training_pixels_scaled_to_unit_range()
     assert fitted.curve == [] and fitted.images_per_s > 0
 
 
-def test_pixel_pca_refuses_more_components_than_training_images() -> None:
+def test_pixel_pca_keeps_no_more_components_than_the_training_images_span(caplog) -> None:
+    images = _images()
+    with caplog.at_level("WARNING"):
+        fitted = fit_pixel_pca(images, np.arange(4), dim=5, seed=0)
+    assert fitted.pca.n_components_ == 3  # 4 centred images span 3 directions
+    assert fitted.embed(images, np.arange(10, 20)).shape == (10, 3)
+    assert "3 components instead of embedding_dim 5" in caplog.text
+
+
+def test_pixel_pca_refuses_a_single_training_image() -> None:
     with pytest.raises(ConfigError, match="embedding_dim"):
-        fit_pixel_pca(_images(), np.arange(4), dim=5, seed=0)
+        fit_pixel_pca(_images(), np.arange(1), dim=5, seed=0)

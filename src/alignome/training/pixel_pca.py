@@ -10,6 +10,7 @@ attribute surface of :class:`alignome.training.image_embedders.FittedEmbedder` t
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -47,14 +48,23 @@ class PixelPCA(TrainingSpeed):
 
 
 def fit_pixel_pca(images: np.ndarray, train_rows: np.ndarray, dim: int, seed: int) -> PixelPCA:
-    """PCA with ``dim`` components of the pixels of ``images[train_rows]``; no other row is read."""
+    """PCA of the pixels of ``images[train_rows]``; no other row is read.
+
+    It keeps ``dim`` components, or as many as the centred training pixels span (one fewer than the
+    training images, at most the pixels) when that is fewer, and logs the cut.
+    """
     train_rows = np.asarray(train_rows)
     t0 = time.perf_counter()
     x = flat_pixels(images, train_rows)
     t1 = time.perf_counter()
-    if not 1 <= dim <= min(x.shape):
-        raise ConfigError(f"a pixel PCA of {x.shape[0]} training images of {x.shape[1]} pixels cannot have {dim} "
-                          "components", field="method.embedding_dim",
-                          fix=f"choose embedding_dim between 1 and {min(x.shape)}")
-    pca = PCA(n_components=dim, svd_solver="auto", random_state=seed).fit(x)
+    if x.shape[0] < 2 or dim < 1:
+        raise ConfigError(f"a pixel PCA needs at least 2 training images and 1 component, got {x.shape[0]} images "
+                          f"and embedding_dim {dim}", field="method.embedding_dim",
+                          fix="give the split at least 2 training subjects and embedding_dim ≥ 1")
+    kept = min(dim, x.shape[0] - 1, x.shape[1])
+    if kept < dim:
+        logging.getLogger(__name__).warning(
+            "pixels-pca: %d components instead of embedding_dim %d (%d training images of %d pixels span no more)",
+            kept, dim, x.shape[0], x.shape[1])
+    pca = PCA(n_components=kept, svd_solver="auto", random_state=seed).fit(x)
     return PixelPCA(pca=pca, seconds=time.perf_counter() - t0, images_seen=len(train_rows), data_seconds=t1 - t0)

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
+from alignome.evaluation.tasks import binary_auc
 from alignome.evaluation.tuned_logistic_probe import tuned_logistic_probe
 from alignome.evaluation.voxel_pca import voxel_pca
 from alignome.models.dim import MultimodalDIM
@@ -49,10 +49,6 @@ def voxel_pca_latents(cohort: PairedCohort, volumes: dict[int, np.ndarray], subj
     return out
 
 
-def _auc(y: np.ndarray, p: np.ndarray) -> float:
-    return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
-
-
 @dataclass
 class ProbeOutcome:
     """One network's probes: result rows (AUCs, chosen hyper-parameters), coefficients by modality, and
@@ -83,8 +79,8 @@ def probe_rows(latents: dict[int, pd.DataFrame], cohort: PairedCohort, plan: Fol
         n_hold = len(plan.holdout)
         rows.append({
             "objective": objective, "modality": modality, "fold": plan.fold,
-            "auc_holdout": _auc(y_of(plan.holdout), probe.scores[:n_hold]),
-            "auc_validation": _auc(y_of(plan.validation), probe.scores[n_hold:]),
+            "auc_holdout": binary_auc(y_of(plan.holdout), probe.scores[:n_hold]),
+            "auc_validation": binary_auc(y_of(plan.validation), probe.scores[n_hold:]),
             "auc_probe_cv": probe.cv_auc,
             "probe_C": probe.params["C"], "probe_penalty": probe.params["penalty"],
             "probe_l1_ratio": probe.params["l1_ratio"] if probe.params["penalty"] == "elasticnet" else float("nan"),
