@@ -197,7 +197,7 @@ def _meta_items(metrics: dict[str, Any]) -> list[tuple[str, str]]:
             value = str(metrics[key])
             if key == "contrastive_form":
                 value += {
-                    "decoupled": " (positive pair excluded from the denominator, paper 000)",
+                    "decoupled": " (positive pair excluded from the denominator, as papers 000 and 003 write it)",
                     "standard": " (standard InfoNCE, positive in the denominator)",
                     "infonce": " (standard InfoNCE, positive in the denominator)",
                 }.get(value.lower(), "")
