@@ -228,7 +228,8 @@ def roc_figure(
         return save_figure(fig, path)
 
 
-def training_curves_figure(curves: pd.DataFrame, path: Path, order: MethodOrder = MethodOrder()) -> Path | None:
+def training_curves_figure(curves: pd.DataFrame, path: Path, order: MethodOrder = MethodOrder(),
+                           title: str = "Contrastive pretraining loss per outer fold") -> Path | None:
     """Train and validation loss against epoch, one line per fold, one panel per method.
 
     Parameters
@@ -237,6 +238,8 @@ def training_curves_figure(curves: pd.DataFrame, path: Path, order: MethodOrder 
         ``training_curves.csv`` with columns ``method, fold, epoch, train_loss[, val_loss]``.
     path
         PNG to write.
+    title
+        The figure's title.
 
     Returns
     -------
@@ -275,7 +278,7 @@ def training_curves_figure(curves: pd.DataFrame, path: Path, order: MethodOrder 
             handles.append(Line2D([], [], color="0.2", lw=1.5, ls="--", label="validation"))
         handles += [Line2D([], [], color=fold_colour[f], lw=3, label=f"fold {f}") for f in folds]
         fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(handles), 8), frameon=False)
-        fig.suptitle("Contrastive pretraining loss per outer fold")
+        fig.suptitle(title)
         fig.tight_layout()
         return save_figure(fig, path)
 

@@ -12,7 +12,7 @@ from alignome.analysis.introspection_figures import similarity_heatmap
 from alignome.recipes.mm_dim.holdout_intervals import PREDICTION_COLUMNS, holdout_bootstrap
 from alignome.recipes.mm_dim.ranking import ranking_figure, ranking_markdown
 from alignome.report.build import FigureSpec, draw_figures, fresh_figure_dir, write_report
-from alignome.report.figures import house_style, new_figure, save_figure
+from alignome.report.figures import training_curves_figure
 from alignome.report.html import FigureEntry
 from alignome.report.rundir import RunFiles
 
@@ -44,20 +44,9 @@ def _similarity_figure(table: pd.DataFrame, path: Path) -> Path | None:
 
 
 def curves_figure(curves: pd.DataFrame, path: Path) -> Path | None:
-    """Training loss per epoch, one line per objective (first fold shown)."""
-    frame = curves[curves["fold"] == curves["fold"].min()]
-    if frame.empty:
-        return None
-    with house_style():
-        fig = new_figure((7, 3.6))
-        ax = fig.subplots()
-        for name, sub in frame.groupby("objective", sort=False):
-            loss = pd.to_numeric(sub["loss"], errors="coerce")
-            ax.plot(sub["epoch"], loss - loss.min() + 1e-3, lw=1.5, label=name)
-        ax.set(xlabel="Epoch", ylabel="Loss − its minimum (log)", yscale="log", title="Pretraining loss")
-        ax.legend(frameon=False, fontsize=8, ncol=2)
-        fig.tight_layout()
-        return save_figure(fig, path)
+    """Pretraining loss per epoch: one panel per objective (each on its own loss's scale), one line per fold."""
+    frame = curves.rename(columns={"objective": "method", "loss": "train_loss"})
+    return training_curves_figure(frame, path, title="Pretraining loss per fold (each objective's own loss)")
 
 
 def speed_markdown(metrics: dict[str, Any]) -> str:
