@@ -99,7 +99,9 @@ def build_mm_dim_report(run: RunFiles) -> Path:
     ]
     if run.tables.get("curves") is not None:
         specs.append(("training_curves.png", lambda: curves_figure(run.tables["curves"], fig_dir / "training_curves.png"),
-                      "Pretraining curves", "Total loss per epoch of each objective (first fold)."))
+                      "Pretraining curves", "Total loss per epoch of each objective, one line per fold: an InfoNCE "
+                      "term starts near its chance level (log of the batch size per term), and a curve that stays "
+                      "there has learnt little."))
     if run.tables.get("similarity") is not None:
         specs.append(("similarity.png", lambda: _similarity_figure(run.tables["similarity"], fig_dir / "similarity.png"),
                       "Cross-modal representation similarity",
