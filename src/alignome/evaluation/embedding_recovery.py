@@ -1,10 +1,9 @@
 """What held-out embeddings recover (paper 003 §3.1): the latent trait by ridge, causal variants by multi-trait GWAS.
 
-* :func:`ridge_r2` (its predictions: :func:`ridge_predictions`) — R² of a trait predicted from
-  embeddings by ridge regression, computed on the held-out subjects alone by K-fold
-  cross-fitting: each fold is predicted by a ridge fitted on the other folds, whose penalty is
-  chosen by an inner leave-one-out CV (``RidgeCV``) on those folds only (nested folds). The
-  pooled out-of-fold predictions give R².
+* :func:`ridge_predictions` — a trait predicted from embeddings by ridge regression on the
+  held-out subjects alone, by K-fold cross-fitting: each fold is predicted by a ridge fitted on
+  the other folds, whose penalty is chosen by an inner leave-one-out CV (``RidgeCV``) on those
+  folds only (nested folds). The pooled out-of-fold predictions give R² (``sklearn.metrics.r2_score``).
 * :func:`embedding_gwas` — the project's multi-trait GWAS (:mod:`alignome.gwas`): the
   embeddings' top-D principal components, rank inverse-normal transformed
   (:func:`alignome.gwas.phenotypes.embedding_phenotypes`), tested jointly against each
@@ -38,17 +37,6 @@ def ridge_predictions(embedding: np.ndarray, trait: np.ndarray, seed: int = 0, f
         model = make_pipeline(StandardScaler(), RidgeCV(alphas=ALPHAS)).fit(x[fit], y[fit])
         pred[held] = model.predict(x[held])
     return pred
-
-
-def r2_score_of(trait: np.ndarray, pred: np.ndarray) -> float:
-    """1 − SS_res / SS_tot of ``pred`` against ``trait``."""
-    y = np.asarray(trait, dtype=np.float64)
-    return float(1.0 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
-
-
-def ridge_r2(embedding: np.ndarray, trait: np.ndarray, seed: int = 0, folds: int = 5) -> float:
-    """Cross-fitted R² of ``trait`` from ``embedding`` (both of the same held-out subjects)."""
-    return r2_score_of(trait, ridge_predictions(embedding, trait, seed, folds))
 
 
 def embedding_gwas(embedding: np.ndarray, genotypes: np.ndarray, n_pcs: int, covariates: np.ndarray | None = None) -> np.ndarray:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.metrics import r2_score
 
-from alignome.evaluation.embedding_recovery import embedding_gwas, r2_score_of, recovered_fraction, ridge_predictions
+from alignome.evaluation.embedding_recovery import embedding_gwas, recovered_fraction, ridge_predictions
 from alignome.gwas.significance import lambda_gc
 from alignome.simulate.rotation_study import RotationCohort
 
@@ -77,7 +78,7 @@ def score_embeddings(embedding: np.ndarray, cohort: RotationCohort, test_rows: n
     z_pred = ridge_predictions(embedding, cohort.z[test_rows], seed=seed, folds=ridge_folds)
     p = embedding_gwas(embedding, cohort.genotypes[test_rows], n_pcs)
     null = ~cohort.causal
-    return Scores(r2=r2_score_of(cohort.z[test_rows], z_pred),
+    return Scores(r2=float(r2_score(cohort.z[test_rows], z_pred)),
                   recovered=recovered_fraction(p, cohort.causal, threshold),
                   lambda_gc_null=lambda_gc(p[null]), null_hits=int(np.sum(p[null] < threshold)), p=p, z_pred=z_pred)
 
