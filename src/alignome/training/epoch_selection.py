@@ -72,8 +72,7 @@ def is_better(top1: float, loss: float, best_top1: float, best_loss: float, sele
         # the loss, negated, takes the place of top-1: higher is better, NaN worst
         if best_loss is None:
             return True
-        flip = lambda v: -math.inf if v is None or math.isnan(v) else -v  # noqa: E731
-        return _lexicographic(flip(loss), top1, flip(best_loss), best_top1)
+        return _lexicographic(-_finite_or_inf(loss), top1, -_finite_or_inf(best_loss), best_top1)
     if best_top1 is None or math.isnan(best_top1):
         return True
     return _lexicographic(top1, -_finite_or_inf(loss), best_top1, -_finite_or_inf(best_loss))
